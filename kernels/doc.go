@@ -1,0 +1,26 @@
+// Package kernels holds the float32 primitives of the MEGABYTE model and the
+// determinism contract that every implementation of them follows.
+//
+// # The contract
+//
+// Every result is a pure function of the inputs, identical on every GOARCH,
+// CPU, build tag and thread count (DESIGN.md §2):
+//
+//   - Arithmetic is IEEE binary32 with round-to-nearest-even. An operation
+//     documented as "fused" is an exactly rounded float32 FMA (FMA32 here,
+//     VFMADD in assembly); every other product is rounded before it is added,
+//     forced with an explicit float32 conversion so that no compiler fuses it.
+//   - Reductions use L = 16 interleaved lanes: element i goes into lane i mod 16,
+//     lanes are accumulated in increasing i, and the lanes are combined by the
+//     fixed tree of Reduce16: fold lane j+8 into j, then j+4 into j, then j+2,
+//     then j+1. This is the order of one 512-bit register (or two 256-bit ones)
+//     folded in halves, so assembly can follow it at full width.
+//   - No math transcendentals: Exp, Tanh and GELU are built here from +, −, ×,
+//     FMA32 and exact power-of-two scaling. Division and square root (correctly
+//     rounded in IEEE) are allowed.
+//   - A matrix product computes each output element exactly as Dot would on the
+//     same row and column, whatever the blocking or batch size.
+//
+// Functions in this package are single-threaded; callers split rows, heads and
+// segments across goroutines, never one reduction.
+package kernels

@@ -1,0 +1,127 @@
+package kernels
+
+import "math"
+
+var negInf = float32(math.Inf(-1))
+
+var posInf = float32(math.Inf(1))
+
+// Coefficients of the degree-6 polynomial for e^r on |r| ≤ ln2/2 (Cephes expf).
+const (
+	expP0 = 1.9875691500e-4
+	expP1 = 1.3981999507e-3
+	expP2 = 8.3334519073e-3
+	expP3 = 4.1665795894e-2
+	expP4 = 1.6666665459e-1
+	expP5 = 5.0000001201e-1
+
+	log2e  = 1.44269504088896341
+	ln2Hi  = 0.693359375
+	ln2Lo  = -2.12194440e-4
+	expMax = 88.72283935546875
+	expMin = -103.97207708
+)
+
+// Exp returns e^x to within about 2 ulp, computed only with float32 +, −, ×,
+// FMA32 and exact scaling by powers of two, so it is identical everywhere.
+//
+// Steps: k = x·log2e rounded half away from zero (to int32); r = FMA32(−k,
+// ln2Hi, x), then r = FMA32(−k, ln2Lo, r); p = Horner in r with FMA32 over
+// P0..P5, then y = FMA32(p, r², r) + 1, i.e. y = float32(FMA32(p, r*r, r) + 1);
+// result y·2^k, scaled in two exact steps when 2^k is not a normal float32.
+func Exp(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x > expMax:
+		return posInf
+	case x < expMin:
+		return 0
+	}
+	z := float32(x * log2e)
+	var k int32
+	if z >= 0 {
+		k = int32(float32(z + 0.5))
+	} else {
+		k = int32(float32(z - 0.5))
+	}
+	kf := float32(k)
+	r := FMA32(-kf, ln2Hi, x)
+	r = FMA32(-kf, ln2Lo, r)
+	r2 := float32(r * r)
+	p := FMA32(expP0, r, expP1)
+	p = FMA32(p, r, expP2)
+	p = FMA32(p, r, expP3)
+	p = FMA32(p, r, expP4)
+	p = FMA32(p, r, expP5)
+	y := FMA32(p, r2, r) + 1
+	return scalePow2(y, k)
+}
+
+// scalePow2 returns y·2^k with a single rounding (only in the subnormal range).
+func scalePow2(y float32, k int32) float32 {
+	if k > 127 {
+		y *= pow2(127)
+		k -= 127
+	} else if k < -126 {
+		y *= pow2(-126)
+		k += 126
+		if k < -126 {
+			return 0
+		}
+	}
+	return y * pow2(k)
+}
+
+// pow2 returns 2^k for -126 ≤ k ≤ 127.
+func pow2(k int32) float32 {
+	return math.Float32frombits(uint32(k+127) << 23)
+}
+
+// Tanh returns tanh(u) = (e^{2u} − 1)/(e^{2u} + 1) with Exp, clamped to ±1 for
+// |u| > 9 where float32 cannot tell it from 1.
+func Tanh(u float32) float32 {
+	if u > 9 {
+		return 1
+	}
+	if u < -9 {
+		return -1
+	}
+	t := Exp(2 * u)
+	return (t - 1) / (t + 1)
+}
+
+const (
+	geluC = 0.7978845608028654 // √(2/π)
+	geluA = 0.044715
+)
+
+// GELU returns the tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+// with every product rounded (unfused) in the order written:
+// u = c·(x + (a·x)·x·x), g = (0.5·x)·(1 + Tanh(u)).
+func GELU(x float32) float32 {
+	x3 := float32(float32(float32(geluA*x)*x) * x)
+	u := float32(geluC * (x + x3))
+	return float32(float32(0.5*x) * (1 + Tanh(u)))
+}
+
+// GELUInPlace applies GELU to every element of x.
+func GELUInPlace(x []float32) {
+	for i, v := range x {
+		x[i] = GELU(v)
+	}
+}
+
+// Softmax writes softmax(x) into dst (which may alias x): m = Max(x),
+// e[i] = Exp(x[i] − m), s = Sum(e), dst[i] = e[i] / s.
+func Softmax(dst, x []float32) {
+	dst = dst[:len(x)]
+	m := Max(x)
+	for i, v := range x {
+		dst[i] = Exp(v - m)
+	}
+	s := Sum(dst)
+	for i := range dst {
+		dst[i] /= s
+	}
+}

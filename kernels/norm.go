@@ -1,0 +1,24 @@
+package kernels
+
+import "math"
+
+// LayerNorm writes the layer normalisation of x into dst (which may alias x):
+// mean = Sum(x)/n, d[i] = x[i] − mean, v = Dot(d, d)/n,
+// r = 1/float32(√(v + eps)), dst[i] = float32(float32(d[i]·r)·g[i]) + b[i]
+// (unfused). The square root is taken in float64 and rounded to float32,
+// which is the correctly rounded float32 root.
+func LayerNorm(dst, x, g, b []float32, eps float32) {
+	n := len(x)
+	dst = dst[:n]
+	g = g[:n]
+	b = b[:n]
+	mean := Sum(x) / float32(n)
+	for i, v := range x {
+		dst[i] = v - mean
+	}
+	v := Dot(dst, dst) / float32(n)
+	r := 1 / float32(math.Sqrt(float64(v+eps)))
+	for i, d := range dst {
+		dst[i] = float32(float32(d*r)*g[i]) + b[i]
+	}
+}

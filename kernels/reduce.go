@@ -1,0 +1,67 @@
+package kernels
+
+// Lanes is the number of interleaved partial accumulators of every reduction.
+const Lanes = 16
+
+// Reduce16 combines 16 lane accumulators by the contract's fixed tree:
+// a[j] += a[j+8] for j < 8, then a[j] += a[j+4] for j < 4, then a[j] += a[j+2]
+// for j < 2, then a[0] + a[1]. It overwrites a.
+func Reduce16(a *[Lanes]float32) float32 {
+	for j := 0; j < 8; j++ {
+		a[j] += a[j+8]
+	}
+	for j := 0; j < 4; j++ {
+		a[j] += a[j+4]
+	}
+	a[0] += a[2]
+	a[1] += a[3]
+	return a[0] + a[1]
+}
+
+// Dot returns Σ x[i]·y[i] over i < len(x). Order: lane i mod 16 accumulates
+// fused, acc = FMA32(x[i], y[i], acc), in increasing i starting from +0; the
+// lanes are combined by Reduce16. y must be at least as long as x.
+func Dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var acc [Lanes]float32
+	i := 0
+	for ; i+Lanes <= len(x); i += Lanes {
+		xs, ys := x[i:i+Lanes:i+Lanes], y[i:i+Lanes:i+Lanes]
+		for l := range Lanes {
+			acc[l] = FMA32(xs[l], ys[l], acc[l])
+		}
+	}
+	for l := 0; i < len(x); i, l = i+1, l+1 {
+		acc[l] = FMA32(x[i], y[i], acc[l])
+	}
+	return Reduce16(&acc)
+}
+
+// Sum returns Σ x[i]. Order: lane i mod 16 accumulates acc = acc + x[i] in
+// increasing i starting from +0; the lanes are combined by Reduce16.
+func Sum(x []float32) float32 {
+	var acc [Lanes]float32
+	i := 0
+	for ; i+Lanes <= len(x); i += Lanes {
+		xs := x[i : i+Lanes : i+Lanes]
+		for l := range Lanes {
+			acc[l] += xs[l]
+		}
+	}
+	for l := 0; i < len(x); i, l = i+1, l+1 {
+		acc[l] += x[i]
+	}
+	return Reduce16(&acc)
+}
+
+// Max returns the largest element of x (−Inf for an empty x). Max is exact, so
+// its order does not matter except for NaN, which the model never produces.
+func Max(x []float32) float32 {
+	m := negInf
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
