@@ -1,0 +1,275 @@
+package kernels
+
+import "math"
+
+// Backward primitives for training.
+//
+// Training needs only to be reproducible for a given seed and thread count
+// (DESIGN.md §2), but these functions keep the forward discipline anyway: every
+// reduction is a Dot, Sum or MatMulT (or a loop that follows their 16-lane
+// order exactly, said so where it happens), every product that is added is
+// FMA32 or rounded with an explicit float32 conversion, and nothing depends on
+// the compiler's choice to fuse. So a gradient is the same on every GOARCH and
+// build, and a faster MatMulT (assembly, blocking) speeds these up without
+// changing a bit of their results.
+//
+// Like the rest of the package, they are single-threaded: a trainer splits
+// windows or heads across goroutines and sums the per-goroutine gradients in a
+// fixed order.
+
+// LinearBackwardScratch returns the number of floats of scratch that
+// LinearBackward needs for m rows of in inputs and out outputs.
+func LinearBackwardScratch(m, in, out int) int {
+	return in*out + m*(in+out)
+}
+
+// LinearBackward is the backward pass of Linear (y = x·wᵀ + bias, x m×in,
+// w out×in, y m×out, all row-major). Given dy = ∂L/∂y (m×out) it computes:
+//
+//   - dx = dy·w (m×in), overwriting dx: dx[i*in+j] = Dot(dy row i, column j
+//     of w), the 16 lanes running over o. dx may be nil (the first layer has no
+//     input gradient to pass on).
+//   - dw += dyᵀ·x (out×in), ACCUMULATING into dw: dw[o*in+j] = dw[o*in+j] +
+//     Dot(column o of dy, column j of x), the lanes running over the rows i,
+//     the dot rounded before the add. Accumulating lets a trainer sum the
+//     gradient of several calls (windows of a batch, patches of a step) into one
+//     buffer in the order it calls.
+//   - db += Σ_i dy[i] (out), accumulating: db[o] = db[o] + Sum(column o of dy).
+//     db may be nil (a layer without bias).
+//
+// The columns are packed into rows of scratch first, so every dot runs over
+// contiguous memory and the products are exactly MatMulT's. scratch must hold
+// LinearBackwardScratch(m, in, out) floats; dx, dw, db and scratch must not
+// overlap each other or the inputs.
+func LinearBackward(dx, dw, db, dy, x, w []float32, m, in, out int, scratch []float32) {
+	_ = dy[:m*out]
+	_ = x[:m*in]
+	_ = w[:out*in]
+	_ = dw[:out*in]
+	big := scratch[:in*out]               // wᵀ (in×out), then the dw term (out×in)
+	dyT := scratch[in*out : in*out+out*m] // dyᵀ (out×m)
+	xT := scratch[in*out+out*m : in*out+out*m+in*m]
+
+	if dx != nil {
+		_ = dx[:m*in]
+		Transpose(big, w, out, in)
+		MatMulT(dx, dy, big, m, in, out)
+	}
+	Transpose(dyT, dy, m, out)
+	Transpose(xT, x, m, in)
+	MatMulT(big, dyT, xT, out, in, m)
+	for i, g := range big {
+		dw[i] += g
+	}
+	if db != nil {
+		db = db[:out]
+		for o := range db {
+			db[o] += Sum(dyT[o*m : (o+1)*m])
+		}
+	}
+}
+
+// LayerNormBackward is the backward pass of LayerNorm for one row. Given
+// dy = ∂L/∂y it writes dx = ∂L/∂x (overwriting) and accumulates the gain and
+// bias gradients: dg[i] += dy[i]·x̂[i], db[i] += dy[i]. db may be nil.
+//
+// It recomputes the forward exactly as LayerNorm does: mean = Sum(x)/n,
+// d[i] = x[i] − mean, v = Dot(d, d)/n, r = 1/float32(√(v + eps)),
+// x̂[i] = float32(d[i]·r). With ĝ[i] = float32(dy[i]·g[i]) (∂L/∂x̂) it takes
+// s1 = Σ ĝ[i] and s2 = Σ ĝ[i]·x̂[i] in the order of Sum and Dot respectively
+// (lane i mod 16, s2 fused, Reduce16) and returns
+//
+//	dx[i] = float32(r · float32(float32(ĝ[i] − s1/n) − float32(x̂[i]·(s2/n)))),
+//
+// the usual r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)). dg[i] adds float32(dy[i]·x̂[i]).
+// dx must not overlap dy, x or g.
+func LayerNormBackward(dx, dg, db, dy, x, g []float32, eps float32) {
+	n := len(x)
+	dx = dx[:n]
+	dy = dy[:n]
+	g = g[:n]
+	dg = dg[:n]
+	nf := float32(n)
+	mean := Sum(x) / nf
+	for i, v := range x {
+		dx[i] = v - mean
+	}
+	r := 1 / float32(math.Sqrt(float64(Dot(dx, dx)/nf+eps)))
+
+	var a1, a2 [Lanes]float32
+	for i, d := range dx {
+		xh := float32(d * r)
+		gh := float32(dy[i] * g[i])
+		l := i % Lanes
+		a1[l] += gh
+		a2[l] = FMA32(gh, xh, a2[l])
+		dg[i] += float32(dy[i] * xh)
+		dx[i] = xh
+	}
+	if db != nil {
+		db = db[:n]
+		for i, v := range dy {
+			db[i] += v
+		}
+	}
+	m1 := Reduce16(&a1) / nf
+	m2 := Reduce16(&a2) / nf
+	for i, xh := range dx {
+		gh := float32(dy[i] * g[i])
+		dx[i] = float32(r * float32(float32(gh-m1)-float32(xh*m2)))
+	}
+}
+
+// GELUBackward writes dx[i] = dy[i]·GELU′(x[i]) for the tanh approximation of
+// GELU: with u = c·(x + a·x³) and t = Tanh(u),
+//
+//	GELU′(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²),
+//
+// each product rounded (unfused) in the order written, u computed exactly as
+// GELU computes it. dx may alias dy.
+func GELUBackward(dx, dy, x []float32) {
+	dx = dx[:len(x)]
+	dy = dy[:len(x)]
+	for i, v := range x {
+		x2 := float32(v * v)
+		x3 := float32(float32(float32(geluA*v)*v) * v)
+		u := float32(geluC * (v + x3))
+		t := Tanh(u)
+		sech2 := 1 - float32(t*t)
+		du := float32(geluC * (1 + float32(3*geluA*x2)))
+		d := float32(0.5*(1+t)) + float32(float32(float32(0.5*v)*sech2)*du)
+		dx[i] = float32(dy[i] * d)
+	}
+}
+
+// SoftmaxCrossEntropy takes one row of logits (256 for a next-byte model, but
+// any length works) and the byte that came next. It returns the loss
+// −ln p[target] in nats and writes dlogits = p − onehot(target), the gradient
+// of that loss, where p = Softmax(logits) computed by Softmax itself, so the
+// loss is exactly the coding cost of the forward pass's distribution.
+//
+// math.Log is fine here: the loss only reports, it never feeds the coder. When
+// p[target] underflows to 0 the loss comes from the log-sum-exp in float64
+// instead, so it stays finite. dlogits must not overlap logits.
+func SoftmaxCrossEntropy(dlogits, logits []float32, target byte) float32 {
+	dlogits = dlogits[:len(logits)]
+	t := int(target)
+	lt := logits[t]
+	Softmax(dlogits, logits)
+	pt := dlogits[t]
+	dlogits[t] -= 1
+	if pt > 0 {
+		return float32(-math.Log(float64(pt)))
+	}
+	// p[target] underflowed: −ln p = ln Σ e^(l−m) − (l_t − m), in float64.
+	m := float64(Max(logits))
+	var s float64
+	for _, l := range logits {
+		s += math.Exp(float64(l) - m)
+	}
+	return float32(math.Log(s) - (float64(lt) - m))
+}
+
+// AttentionBackwardScratch returns the number of floats of scratch that
+// AttentionBackward needs for T positions, heads heads and width dim.
+func AttentionBackwardScratch(T, heads, dim int) int {
+	hd := dim / heads
+	return 3*T*T + 6*T*hd
+}
+
+// AttentionBackward is the backward pass of Attention in its batched form
+// (t0 = 0, nq = nk = T, causal). q, k, v and dout = ∂L/∂out are T×dim,
+// row-major, head h owning columns [h·hd, (h+1)·hd), hd = dim/heads. It
+// OVERWRITES dq, dk and dv (T×dim each) with ∂L/∂q, ∂L/∂k, ∂L/∂v.
+//
+// Per head it recomputes the probabilities exactly as the forward does,
+// P[t][j] = Softmax_j(float32(Dot(q_t, k_j)·scale)) for j ≤ t and 0 above the
+// diagonal, then, every product and sum in the order of Dot and MatMulT:
+//
+//	dP[t][j] = Dot(dout_t, v_j)                          (j ≤ t, lanes over d)
+//	c_t      = Dot(P_t, dP_t) over j ≤ t                 (lanes over j)
+//	G[t][j]  = float32(float32(P[t][j]·float32(dP[t][j] − c_t))·scale)
+//	dq_t[d]  = Σ_j G[t][j]·k_j[d]     lanes over j = 0…T−1
+//	dk_j[d]  = Σ_t G[t][j]·q_t[d]     lanes over t = 0…T−1
+//	dv_j[d]  = Σ_t P[t][j]·dout_t[d]  lanes over t = 0…T−1
+//
+// The last three are MatMulT products over the full T with the zeros of the
+// causal mask included (a zero term leaves a lane unchanged), so a blocked or
+// assembly MatMulT gives the same bits. scratch must hold
+// AttentionBackwardScratch(T, heads, dim) floats and not overlap anything else.
+func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, scratch []float32) {
+	hd := dim / heads
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	_ = q[:T*dim]
+	_ = k[:T*dim]
+	_ = v[:T*dim]
+	_ = dout[:T*dim]
+	_ = dq[:T*dim]
+	_ = dk[:T*dim]
+	_ = dv[:T*dim]
+	tt, th := T*T, T*hd
+	s := scratch[:3*tt+6*th]
+	p, g, sq := s[:tt], s[tt:2*tt], s[2*tt:3*tt] // P, then G, then a transpose of either
+	s = s[3*tt:]
+	qh, kh, vh, oh := s[:th], s[th:2*th], s[2*th:3*th], s[3*th:4*th]
+	tr, res := s[4*th:5*th], s[5*th:6*th] // a hd×T transpose; a T×hd result
+
+	for h := range heads {
+		c0 := h * hd
+		gatherHead(qh, q, T, dim, c0, hd)
+		gatherHead(kh, k, T, dim, c0, hd)
+		gatherHead(vh, v, T, dim, c0, hd)
+		gatherHead(oh, dout, T, dim, c0, hd)
+
+		// P, row by row as the forward computes it; dP into g.
+		clear(p)
+		for t := range T {
+			pt := p[t*T : t*T+t+1]
+			qt := qh[t*hd : (t+1)*hd]
+			for j := range pt {
+				pt[j] = Dot(qt, kh[j*hd:(j+1)*hd]) * scale
+			}
+			Softmax(pt, pt)
+		}
+		MatMulT(g, oh, vh, T, T, hd)
+		for t := range T {
+			pt := p[t*T : t*T+t+1]
+			gt := g[t*T : (t+1)*T]
+			c := Dot(pt, gt[:t+1])
+			for j, pj := range pt {
+				gt[j] = float32(float32(pj*float32(gt[j]-c)) * scale)
+			}
+			clear(gt[t+1:])
+		}
+
+		// dq = G·k.
+		Transpose(tr, kh, T, hd)
+		MatMulT(res, g, tr, T, hd, T)
+		scatterHead(dq, res, T, dim, c0, hd)
+		// dk = Gᵀ·q.
+		Transpose(sq, g, T, T)
+		Transpose(tr, qh, T, hd)
+		MatMulT(res, sq, tr, T, hd, T)
+		scatterHead(dk, res, T, dim, c0, hd)
+		// dv = Pᵀ·dout.
+		Transpose(sq, p, T, T)
+		Transpose(tr, oh, T, hd)
+		MatMulT(res, sq, tr, T, hd, T)
+		scatterHead(dv, res, T, dim, c0, hd)
+	}
+}
+
+// gatherHead copies columns [c0, c0+hd) of the T×dim matrix src into the
+// contiguous T×hd matrix dst.
+func gatherHead(dst, src []float32, T, dim, c0, hd int) {
+	for t := range T {
+		copy(dst[t*hd:(t+1)*hd], src[t*dim+c0:t*dim+c0+hd])
+	}
+}
+
+// scatterHead is the inverse of gatherHead.
+func scatterHead(dst, src []float32, T, dim, c0, hd int) {
+	for t := range T {
+		copy(dst[t*dim+c0:t*dim+c0+hd], src[t*hd:(t+1)*hd])
+	}
+}
