@@ -1,0 +1,83 @@
+package arith
+
+import "fmt"
+
+// Cumulative is a validated frequency table with its prefix sums: the
+// cumulative frequency of symbol s is lo(s) = Σ freqs[:s], and lo(256) = Total.
+// Building it once per coded symbol lets the encoder look up a symbol's range
+// in O(1) and the decoder find a symbol by binary search.
+//
+// The zero value is not a valid table; encoding or decoding with it reports
+// ErrInvalidFreqs.
+type Cumulative struct {
+	c [257]uint32
+}
+
+// Set replaces the table with freqs, which must hold 256 frequencies summing to
+// exactly Total. Zero frequencies are allowed (such symbols cannot be coded).
+// On error the table is left unchanged.
+func (c *Cumulative) Set(freqs []uint32) error {
+	if len(freqs) != 256 {
+		return fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
+	}
+	var next [257]uint32
+	// The sum is taken in 64 bits so that no overflow can wrap to Total; once
+	// the total is checked, every prefix sum fits in uint32.
+	var sum uint64
+	for i, f := range freqs[:256] {
+		next[i] = uint32(sum)
+		sum += uint64(f)
+	}
+	if sum != Total {
+		return fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, sum, Total)
+	}
+	next[256] = Total
+	c.c = next
+	return nil
+}
+
+// Range returns the cumulative frequency lo and the frequency f of sym, so that
+// sym owns the targets lo ≤ t < lo+f.
+func (c *Cumulative) Range(sym byte) (lo, freq uint32) {
+	lo = c.c[sym]
+	return lo, c.c[int(sym)+1] - lo
+}
+
+// Find returns the symbol that owns target: the largest s with lo(s) ≤ target.
+// For target < Total that symbol has a nonzero frequency. It is a fixed
+// eight-step binary search.
+func (c *Cumulative) Find(target uint32) byte {
+	s := 0
+	for step := 128; step > 0; step >>= 1 {
+		if c.c[s+step] <= target {
+			s += step
+		}
+	}
+	return byte(s)
+}
+
+// valid reports whether c was filled by a successful Set.
+func (c *Cumulative) valid() bool { return c.c[256] == Total }
+
+// symbolRange validates freqs and returns the cumulative frequency and the
+// frequency of sym without building the whole table.
+func symbolRange(freqs []uint32, sym byte) (lo, freq uint32, err error) {
+	if len(freqs) != 256 {
+		return 0, 0, fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
+	}
+	freqs = freqs[:256]
+	var below, above uint64
+	for _, f := range freqs[:sym] {
+		below += uint64(f)
+	}
+	for _, f := range freqs[sym:] {
+		above += uint64(f)
+	}
+	if below+above != Total {
+		return 0, 0, fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, below+above, Total)
+	}
+	if freqs[sym] == 0 {
+		return 0, 0, fmt.Errorf("%w: coded symbol %d has frequency 0", ErrInvalidFreqs, sym)
+	}
+	return uint32(below), freqs[sym], nil
+}
