@@ -1,0 +1,243 @@
+package model
+
+import "github.com/mbzip/mbzip/kernels"
+
+// Batch steps n independent byte streams ("rows") of one model in lock-step,
+// for decoding and sampling. Each row keeps a key/value cache per layer: the
+// global transformer runs once per patch of a row, the local one once per
+// byte. The rows that need a step in one call are stacked, so every Linear
+// layer is one matrix × matrix product over them.
+//
+// The probabilities are bit-identical to Forward on the same bytes, including
+// the context reset every Window() bytes. A Batch is not safe for concurrent
+// use. Row indices must lie in [0, n); a wrong index panics like a slice
+// index.
+type Batch struct {
+	m    *Model
+	rows []rowState
+
+	gs     *stack    // n rows of GlobalDim
+	ls     *stack    // n rows of LocalDim
+	g      []float32 // g2l output, n·P rows of LocalDim
+	headIn []float32 // n rows of LocalDim: final local states gathered for the head
+
+	one    [1]int // a one-row list for advance, without allocating
+	need   []int  // rows to step in this call
+	starts []int  // rows of need whose position starts a patch
+}
+
+// rowState is the incremental state of one stream.
+type rowState struct {
+	pos     int  // bytes of the current window already pushed
+	patches int  // global steps done in the current window
+	stepped bool // the step for position pos is done and last is valid
+	prev    byte // the byte at pos−1, used when pos%P ≠ 0
+
+	patch  []float32 // GlobalDim: h_t of the bytes of the current patch, the next patch's global input
+	gK, gV []float32 // GlobalLayers × ContextPatches × GlobalDim
+	lK, lV []float32 // LocalLayers × PatchSize × LocalDim
+	g      []float32 // PatchSize × LocalDim: g2l output of the current patch
+	last   []float32 // LocalDim: final local state at pos
+}
+
+// NewBatch returns a Batch of n rows, each a fresh stream. A row's caches
+// (8·GlobalLayers·Window·GlobalDim/PatchSize bytes and a little more, 2 MiB
+// for "ref") are allocated on its first use, not here.
+func (m *Model) NewBatch(n int) *Batch {
+	n = max(n, 0)
+	c := m.Cfg
+	return &Batch{
+		m:      m,
+		rows:   make([]rowState, n),
+		gs:     newStack(n, c.GlobalDim, c.GlobalHeads, c.ContextPatches),
+		ls:     newStack(n, c.LocalDim, c.LocalHeads, c.PatchSize),
+		g:      make([]float32, n*c.PatchSize*c.LocalDim),
+		headIn: make([]float32, n*c.LocalDim),
+		need:   make([]int, 0, n),
+		starts: make([]int, 0, n),
+	}
+}
+
+// Rows returns the number of rows n.
+func (b *Batch) Rows() int { return len(b.rows) }
+
+// Pos returns how many bytes of its current window row has been told; the
+// next distribution is for the byte at that position.
+func (b *Batch) Pos(row int) int { return b.rows[row].pos }
+
+// row returns the state of row r, allocating its caches on first use.
+func (b *Batch) row(r int) *rowState {
+	st := &b.rows[r]
+	if st.patch == nil {
+		c := b.m.Cfg
+		dg, dl := c.GlobalDim, c.LocalDim
+		gkv := c.GlobalLayers * c.ContextPatches * dg
+		lkv := c.LocalLayers * c.PatchSize * dl
+		buf := make([]float32, dg+2*gkv+2*lkv+c.PatchSize*dl+dl)
+		take := func(n int) []float32 {
+			s := buf[:n:n]
+			buf = buf[n:]
+			return s
+		}
+		st.patch = take(dg)
+		st.gK, st.gV = take(gkv), take(gkv)
+		st.lK, st.lV = take(lkv), take(lkv)
+		st.g = take(c.PatchSize * dl)
+		st.last = take(dl)
+	}
+	return st
+}
+
+// Next writes the next-byte distribution of each listed row into
+// probs[i*256:(i+1)*256], i being the index in rows. It is bit-identical to
+// Forward on the bytes pushed to the row since its window began. Calling Next
+// again before Push gives the same distribution without stepping again.
+func (b *Batch) Next(rows []int, probs []float32) {
+	_ = probs[:len(rows)*256]
+	b.need = b.need[:0]
+	for _, r := range rows {
+		if st := b.row(r); !st.stepped {
+			st.stepped = true // also dedupes a row listed twice
+			b.need = append(b.need, r)
+		}
+	}
+	b.step(b.need)
+
+	// Head over the listed rows, at most n at a time (n rows fit the
+	// workspace; a longer list repeats rows).
+	dl := b.m.Cfg.LocalDim
+	n := len(b.rows)
+	for s := 0; s < len(rows); s += n {
+		chunk := rows[s:min(s+n, len(rows))]
+		for i, r := range chunk {
+			copy(b.headIn[i*dl:(i+1)*dl], b.rows[r].last)
+		}
+		b.m.head(probs[s*256:], b.headIn, b.ls.a, len(chunk))
+	}
+}
+
+// Push tells each listed row the byte actually coded at its position
+// (syms[i] for rows[i]); the row moves to the next position, and starts a
+// fresh window after Window() bytes. A row whose distribution was not asked
+// for with Next is stepped first, so Push alone feeds a prompt.
+func (b *Batch) Push(rows []int, syms []byte) {
+	_ = syms[:len(rows)]
+	b.need = b.need[:0]
+	for _, r := range rows {
+		if st := b.row(r); !st.stepped {
+			st.stepped = true
+			b.need = append(b.need, r)
+		}
+	}
+	b.step(b.need)
+	for i, r := range rows {
+		b.advance(r, syms[i])
+	}
+}
+
+// Reset starts the row over as a fresh stream.
+func (b *Batch) Reset(row int) {
+	st := &b.rows[row]
+	st.pos, st.patches, st.stepped, st.prev = 0, 0, false, 0
+}
+
+// advance records sym at the row's position and moves it on.
+func (b *Batch) advance(r int, sym byte) {
+	st := &b.rows[r]
+	if !st.stepped {
+		// Only when rows lists r twice: the second byte's position was
+		// never stepped.
+		st.stepped = true
+		b.one[0] = r
+		b.step(b.one[:])
+	}
+	c := b.m.Cfg
+	p, e := c.PatchSize, c.embedDim()
+	b.m.globalEmbed(st.patch[(st.pos%p)*e:], sym, st.pos)
+	st.prev = sym
+	st.pos++
+	st.stepped = false
+	if st.pos == c.Window() {
+		st.pos, st.patches = 0, 0
+	}
+}
+
+// step runs the model at the current position of each listed row (distinct
+// rows): the global transformer for rows whose position starts a patch, then
+// the local transformer for all, leaving each row's final local state in
+// last.
+func (b *Batch) step(rows []int) {
+	if len(rows) == 0 {
+		return
+	}
+	m := b.m
+	c := m.Cfg
+	p, dg, dl := c.PatchSize, c.GlobalDim, c.LocalDim
+
+	// Global step: one patch for every row that starts one.
+	b.starts = b.starts[:0]
+	for _, r := range rows {
+		if st := &b.rows[r]; st.patches*p <= st.pos {
+			b.starts = append(b.starts, r)
+		}
+	}
+	if ns := len(b.starts); ns > 0 {
+		gs := b.gs
+		for i, r := range b.starts {
+			st := &b.rows[r]
+			if st.patches == 0 {
+				copy(gs.x[i*dg:(i+1)*dg], m.w.gPad)
+			} else {
+				copy(gs.x[i*dg:(i+1)*dg], st.patch)
+			}
+		}
+		layer := c.ContextPatches * dg
+		for l := range m.w.gBlocks {
+			blk := &m.w.gBlocks[l]
+			gs.pre(blk, ns)
+			for i, r := range b.starts {
+				st := &b.rows[r]
+				k := st.patches
+				kc := st.gK[l*layer : (l+1)*layer]
+				vc := st.gV[l*layer : (l+1)*layer]
+				copy(kc[k*dg:(k+1)*dg], gs.k[i*dg:(i+1)*dg])
+				copy(vc[k*dg:(k+1)*dg], gs.v[i*dg:(i+1)*dg])
+				kernels.Attention(gs.att[i*dg:], gs.q[i*dg:], kc, vc, 1, k+1, k, c.GlobalHeads, dg, gs.scratch)
+			}
+			gs.post(blk, ns)
+		}
+		kernels.Linear(b.g, gs.x[:ns*dg], m.w.g2lW, m.w.g2lB, ns*p, c.embedDim(), dl)
+		for i, r := range b.starts {
+			st := &b.rows[r]
+			copy(st.g, b.g[i*p*dl:(i+1)*p*dl])
+			st.patches++
+		}
+	}
+
+	// Local step: one byte position for every row.
+	ls := b.ls
+	n := len(rows)
+	for i, r := range rows {
+		st := &b.rows[r]
+		pp := st.pos % p
+		m.localInput(ls.x[i*dl:], st.g[pp*dl:], pp, st.prev)
+	}
+	layer := p * dl
+	for l := range m.w.lBlocks {
+		blk := &m.w.lBlocks[l]
+		ls.pre(blk, n)
+		for i, r := range rows {
+			st := &b.rows[r]
+			pp := st.pos % p
+			kc := st.lK[l*layer : (l+1)*layer]
+			vc := st.lV[l*layer : (l+1)*layer]
+			copy(kc[pp*dl:(pp+1)*dl], ls.k[i*dl:(i+1)*dl])
+			copy(vc[pp*dl:(pp+1)*dl], ls.v[i*dl:(i+1)*dl])
+			kernels.Attention(ls.att[i*dl:], ls.q[i*dl:], kc, vc, 1, pp+1, pp, c.LocalHeads, dl, ls.scratch)
+		}
+		ls.post(blk, n)
+	}
+	for i, r := range rows {
+		copy(b.rows[r].last, ls.x[i*dl:(i+1)*dl])
+	}
+}

@@ -1,0 +1,149 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by this package, wrapped with context; test with errors.Is.
+var (
+	// ErrConfig reports a Config that cannot describe a model.
+	ErrConfig = errors.New("model: invalid config")
+	// ErrFormat reports a safetensors file that is truncated, malformed or
+	// does not match its config.
+	ErrFormat = errors.New("model: malformed safetensors")
+	// ErrFingerprint reports weights whose fingerprint differs from the one
+	// recorded beside them: the file is corrupt.
+	ErrFingerprint = errors.New("model: fingerprint mismatch")
+)
+
+// Config is the shape of a MEGABYTE model. GlobalDim is PatchSize times the
+// per-byte global embedding width e.
+type Config struct {
+	PatchSize      int `json:"patch_size"`      // P
+	GlobalDim      int `json:"global_dim"`      // D_G, width of the global transformer (divisible by P and GlobalHeads)
+	GlobalLayers   int `json:"global_layers"`   // blocks of the global transformer
+	GlobalHeads    int `json:"global_heads"`    // attention heads of the global transformer
+	LocalDim       int `json:"local_dim"`       // D_L, width of the local transformer
+	LocalLayers    int `json:"local_layers"`    // blocks of the local transformer
+	LocalHeads     int `json:"local_heads"`     // attention heads of the local transformer (divides LocalDim)
+	ContextPatches int `json:"context_patches"` // K; the window is K*P bytes
+}
+
+// Limits checked by Validate. They keep every size computed from a Config
+// (parameter count, window, workspaces) far from overflow even with a 32-bit
+// int, so that Load can trust a validated Config from an untrusted file
+// before it allocates anything.
+const (
+	maxDim    = 1 << 14 // GlobalDim, LocalDim
+	maxLayers = 1 << 8  // GlobalLayers, LocalLayers
+	maxPatch  = 1 << 10 // PatchSize
+	maxWindow = 1 << 20 // ContextPatches·PatchSize
+	maxParams = 1 << 28 // 1 GiB of float32 weights
+	lnEps     = 1e-5    // LayerNorm epsilon, as in PyTorch
+)
+
+// Configs holds the named configurations. "tiny" is for tests; "ref" is the
+// reference shape (P=8, global 4×256 with 4 heads, local 2×96 with 2 heads,
+// a 2048-byte window). "small" and "medium" bracket "ref" for experiments.
+var Configs = map[string]Config{
+	"tiny":   {PatchSize: 4, GlobalDim: 32, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 16, LocalLayers: 1, LocalHeads: 1, ContextPatches: 16},
+	"small":  {PatchSize: 8, GlobalDim: 128, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 64, LocalLayers: 1, LocalHeads: 1, ContextPatches: 128},
+	"ref":    {PatchSize: 8, GlobalDim: 256, GlobalLayers: 4, GlobalHeads: 4, LocalDim: 96, LocalLayers: 2, LocalHeads: 2, ContextPatches: 256},
+	"medium": {PatchSize: 8, GlobalDim: 512, GlobalLayers: 6, GlobalHeads: 8, LocalDim: 128, LocalLayers: 2, LocalHeads: 2, ContextPatches: 512},
+}
+
+// Validate reports whether c describes a model this package can build. It
+// checks positivity, divisibility (P and GlobalHeads divide GlobalDim,
+// LocalHeads divides LocalDim) and size limits.
+func (c Config) Validate() error {
+	fields := []struct {
+		name   string
+		v, max int
+	}{
+		{"patch_size", c.PatchSize, maxPatch},
+		{"global_dim", c.GlobalDim, maxDim},
+		{"global_layers", c.GlobalLayers, maxLayers},
+		{"global_heads", c.GlobalHeads, maxDim},
+		{"local_dim", c.LocalDim, maxDim},
+		{"local_layers", c.LocalLayers, maxLayers},
+		{"local_heads", c.LocalHeads, maxDim},
+		{"context_patches", c.ContextPatches, maxWindow},
+	}
+	for _, f := range fields {
+		if f.v < 1 || f.v > f.max {
+			return fmt.Errorf("%w: %s = %d, want 1..%d", ErrConfig, f.name, f.v, f.max)
+		}
+	}
+	if c.GlobalDim%c.PatchSize != 0 {
+		return fmt.Errorf("%w: global_dim %d is not a multiple of patch_size %d", ErrConfig, c.GlobalDim, c.PatchSize)
+	}
+	if c.GlobalDim%c.GlobalHeads != 0 {
+		return fmt.Errorf("%w: global_dim %d is not a multiple of global_heads %d", ErrConfig, c.GlobalDim, c.GlobalHeads)
+	}
+	if c.LocalDim%c.LocalHeads != 0 {
+		return fmt.Errorf("%w: local_dim %d is not a multiple of local_heads %d", ErrConfig, c.LocalDim, c.LocalHeads)
+	}
+	if w := int64(c.ContextPatches) * int64(c.PatchSize); w > maxWindow {
+		return fmt.Errorf("%w: window %d bytes exceeds %d", ErrConfig, w, maxWindow)
+	}
+	if p := c.params64(); p > maxParams {
+		return fmt.Errorf("%w: %d parameters exceed %d", ErrConfig, p, int64(maxParams))
+	}
+	return nil
+}
+
+// Window returns the context window in bytes, ContextPatches·PatchSize.
+func (c Config) Window() int { return c.ContextPatches * c.PatchSize }
+
+// embedDim returns e = GlobalDim/PatchSize, the per-byte global width.
+func (c Config) embedDim() int { return c.GlobalDim / c.PatchSize }
+
+// Params returns the number of float32 parameters. It is meaningful only for
+// a Config that passes Validate.
+func (c Config) Params() int { return int(c.params64()) }
+
+// blockParams64 is the parameter count of one transformer block of width d:
+// two LayerNorms (4d), qkv (3d²+3d), out (d²+d), fc1 (4d²+4d), fc2 (4d²+d).
+func blockParams64(d int64) int64 { return 12*d*d + 13*d }
+
+func (c Config) params64() int64 {
+	var (
+		p   = int64(c.PatchSize)
+		dg  = int64(c.GlobalDim)
+		dl  = int64(c.LocalDim)
+		w   = int64(c.ContextPatches) * p
+		e   int64
+		sum int64
+	)
+	if p > 0 {
+		e = dg / p
+	}
+	sum += 256*e + w*e + dg                              // global embed, pos, pad
+	sum += int64(c.GlobalLayers) * blockParams64(dg)     // global blocks
+	sum += dl*e + dl                                     // g2l
+	sum += 256*dl + p*dl + dl                            // local embed, pos, pad
+	sum += int64(c.LocalLayers)*blockParams64(dl) + 2*dl // local blocks, ln_f
+	sum += 256*dl + 256                                  // head
+	return sum
+}
+
+// FLOPsPerByte returns the forward cost of one byte, counting 2 FLOPs per
+// multiply-add of the Linear layers and of attention (scores and weighted
+// values), averaged over a full window: a global patch at position k attends
+// to k+1 patches, so K patches attend to (K+1)/2 on average, and a local
+// position likewise to (P+1)/2. LayerNorm, GELU, softmax and embedding adds
+// are not counted.
+func (c Config) FLOPsPerByte() float64 {
+	var (
+		p  = float64(c.PatchSize)
+		dg = float64(c.GlobalDim)
+		dl = float64(c.LocalDim)
+		k  = float64(c.ContextPatches)
+		e  = dg / p
+	)
+	globalPatch := float64(c.GlobalLayers) * (12*dg*dg + 2*dg*(k+1)/2)
+	local := float64(c.LocalLayers) * (12*dl*dl + 2*dl*(p+1)/2)
+	macs := globalPatch/p + e*dl + local + 256*dl
+	return 2 * macs
+}

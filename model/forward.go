@@ -1,0 +1,203 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/mbzip/mbzip/kernels"
+)
+
+// stack is the workspace of one transformer (global or local) over up to
+// rows stacked rows of width d: the residual stream x and the temporaries of
+// a block. Every Linear runs over all rows at once.
+type stack struct {
+	d, heads int
+	x, a     []float32 // residual stream; LayerNorm output
+	q, k, v  []float32 // projections
+	att, y   []float32 // attention output; projection back into the stream
+	h        []float32 // MLP hidden, rows × 4d
+	scratch  []float32 // kernels.Attention scratch
+}
+
+func newStack(rows, d, heads, maxKeys int) *stack {
+	n := rows * d
+	return &stack{
+		d: d, heads: heads,
+		x: make([]float32, n), a: make([]float32, n),
+		q: make([]float32, n), k: make([]float32, n), v: make([]float32, n),
+		att: make([]float32, n), y: make([]float32, n),
+		h:       make([]float32, 4*n),
+		scratch: make([]float32, maxKeys+kernels.Lanes*(d/heads)),
+	}
+}
+
+// pre runs the first half of block b on the first m rows of s.x:
+// a = LN1(x), then q, k, v = the three thirds of the qkv projection of a.
+// The caller then fills s.att from q, k, v (and its caches) and calls post.
+func (s *stack) pre(b *blockWeights, m int) {
+	d := s.d
+	for i := range m {
+		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln1W, b.ln1B, lnEps)
+	}
+	a := s.a[:m*d]
+	kernels.Linear(s.q, a, b.qkvW[:d*d], b.qkvB[:d], m, d, d)
+	kernels.Linear(s.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], m, d, d)
+	kernels.Linear(s.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], m, d, d)
+}
+
+// post finishes block b on the first m rows: x += out(att);
+// x += fc2(GELU(fc1(LN2(x)))).
+func (s *stack) post(b *blockWeights, m int) {
+	d := s.d
+	kernels.Linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
+	addInPlace(s.x[:m*d], s.y[:m*d])
+	for i := range m {
+		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
+	}
+	kernels.Linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, 4*d)
+	kernels.GELUInPlace(s.h[:4*m*d])
+	kernels.Linear(s.y, s.h[:4*m*d], b.fc2W, b.fc2B, m, 4*d, d)
+	addInPlace(s.x[:m*d], s.y[:m*d])
+}
+
+// addInPlace sets x[i] += y[i] (one float32 rounding each).
+func addInPlace(x, y []float32) {
+	y = y[:len(x)]
+	for i := range x {
+		x[i] += y[i]
+	}
+}
+
+// globalEmbed writes h_t = Eg[b] + Pg[t] (width e) into dst: the slice of a
+// global patch input that byte b at window position t contributes.
+func (m *Model) globalEmbed(dst []float32, b byte, t int) {
+	e := m.Cfg.embedDim()
+	emb := m.w.gEmbed[int(b)*e : int(b)*e+e]
+	pos := m.w.gPos[t*e : t*e+e]
+	dst = dst[:e]
+	for i := range dst {
+		dst[i] = emb[i] + pos[i]
+	}
+}
+
+// localInput writes the local input of position p of a patch into dst:
+// g + L_pad for p = 0, else g + (El[prev] + Pl[p]), with prev the byte
+// before. g is the g2l output for that position.
+func (m *Model) localInput(dst, g []float32, p int, prev byte) {
+	dl := m.Cfg.LocalDim
+	dst, g = dst[:dl], g[:dl]
+	if p == 0 {
+		pad := m.w.lPad[:dl]
+		for i := range dst {
+			dst[i] = g[i] + pad[i]
+		}
+		return
+	}
+	emb := m.w.lEmbed[int(prev)*dl : int(prev)*dl+dl]
+	pos := m.w.lPos[p*dl : p*dl+dl]
+	for i := range dst {
+		dst[i] = g[i] + (emb[i] + pos[i])
+	}
+}
+
+// head turns the first n rows of final local states x (n × D_L) into byte
+// distributions: probs row i = Softmax(head(LN_f(x_i))). a is n × D_L scratch.
+func (m *Model) head(probs, x, a []float32, n int) {
+	dl := m.Cfg.LocalDim
+	for i := range n {
+		kernels.LayerNorm(a[i*dl:(i+1)*dl], x[i*dl:(i+1)*dl], m.w.lnfW, m.w.lnfB, lnEps)
+	}
+	kernels.Linear(probs[:n*256], a[:n*dl], m.w.headW, m.w.headB, n, dl, 256)
+	for i := range n {
+		row := probs[i*256 : (i+1)*256]
+		kernels.Softmax(row, row)
+	}
+}
+
+// forwardWS is the workspace of Forward for one window.
+type forwardWS struct {
+	global *stack    // ContextPatches rows of GlobalDim
+	local  *stack    // Window rows of LocalDim
+	g      []float32 // g2l output, Window × LocalDim
+}
+
+func (m *Model) newForwardWS() *forwardWS {
+	c := m.Cfg
+	w := c.Window()
+	return &forwardWS{
+		global: newStack(c.ContextPatches, c.GlobalDim, c.GlobalHeads, c.ContextPatches),
+		local:  newStack(w, c.LocalDim, c.LocalHeads, c.PatchSize),
+		g:      make([]float32, w*c.LocalDim),
+	}
+}
+
+// Forward is the teacher-forced batched pass: for every t < len(seq),
+// probs[t*256+b] = P(seq[t] = b | the bytes of seq before t in the same
+// window), windows starting at multiples of Cfg.Window(). It gives exactly
+// the probabilities a Batch gives for the same bytes. probs must hold
+// len(seq)*256 floats; Forward panics otherwise, as copy into a short slice
+// would be a silent bug.
+func (m *Model) Forward(seq []byte, probs []float32) {
+	if len(probs) < len(seq)*256 {
+		panic(fmt.Sprintf("model: Forward: probs holds %d floats, need %d", len(probs), len(seq)*256))
+	}
+	if len(seq) == 0 {
+		return
+	}
+	ws, _ := m.pool.Get().(*forwardWS)
+	if ws == nil {
+		ws = m.newForwardWS()
+	}
+	w := m.Cfg.Window()
+	for start := 0; start < len(seq); start += w {
+		end := min(start+w, len(seq))
+		m.window(ws, seq[start:end], probs[start*256:end*256])
+	}
+	m.pool.Put(ws)
+}
+
+// window runs the model over one window x (len(x) ≤ Window).
+func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
+	c := m.Cfg
+	p, e, dg, dl := c.PatchSize, c.embedDim(), c.GlobalDim, c.LocalDim
+	n := len(x)
+	np := (n + p - 1) / p
+
+	// Global transformer over patches 0..np−1.
+	gs := ws.global
+	copy(gs.x[:dg], m.w.gPad)
+	for k := 1; k < np; k++ {
+		for j := range p {
+			t := (k-1)*p + j
+			m.globalEmbed(gs.x[k*dg+j*e:], x[t], t)
+		}
+	}
+	for l := range m.w.gBlocks {
+		b := &m.w.gBlocks[l]
+		gs.pre(b, np)
+		kernels.Attention(gs.att, gs.q, gs.k, gs.v, np, np, 0, c.GlobalHeads, dg, gs.scratch)
+		gs.post(b, np)
+	}
+	// Patch outputs cut into np·P slices of width e, each projected to D_L.
+	kernels.Linear(ws.g, gs.x[:np*dg], m.w.g2lW, m.w.g2lB, np*p, e, dl)
+
+	// Local transformer over all n bytes, attention within each patch.
+	ls := ws.local
+	for t := range n {
+		var prev byte
+		if t > 0 {
+			prev = x[t-1]
+		}
+		m.localInput(ls.x[t*dl:], ws.g[t*dl:], t%p, prev)
+	}
+	for l := range m.w.lBlocks {
+		b := &m.w.lBlocks[l]
+		ls.pre(b, n)
+		for s := 0; s < n; s += p {
+			r := min(p, n-s)
+			o := s * dl
+			kernels.Attention(ls.att[o:], ls.q[o:], ls.k[o:], ls.v[o:], r, r, 0, c.LocalHeads, dl, ls.scratch)
+		}
+		ls.post(b, n)
+	}
+	m.head(probs, ls.x, ls.a, n)
+}

@@ -1,0 +1,351 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// testConfigs exercise the shapes Forward and Batch must agree on: the
+// named tiny config, odd widths and patch sizes (tails of the 16-lane
+// reductions, several heads of odd width) and P = 1 (a local transformer of
+// one position).
+var testConfigs = map[string]Config{
+	"tiny": Configs["tiny"],
+	"odd":  {PatchSize: 3, GlobalDim: 18, GlobalLayers: 2, GlobalHeads: 3, LocalDim: 10, LocalLayers: 2, LocalHeads: 2, ContextPatches: 5},
+	"p1":   {PatchSize: 1, GlobalDim: 8, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 8, LocalLayers: 1, LocalHeads: 2, ContextPatches: 7},
+	"wide": {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
+}
+
+func newTestModel(t testing.TB, cfg Config, seed uint64) *Model {
+	t.Helper()
+	m, err := New(cfg, seed)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	return m
+}
+
+// randBytes returns n bytes drawn from a small alphabet part of the time, so
+// that sequences have structure as well as noise.
+func randBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		if r.IntN(2) == 0 {
+			b[i] = "etaoin "[r.IntN(7)]
+		} else {
+			b[i] = byte(r.IntN(256))
+		}
+	}
+	return b
+}
+
+func forward(m *Model, seq []byte) []float32 {
+	probs := make([]float32, len(seq)*256)
+	m.Forward(seq, probs)
+	return probs
+}
+
+// sameBits reports the first index where a and b differ in bits, or -1.
+func sameBits(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestForwardBatchIdentical runs many rows in lock-step, each through a queue
+// of sequences of assorted lengths (shorter than a patch, not a multiple of
+// P, several windows), resetting rows at different times, listing rows in a
+// shuffled order, sometimes asking Next twice, and sometimes feeding bytes
+// with Push alone; every distribution must equal Forward's bit for bit.
+func TestForwardBatchIdentical(t *testing.T) {
+	for name, cfg := range testConfigs {
+		t.Run(name, func(t *testing.T) {
+			m := newTestModel(t, cfg, 7)
+			r := rand.New(rand.NewPCG(1, uint64(len(name))))
+			p, w := cfg.PatchSize, cfg.Window()
+			lengths := []int{1, p - 1, p + 1, 2*p + 1, w - 1, w, w + 1, 2*w + p/2 + 1}
+			const nrows = 5
+			type job struct {
+				seq   []byte
+				probs []float32
+			}
+			queues := make([][]job, nrows)
+			for i := range 3 * nrows {
+				n := max(lengths[r.IntN(len(lengths))], 1)
+				seq := randBytes(r, n)
+				queues[i%nrows] = append(queues[i%nrows], job{seq, forward(m, seq)})
+			}
+			b := m.NewBatch(nrows)
+			pos := make([]int, nrows)
+			probs := make([]float32, nrows*256)
+			checked, total := 0, 0
+			for _, q := range queues {
+				for _, j := range q {
+					total += len(j.seq)
+				}
+			}
+			for {
+				var rows []int
+				for i := range nrows {
+					if len(queues[i]) > 0 {
+						rows = append(rows, i)
+					}
+				}
+				if len(rows) == 0 {
+					break
+				}
+				r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+				// Some rows skip Next: they are fed with Push alone.
+				var asked []int
+				for _, row := range rows {
+					if r.IntN(8) != 0 {
+						asked = append(asked, row)
+					}
+				}
+				b.Next(asked, probs)
+				if r.IntN(4) == 0 { // Next again must not step again
+					b.Next(asked, probs)
+				}
+				syms := make([]byte, len(rows))
+				for i, row := range rows {
+					syms[i] = queues[row][0].seq[pos[row]]
+				}
+				for i, row := range asked {
+					j := queues[row][0]
+					want := j.probs[pos[row]*256 : (pos[row]+1)*256]
+					if k := sameBits(probs[i*256:(i+1)*256], want); k >= 0 {
+						t.Fatalf("row %d byte %d of %d: prob[%d] = %v (batch), %v (forward)",
+							row, pos[row], len(j.seq), k, probs[i*256+k], want[k])
+					}
+					checked++
+				}
+				b.Push(rows, syms)
+				for _, row := range rows {
+					pos[row]++
+					if pos[row] == len(queues[row][0].seq) {
+						queues[row] = queues[row][1:]
+						pos[row] = 0
+						b.Reset(row)
+					}
+				}
+			}
+			if checked < total/2 {
+				t.Fatalf("only %d of %d distributions checked", checked, total)
+			}
+		})
+	}
+}
+
+// TestBatchDuplicateRows lists the same row twice in Next and Push: Next
+// gives the same distribution twice; Push advances the row by both bytes.
+func TestBatchDuplicateRows(t *testing.T) {
+	m := newTestModel(t, Configs["tiny"], 3)
+	seq := []byte("abcdefgh")
+	want := forward(m, seq)
+	b := m.NewBatch(2)
+	probs := make([]float32, 2*256)
+	b.Next([]int{1, 1}, probs)
+	for i := range 2 {
+		if k := sameBits(probs[i*256:(i+1)*256], want[:256]); k >= 0 {
+			t.Fatalf("copy %d differs at %d", i, k)
+		}
+	}
+	b.Push([]int{1, 1}, seq[:2])
+	if got := b.Pos(1); got != 2 {
+		t.Fatalf("Pos = %d after pushing 2 bytes", got)
+	}
+	b.Next([]int{1}, probs[:256])
+	if k := sameBits(probs[:256], want[2*256:3*256]); k >= 0 {
+		t.Fatalf("byte 2 differs at %d", k)
+	}
+}
+
+// TestCausality changes one byte and checks that the distributions of that
+// byte and all before it are bit-identical, that a later byte of the same
+// window changes, and that later windows are untouched.
+func TestCausality(t *testing.T) {
+	for _, name := range []string{"tiny", "odd"} {
+		cfg := testConfigs[name]
+		t.Run(name, func(t *testing.T) {
+			m := newTestModel(t, cfg, 11)
+			r := rand.New(rand.NewPCG(2, 3))
+			w := cfg.Window()
+			seq := randBytes(r, 2*w+3)
+			base := forward(m, seq)
+			for _, pos := range []int{0, 1, cfg.PatchSize - 1, cfg.PatchSize, w/2 + 1, w - 2, w, w + 5} {
+				mod := append([]byte(nil), seq...)
+				mod[pos] ^= byte(1 + r.IntN(255))
+				got := forward(m, mod)
+				if k := sameBits(got[:(pos+1)*256], base[:(pos+1)*256]); k >= 0 {
+					t.Fatalf("changing byte %d changed the distribution of byte %d", pos, k/256)
+				}
+				end := (pos/w + 1) * w
+				if k := sameBits(got[end*256:], base[end*256:]); k >= 0 {
+					t.Fatalf("changing byte %d changed byte %d of a later window", pos, end+k/256)
+				}
+				if sameBits(got[(pos+1)*256:end*256], base[(pos+1)*256:end*256]) < 0 {
+					t.Fatalf("changing byte %d changed none of bytes %d..%d: the context is ignored", pos, pos+1, end-1)
+				}
+			}
+		})
+	}
+}
+
+// TestProbsAreDistributions checks that every row is finite, non-negative
+// and sums to 1, for the random model and for one with large weights (peaky
+// distributions, large logits).
+func TestProbsAreDistributions(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	seq := randBytes(r, 3*Configs["tiny"].Window()/2)
+	for _, scale := range []float32{1, 50} {
+		m := newTestModel(t, Configs["tiny"], 5)
+		for _, x := range m.Params() {
+			if x.Name == "head.weight" || x.Name == "global.embed" || x.Name == "local.embed" {
+				for i := range x.Data {
+					x.Data[i] *= scale
+				}
+			}
+		}
+		probs := forward(m, seq)
+		peak := 0.0
+		for tt := range seq {
+			var sum float64
+			for b, v := range probs[tt*256 : (tt+1)*256] {
+				if v < 0 || math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("scale %v: P(byte %d = %d) = %v", scale, tt, b, v)
+				}
+				sum += float64(v)
+				peak = max(peak, float64(v))
+			}
+			if math.Abs(sum-1) > 1e-4 {
+				t.Fatalf("scale %v: byte %d: probabilities sum to %v", scale, tt, sum)
+			}
+		}
+		if scale > 1 && peak < 0.05 {
+			t.Fatalf("scale %v: largest probability %v: weights had no effect", scale, peak)
+		}
+	}
+}
+
+func TestNewIsDeterministic(t *testing.T) {
+	cfg := Configs["tiny"]
+	a, b := newTestModel(t, cfg, 1), newTestModel(t, cfg, 1)
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Fatal("same seed, different weights")
+	}
+	if c := newTestModel(t, cfg, 2); c.Fingerprint() == a.Fingerprint() {
+		t.Fatal("different seeds, same weights")
+	}
+}
+
+// TestInit checks the initial distributions: weights and embeddings
+// normal(0, 0.02) (residual projections smaller), biases 0, gains 1.
+func TestInit(t *testing.T) {
+	m := newTestModel(t, Configs["ref"], 1)
+	for _, x := range m.Params() {
+		var sum, sq float64
+		for _, v := range x.Data {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+		}
+		n := float64(len(x.Data))
+		mean, std := sum/n, math.Sqrt(sq/n-(sum/n)*(sum/n))
+		switch {
+		case hasSuffix(x.Name, ".bias"):
+			if sq != 0 {
+				t.Errorf("%s: bias not zero", x.Name)
+			}
+		case hasSuffix(x.Name, "ln1.weight"), hasSuffix(x.Name, "ln2.weight"), hasSuffix(x.Name, "ln_f.weight"):
+			if mean != 1 || std != 0 {
+				t.Errorf("%s: gain not one", x.Name)
+			}
+		default:
+			want := 0.02
+			if hasSuffix(x.Name, "attn.out.weight") || hasSuffix(x.Name, "mlp.fc2.weight") {
+				layers := m.Cfg.GlobalLayers
+				if x.Name[0] == 'l' {
+					layers = m.Cfg.LocalLayers
+				}
+				want /= math.Sqrt(float64(2 * layers))
+			}
+			tol := 5 / math.Sqrt(n) // ~5 standard errors
+			if math.Abs(std/want-1) > max(tol, 0.01) || math.Abs(mean/want) > tol {
+				t.Errorf("%s: mean %.3g std %.4g, want 0 and %.4g (n=%v)", x.Name, mean, std, want, n)
+			}
+		}
+	}
+}
+
+func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+func TestConfigs(t *testing.T) {
+	for name, cfg := range Configs {
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		total := 0
+		for _, x := range cfg.Layout() {
+			if x.Offset != total {
+				t.Errorf("%s: %s at offset %d, want %d", name, x.Name, x.Offset, total)
+			}
+			total += x.Len()
+		}
+		if total != cfg.Params() {
+			t.Errorf("%s: layout holds %d floats, Params() = %d", name, total, cfg.Params())
+		}
+	}
+	ref := Configs["ref"]
+	if ref.Window() != 2048 {
+		t.Errorf("ref window = %d, want 2048", ref.Window())
+	}
+	// tiny by hand (P=4, D_G=32, e=8, K=16, D_L=16, one layer each):
+	// global (12·32² + 2·32·17/2)/4 = 3208, g2l 8·16 = 128,
+	// local 12·16² + 2·16·5/2 = 3152, head 256·16 = 4096; 10584 MACs.
+	if got := Configs["tiny"].FLOPsPerByte(); got != 2*10584 {
+		t.Errorf("tiny FLOPsPerByte = %v, want %v", got, 2*10584)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	good := Configs["tiny"]
+	for name, mutate := range map[string]func(*Config){
+		"zero patch":        func(c *Config) { c.PatchSize = 0 },
+		"negative dim":      func(c *Config) { c.LocalDim = -16 },
+		"no layers":         func(c *Config) { c.GlobalLayers = 0 },
+		"dim not by patch":  func(c *Config) { c.GlobalDim = 30 },
+		"dim not by heads":  func(c *Config) { c.GlobalHeads = 3 },
+		"local not by head": func(c *Config) { c.LocalHeads = 3 },
+		"huge window":       func(c *Config) { c.ContextPatches = 1 << 20 },
+		"huge model":        func(c *Config) { c.GlobalDim, c.GlobalLayers = 1<<14, 200 },
+		"overflow":          func(c *Config) { c.ContextPatches = math.MaxInt },
+	} {
+		c := good
+		mutate(&c)
+		err := c.Validate()
+		if !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: Validate(%+v) = %v, want ErrConfig", name, c, err)
+		}
+		if _, err := New(c, 1); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: New = %v, want ErrConfig", name, err)
+		}
+	}
+}
+
+func ExampleModel_Forward() {
+	m, err := New(Configs["tiny"], 1)
+	if err != nil {
+		panic(err)
+	}
+	seq := []byte("hello")
+	probs := make([]float32, len(seq)*256)
+	m.Forward(seq, probs)
+	// P(seq[4] = 'o' | "hell"), under an untrained model: about 1/256.
+	fmt.Printf("%.3f\n", probs[4*256+'o'])
+	// Output: 0.004
+}
