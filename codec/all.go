@@ -1,0 +1,163 @@
+package codec
+
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/mbzip/mbzip/modalities"
+)
+
+// EncodeAll compresses src as one .mbz file: the modality (WithModality, or
+// detected from src) serializes it into the stream that is coded, and its
+// side information goes into the header. Options as for NewWriter.
+func EncodeAll(src []byte, opts ...Option) ([]byte, error) {
+	o := defaultOptions()
+	if err := o.apply(opts); err != nil {
+		return nil, err
+	}
+	kind := o.modality
+	if !o.modalitySet {
+		kind = modalities.Detect(src)
+	}
+	stream, side, err := modalities.Serialize(kind, src)
+	if err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(stream)/2 + 256)
+	w, err := NewWriter(&buf, append(opts, WithModality(kind))...)
+	if err != nil {
+		return nil, err
+	}
+	if len(side) > MaxSideInfo {
+		return nil, fmt.Errorf("codec: %d bytes of side information, more than %d", len(side), MaxSideInfo)
+	}
+	w.setSide(side)
+	if _, err := w.Write(stream); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeAll decompresses a whole .mbz file and restores the original with
+// its modality's side information. Options as for NewReader.
+func DecodeAll(src []byte, opts ...Option) ([]byte, error) {
+	r, err := NewReader(bytes.NewReader(src), opts...)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	data, err := modalities.Restore(modalities.Kind(r.h.modality), out.Bytes(), r.h.side)
+	if err != nil {
+		return nil, newError(ErrCorrupt, fmt.Sprintf("restoring the %v modality: %v", modalities.Kind(r.h.modality), err))
+	}
+	return data, nil
+}
+
+// Info describes an .mbz file (see Inspect).
+type Info struct {
+	Version        int
+	ModelName      string
+	Fingerprint    [32]byte
+	Level          int
+	Modality       modalities.Kind
+	SegmentSize    int
+	OriginalSize   int64 // bytes of the coded stream
+	CompressedSize int64 // bytes of the .mbz file
+	Segments       int
+	StoredSegments int // segments stored raw or with zstd rather than coded with the model
+	// ModelBits is Σ −log2 p of the bytes the model coded or would have
+	// coded, over the ModelBitsBytes original bytes of the segments that
+	// record it (the writer of this release records it for every segment,
+	// stored ones included). ModelBits / ModelBitsBytes is the model's bits
+	// per byte on the file.
+	ModelBits      float64
+	ModelBitsBytes int64
+}
+
+// Inspect reads and checks the whole container without running the model:
+// structure, limits, the checksums of the header, records and trailer, and
+// the checksums of the raw and zstd segments. The checksums of model-coded
+// segments and of the whole original need decoding and are not verified.
+func Inspect(r io.Reader) (*Info, error) {
+	wr := newWireReader(r)
+	h, err := readHeader(wr)
+	if err != nil {
+		return nil, err
+	}
+	info := &Info{
+		Version:     Version,
+		ModelName:   h.modelName,
+		Fingerprint: h.fingerprint,
+		Level:       h.level,
+		Modality:    modalities.Kind(h.modality),
+		SegmentSize: h.segmentSize,
+	}
+	var buf []byte
+	var zr *Reader // only for its zstd decoder
+	defer func() {
+		if zr != nil && zr.zdec != nil {
+			zr.zdec.Close()
+		}
+	}()
+	for idx := int64(0); ; idx++ {
+		rec, err := readRecord(wr, idx, h.segmentSize)
+		if err != nil {
+			return nil, err
+		}
+		if rec.method == methodEnd {
+			break
+		}
+		ctx := fmt.Sprintf("segment %d", idx)
+		switch rec.method {
+		case methodModel:
+			if err := wr.skip(rec.codedLen, ctx); err != nil {
+				return nil, err
+			}
+		case methodRaw, methodZstd:
+			if buf, err = wr.bytes(buf, rec.codedLen, ctx); err != nil {
+				return nil, err
+			}
+			data := buf
+			if rec.method == methodZstd {
+				if zr == nil {
+					zr = &Reader{h: h}
+				}
+				if data, err = zr.unzstd(buf, nil, rec.origLen, idx); err != nil {
+					return nil, err
+				}
+			}
+			if crc32.Checksum(data, castagnoli) != rec.crc {
+				return nil, newError(ErrChecksum, ctx+": checksum mismatch")
+			}
+			info.StoredSegments++
+		}
+		info.Segments++
+		info.OriginalSize += int64(rec.origLen)
+		if rec.hasBits {
+			info.ModelBits += float64(rec.bits) / (1 << bitsFrac)
+			info.ModelBitsBytes += int64(rec.origLen)
+		}
+	}
+	t, err := readTrailer(wr)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTrailer(t, info.OriginalSize, int64(info.Segments)); err != nil {
+		return nil, err
+	}
+	if err := checkEOF(wr); err != nil {
+		return nil, err
+	}
+	info.CompressedSize = wr.n
+	return info, nil
+}
