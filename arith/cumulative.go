@@ -15,24 +15,23 @@ type Cumulative struct {
 
 // Set replaces the table with freqs, which must hold 256 frequencies summing to
 // exactly Total. Zero frequencies are allowed (such symbols cannot be coded).
-// On error the table is left unchanged.
+// On error c is left invalid, as the zero value is.
 func (c *Cumulative) Set(freqs []uint32) error {
+	c.c[256] = 0
 	if len(freqs) != 256 {
 		return fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
 	}
-	var next [257]uint32
 	// The sum is taken in 64 bits so that no overflow can wrap to Total; once
 	// the total is checked, every prefix sum fits in uint32.
 	var sum uint64
 	for i, f := range freqs[:256] {
-		next[i] = uint32(sum)
+		c.c[i] = uint32(sum)
 		sum += uint64(f)
 	}
 	if sum != Total {
 		return fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, sum, Total)
 	}
-	next[256] = Total
-	c.c = next
+	c.c[256] = Total
 	return nil
 }
 

@@ -78,6 +78,21 @@ func sample(rng *rand.Rand, freqs []uint32) byte {
 	return c.Find(rng.Uint32N(Total))
 }
 
+// sampler draws symbols from fixed tables without rebuilding their sums.
+type sampler []Cumulative
+
+func newSampler(tables [][]uint32) sampler {
+	s := make(sampler, len(tables))
+	for i, tb := range tables {
+		if err := s[i].Set(tb); err != nil {
+			panic(err)
+		}
+	}
+	return s
+}
+
+func (s sampler) draw(rng *rand.Rand, table int) byte { return s[table].Find(rng.Uint32N(Total)) }
+
 // idealBits is −log2(freq/Total) of a coded symbol.
 func idealBits(freqs []uint32, sym byte) float64 {
 	return TotalBits - math.Log2(float64(freqs[sym]))
