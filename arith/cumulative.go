@@ -22,11 +22,19 @@ func (c *Cumulative) Set(freqs []uint32) error {
 		return fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
 	}
 	// The sum is taken in 64 bits so that no overflow can wrap to Total; once
-	// the total is checked, every prefix sum fits in uint32.
+	// the total is checked, every prefix sum fits in uint32. Four entries
+	// per step keep the chain of dependent additions 64 long, not 256.
 	var sum uint64
-	for i, f := range freqs[:256] {
-		c.c[i] = uint32(sum)
-		sum += uint64(f)
+	for i := 0; i < 256; i += 4 {
+		q := freqs[i : i+4 : i+4]
+		d := c.c[i : i+4 : i+4]
+		f0, f1, f2, f3 := uint64(q[0]), uint64(q[1]), uint64(q[2]), uint64(q[3])
+		f01 := f0 + f1
+		d[0] = uint32(sum)
+		d[1] = uint32(sum + f0)
+		d[2] = uint32(sum + f01)
+		d[3] = uint32(sum + f01 + f2)
+		sum += f01 + (f2 + f3)
 	}
 	if sum != Total {
 		return fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, sum, Total)
@@ -65,13 +73,7 @@ func symbolRange(freqs []uint32, sym byte) (lo, freq uint32, err error) {
 		return 0, 0, fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
 	}
 	freqs = freqs[:256]
-	var below, above uint64
-	for _, f := range freqs[:sym] {
-		below += uint64(f)
-	}
-	for _, f := range freqs[sym:] {
-		above += uint64(f)
-	}
+	below, above := sum32(freqs[:sym]), sum32(freqs[sym:])
 	if below+above != Total {
 		return 0, 0, fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, below+above, Total)
 	}
@@ -79,4 +81,20 @@ func symbolRange(freqs []uint32, sym byte) (lo, freq uint32, err error) {
 		return 0, 0, fmt.Errorf("%w: coded symbol %d has frequency 0", ErrInvalidFreqs, sym)
 	}
 	return uint32(below), freqs[sym], nil
+}
+
+// sum32 returns Σ f in 64 bits, with four independent accumulators.
+func sum32(f []uint32) uint64 {
+	var s0, s1, s2, s3 uint64
+	for len(f) >= 4 {
+		s0 += uint64(f[0])
+		s1 += uint64(f[1])
+		s2 += uint64(f[2])
+		s3 += uint64(f[3])
+		f = f[4:]
+	}
+	for _, v := range f {
+		s0 += uint64(v)
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -66,7 +66,13 @@ func Quantize(probs []float32, freqs []uint32) error {
 	var sum, bestX uint64
 	best := 0
 	for i, p := range probs {
-		xi := fixed(math.Float32bits(p), emax)
+		// Step 1 of the rule, without branches. Entries
+		// are finite and non-negative here, but may be −0.
+		b := math.Float32bits(p) & 0x7FFFFFFF
+		e := b >> 23
+		normal := (e + 0xFF) >> 8 // 1 unless e == 0 (subnormal or zero)
+		mant := uint64(b&0x7FFFFF | normal<<23)
+		xi := mant << 8 >> (emax - (e + 1 - normal))
 		x[i] = xi
 		sum += xi
 		if xi > bestX { // x is exact at the top exponent, so this is argmax p
@@ -84,20 +90,6 @@ func Quantize(probs []float32, freqs []uint32) error {
 	}
 	freqs[best] += Total - total
 	return nil
-}
-
-// fixed converts the float32 with bits b (sign ignored) to the block fixed
-// point whose largest biased exponent is emax (see Quantize).
-func fixed(b, emax uint32) uint64 {
-	b &= 0x7FFFFFFF
-	e := b >> 23
-	mant := uint64(b & 0x7FFFFF)
-	if e == 0 {
-		e = 1 // subnormal: same scale as the smallest normal, no implicit bit
-	} else {
-		mant |= 1 << 23
-	}
-	return mant << 8 >> (emax - e) // shifts of 64 or more give 0
 }
 
 // checkProbs is the slow path of Quantize when some entry has its sign bit
