@@ -16,7 +16,8 @@ import (
 //     mantissa with the implicit bit; subnormals have exponent 1 and no
 //     implicit bit). With E the largest exponent, x_i = floor(mant_i·2^8 /
 //     2^(E−e_i)): a block fixed point in which the largest entry lies in
-//     [2^31, 2^32) and entries below 2^-32 of it become 0.
+//     [2^31, 2^32) (lower only if it is subnormal) and entries below 2^-32
+//     of it become 0.
 //  2. With S = Σ x_i (< 2^40), T = Total − 256 and M = ceil(T·2^40 / S),
 //     freqs[i] = 1 + floor(x_i·M / 2^40). Every product fits in 64 bits.
 //     Rounding M up makes x_i·M/2^40 exceed x_i·T/S by less than 2^-8, so
