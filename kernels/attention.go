@@ -19,32 +19,37 @@ func Attention(out, q, k, v []float32, nq, nk, t0, heads, dim int, scratch []flo
 	scale := 1 / float32(math.Sqrt(float64(hd)))
 	p := scratch[:nk]
 	acc := scratch[nk : nk+Lanes*hd]
+	_ = out[:nq*dim]
+	_ = q[:nq*dim]
 	for i := range nq {
 		t := t0 + i
 		n := t + 1
 		for h := range heads {
-			qh := q[i*dim+h*hd : i*dim+(h+1)*hd]
-			for j := range n {
-				p[j] = Dot(qh, k[j*dim+h*hd:j*dim+(h+1)*hd]) * scale
+			c0 := h * hd
+			// The scores are one row of q_h·k_hᵀ: a 1×n matrix product whose
+			// rows of k are strided by dim.
+			s := p[:n]
+			matMulTStrided(s, n, q[i*dim+c0:], hd, k[c0:], dim, 1, n, hd)
+			for j := range s {
+				s[j] *= scale
 			}
-			Softmax(p[:n], p[:n])
+			Softmax(s, s)
+			// out_h[d] = Σ_j p[j]·v[j][d] with j in lane j mod 16: lane l is
+			// the vector acc[l·hd:(l+1)·hd], and each term is one fused axpy
+			// of row j of v_h into it, in increasing j.
 			clear(acc)
-			for j := range n {
-				lane := acc[(j%Lanes)*hd : (j%Lanes+1)*hd]
-				vj := v[j*dim+h*hd : j*dim+(h+1)*hd]
-				pj := p[j]
-				for d, vv := range vj {
-					lane[d] = FMA32(pj, vv, lane[d])
-				}
+			for j, pj := range s {
+				l := j % Lanes
+				axpy(acc[l*hd:(l+1)*hd], pj, v[j*dim+c0:j*dim+c0+hd])
 			}
-			oh := out[i*dim+h*hd : i*dim+(h+1)*hd]
-			var a [Lanes]float32
-			for d := range hd {
-				for l := range Lanes {
-					a[l] = acc[l*hd+d]
-				}
-				oh[d] = Reduce16(&a)
-			}
+			// Reduce16 on every column at once: lanes l+8 onto l, then l+4,
+			// then l+2, then lane 1 onto lane 0.
+			add(acc[:8*hd], acc[8*hd:16*hd])
+			add(acc[:4*hd], acc[4*hd:8*hd])
+			add(acc[:2*hd], acc[2*hd:4*hd])
+			oh := out[i*dim+c0 : i*dim+c0+hd]
+			copy(oh, acc[:hd])
+			add(oh, acc[hd:2*hd])
 		}
 	}
 }

@@ -5,14 +5,31 @@ package kernels
 // element is rounded exactly as Dot rounds it. The other layouts (a·b, aᵀ·b)
 // are this one after packing the operands so that k is contiguous.
 func MatMulT(c, a, b []float32, m, n, k int) {
-	_ = c[:m*n]
-	_ = a[:m*k]
-	_ = b[:n*k]
+	matMulTStrided(c[:m*n], n, a[:m*k], k, b[:n*k], k, m, n, k)
+}
+
+// checkStrided panics (as a slice expression would) unless c, a and b hold
+// the m×n, m×k and n×k matrices at row strides ldc, lda and ldb, so that the
+// assembly, which does not check bounds, stays inside them.
+func checkStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	if m < 0 || n < 0 || k < 0 || ldc < n || lda < k || ldb < k {
+		panic("kernels: bad matrix shape or stride")
+	}
+	if m > 0 && n > 0 {
+		_ = c[:(m-1)*ldc+n]
+		_ = a[:(m-1)*lda+k]
+		_ = b[:(n-1)*ldb+k]
+	}
+}
+
+// matMulTGeneric is the pure-Go strided MatMulT: c[i*ldc+j] = Dot(a row i,
+// b row j) with row i of a at a[i*lda:] and row j of b at b[j*ldb:].
+func matMulTGeneric(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
 	for i := range m {
-		ai := a[i*k : (i+1)*k]
-		ci := c[i*n : (i+1)*n]
+		ai := a[i*lda : i*lda+k]
+		ci := c[i*ldc : i*ldc+n]
 		for j := range n {
-			ci[j] = Dot(ai, b[j*k:(j+1)*k])
+			ci[j] = dotGeneric(ai, b[j*ldb:j*ldb+k])
 		}
 	}
 }

@@ -22,7 +22,12 @@ func Reduce16(a *[Lanes]float32) float32 {
 // fused, acc = FMA32(x[i], y[i], acc), in increasing i starting from +0; the
 // lanes are combined by Reduce16. y must be at least as long as x.
 func Dot(x, y []float32) float32 {
-	y = y[:len(x)]
+	return dot(x, y[:len(x)])
+}
+
+// dotGeneric is the pure-Go Dot, the twin every assembly variant must match
+// bit for bit. len(y) = len(x).
+func dotGeneric(x, y []float32) float32 {
 	var acc [Lanes]float32
 	i := 0
 	for ; i+Lanes <= len(x); i += Lanes {

@@ -1,0 +1,607 @@
+// Command asm generates the amd64 assembly of package kernels with avo.
+//
+// Run it from package kernels with `go generate` (see kernels/generate.go),
+// or by hand:
+//
+//	cd kernels/_asm && go run . -out ../kernels_amd64.s -stubs ../kernels_stubs_amd64.go -pkg kernels
+//
+// It also writes ../kernels_table_amd64.go, the Go table of the generated
+// micro-kernels. Every function follows the contract of package kernels
+// (kernels/doc.go): element i of a reduction goes into lane i mod 16, each lane
+// accumulates with one exactly rounded VFMADD231PS per element in increasing
+// i, and the lanes are combined by the Reduce16 tree (fold the upper 256 bits
+// onto the lower, then the upper 128, then the upper 64, then lane 1 onto
+// lane 0). The AVX2 code keeps lanes 0-7 and 8-15 in two YMM registers; the
+// AVX-512 code keeps all 16 in one ZMM register.
+//
+// The tail of a reduction (k mod 16 = r ≠ 0) must leave lanes r…15 exactly
+// as they are. AVX-512 does it with merge-masked FMAs. AVX2 loads both
+// operands with VMASKMOVPS (masked lanes read as +0, and nothing is read
+// there) and ORs −0 into the masked lanes of one operand: the product of the
+// masked lanes is then +0·(−0) = −0, and x + (−0) = x for every x, −0
+// included. (A +0 product would turn a −0 lane into +0.)
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// shape is one micro-kernel: R rows of A times C rows of B.
+type shape struct{ R, C int }
+
+// avx2Cmax and avx512Cmax give, for R = 1…4 rows, the widest kernel: the
+// accumulators, the B registers and one A register fit in 16 YMM / 32 ZMM
+// registers, and there are at least 8 independent accumulators where the
+// shape allows (FMA latency 4 × 2 FMA ports).
+var (
+	avx2Cmax   = [5]int{0, 8, 5, 3, 3}
+	avx512Cmax = [5]int{0, 8, 8, 6, 6}
+)
+
+// gp are the general-purpose registers the kernels use: not SP, not BP (the
+// frame pointer) and not R15 (clobbered by global data access in -dynlink
+// builds).
+var gp = []GPPhysical{RAX, RBX, RCX, RDX, RSI, RDI, R8, R9, R10, R11, R12, R13, R14}
+
+// The tail tables. A static symbol cannot take an index register (RIP-relative
+// addressing), so code loads the address of a table entry with LEAQ first.
+var (
+	// tailTab is the mask table, 16 × 0xffffffff then 16 × 0, followed at
+	// byte negOff by the −0 table, 16 × 0 then 16 × 0x80000000. From entry
+	// 16−r, the next 16 words of the first are the mask of the lanes below
+	// r, and those of the second hold −0 exactly in the lanes at or above r.
+	tailTab Mem
+	// kmaskTab holds the uint16 (1<<r)−1 for r = 0…15: the AVX-512 tail mask.
+	kmaskTab Mem
+)
+
+const negOff = 128
+
+// tailPtr sets p = &tailTab[16 − r] from r = k mod 16 in rk (which it changes).
+func tailPtr(rk, p GPPhysical) {
+	NEGQ(rk)
+	ADDQ(U8(16), rk)
+	LEAQ(tailTab, p)
+	LEAQ(Mem{Base: p, Index: rk, Scale: 4}, p)
+}
+
+func main() {
+	table := flag.String("table", "../kernels_table_amd64.go", "file to write the Go table of micro-kernels to")
+	ConstraintExpr("!purego")
+
+	tailTab = GLOBL("tailTab", RODATA|NOPTR)
+	for i := range 32 { // the assembler wants DATA in increasing order
+		DATA(4*i, U32(map[bool]uint32{true: 0xffffffff}[i < 16]))
+	}
+	for i := range 32 {
+		DATA(negOff+4*i, U32(map[bool]uint32{true: 0x80000000}[i >= 16]))
+	}
+	kmaskTab = GLOBL("kmaskTab", RODATA|NOPTR)
+	for r := range 16 {
+		DATA(2*r, U16(uint16(1<<r-1)))
+	}
+
+	dotAVX2()
+	dotAVX512()
+	var avx2, avx512 []shape
+	for r := 1; r <= 4; r++ {
+		for c := 1; c <= avx2Cmax[r]; c++ {
+			avx2 = append(avx2, shape{r, c})
+			microAVX2(r, c)
+		}
+		for c := 1; c <= avx512Cmax[r]; c++ {
+			avx512 = append(avx512, shape{r, c})
+			microAVX512(r, c)
+		}
+	}
+	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
+	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
+	axpyAVX2()
+	addAVX2()
+
+	Generate()
+	if err := writeTable(*table, avx2, avx512); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func ymm(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+func xmm(i int) VecPhysical {
+	return []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}[i]
+}
+func zmm(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+}
+
+// reduce8 folds the 8 lanes of y (lane j already holds a[j] + a[j+8]) by the
+// rest of the Reduce16 tree into lane 0 of x (the low half of y), using the
+// XMM register tx as scratch.
+func reduce8(y, x, tx VecPhysical) {
+	VEXTRACTF128(U8(1), y, tx) // lanes 4-7
+	VADDPS(tx, x, x)           // a[j] += a[j+4], j < 4
+	VMOVHLPS(x, x, tx)         // lanes 2-3 to 0-1
+	VADDPS(tx, x, x)           // a[j] += a[j+2], j < 2
+	VMOVSHDUP(x, tx)           // lane 1 to 0
+	VADDSS(tx, x, x)           // a[0] + a[1]
+}
+
+// dotAVX2 is Dot with lanes 0-7 in Y0 and 8-15 in Y1.
+func dotAVX2() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
+	Pragma("noescape")
+	Doc("dotAVX2 is Dot for AVX2+FMA: lanes 0-7 in Y0, lanes 8-15 in Y1.")
+	xp := Load(Param("x").Base(), RSI)
+	yp := Load(Param("y").Base(), RDI)
+	n := RCX
+	Load(Param("x").Len(), n)
+	off, cnt := RAX, RDX
+	VXORPS(Y0, Y0, Y0)
+	VXORPS(Y1, Y1, Y1)
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Y2)
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1, Disp: 32}, Y3)
+	VFMADD231PS(Mem{Base: yp, Index: off, Scale: 1}, Y2, Y0)
+	VFMADD231PS(Mem{Base: yp, Index: off, Scale: 1, Disp: 32}, Y3, Y1)
+	ADDQ(U8(64), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("reduce"))
+	tailPtr(n, cnt)
+	for h, acc := range []VecPhysical{Y0, Y1} {
+		d := 32 * h
+		VMOVUPS(Mem{Base: cnt, Disp: d}, Y4)
+		VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1, Disp: d}, Y4, Y2)
+		VMASKMOVPS(Mem{Base: yp, Index: off, Scale: 1, Disp: d}, Y4, Y3)
+		VORPS(Mem{Base: cnt, Disp: negOff + d}, Y3, Y3)
+		VFMADD231PS(Y3, Y2, acc)
+	}
+	Label("reduce")
+	VADDPS(Y1, Y0, Y0) // a[j] += a[j+8]
+	reduce8(Y0, X0, X1)
+	VZEROUPPER() // before the SSE store: no AVX-SSE transition
+	Store(X0, ReturnIndex(0))
+	RET()
+}
+
+// dotAVX512 is Dot with the 16 lanes in Z0.
+func dotAVX512() {
+	TEXT("dotAVX512", NOSPLIT, "func(x, y []float32) float32")
+	Pragma("noescape")
+	Doc("dotAVX512 is Dot for AVX-512F: the 16 lanes in Z0.")
+	xp := Load(Param("x").Base(), RSI)
+	yp := Load(Param("y").Base(), RDI)
+	n := RCX
+	Load(Param("x").Len(), n)
+	off, cnt := RAX, RDX
+	VXORPS(Y0, Y0, Y0) // VEX zeroes the upper half of Z0 too
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z1)
+	VFMADD231PS(Mem{Base: yp, Index: off, Scale: 1}, Z1, Z0)
+	ADDQ(U8(64), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("reduce"))
+	LEAQ(kmaskTab, cnt)
+	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K1)
+	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K1, Z1)
+	VMOVUPS_Z(Mem{Base: yp, Index: off, Scale: 1}, K1, Z2)
+	VFMADD231PS(Z2, Z1, K1, Z0)
+	Label("reduce")
+	VEXTRACTF64X4(U8(1), Z0, Y1)
+	VADDPS(Y1, Y0, Y0) // a[j] += a[j+8]
+	reduce8(Y0, X0, X1)
+	VZEROUPPER() // before the SSE store: no AVX-SSE transition
+	Store(X0, ReturnIndex(0))
+	RET()
+}
+
+const microSig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)"
+
+// kernelName is the name of the R×C micro-kernel of an instruction set.
+func kernelName(isa string, r, c int) string { return fmt.Sprintf("mm%s_%dx%d", isa, r, c) }
+
+// loadPointers loads the R row pointers of A and the C row pointers of B.
+func loadPointers(r, c int) (ap, bp []GPPhysical, off, cnt GPPhysical) {
+	off, cnt = gp[0], gp[1]
+	regs := gp[2:]
+	ap, bp = regs[:r], regs[r:r+c]
+	loadRows := func(ptr []GPPhysical, base, stride string) {
+		Load(Param(base), ptr[0])
+		Load(Param(stride), cnt)
+		SHLQ(U8(2), cnt)
+		for i := 1; i < len(ptr); i++ {
+			LEAQ(Mem{Base: ptr[i-1], Index: cnt, Scale: 1}, ptr[i])
+		}
+	}
+	loadRows(ap, "a", "lda")
+	loadRows(bp, "b", "ldb")
+	return ap, bp, off, cnt
+}
+
+// storeResults reduces the accumulators (each holding a[j] + a[j+8] in lanes
+// 0-7 of its low YMM half, given by ylow) and stores c[i·ldc + j].
+func storeResults(r, c int, ylow func(i, j int) VecPhysical, tx VecPhysical) {
+	cp, ldc := gp[2], gp[3]
+	Load(Param("c"), cp)
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	for i := range r {
+		for j := range c {
+			y := ylow(i, j)
+			xl := xmm(regIndex(y))
+			reduce8(y, xl, tx)
+			VMOVSS(xl, Mem{Base: cp, Disp: 4 * j})
+		}
+		if i < r-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+}
+
+func regIndex(v VecPhysical) int {
+	for i := range 16 {
+		if ymm(i) == v {
+			return i
+		}
+	}
+	panic("not a low YMM register")
+}
+
+// microAVX2 generates the R×C AVX2 micro-kernel. It runs the whole k loop
+// twice, once for lanes 0-7 (bytes 0-31 of every 64-byte block) and once for
+// lanes 8-15, so that each pass has R·C independent one-register
+// accumulators; the first pass's accumulators wait on the stack and are
+// added to the second's (a[j] + a[j+8], the first fold of the tree).
+func microAVX2(r, c int) {
+	TEXT(kernelName("AVX2", r, c), 0, microSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX2+FMA.",
+		kernelName("AVX2", r, c), r, c, r, c))
+	bInRegs := r*c+c+1 <= 16
+	acc := func(i, j int) VecPhysical { return ymm(i*c + j) }
+	var breg []VecPhysical
+	if bInRegs {
+		for j := range c {
+			breg = append(breg, ymm(r*c+j))
+		}
+	}
+	ya := ymm(15) // A row (main loop), scratch (tail)
+	ym := ymm(14) // tail mask
+	if !bInRegs && r*c+2 > 16 {
+		panic("too many accumulators")
+	}
+	low := AllocLocal(32 * r * c)
+	bt := AllocLocal(32 * c)
+	ap, bp, off, cnt := loadPointers(r, c)
+	k := gp[2+r+c]
+	for h := range 2 {
+		d := 32 * h
+		for i := range r {
+			for j := range c {
+				VXORPS(acc(i, j), acc(i, j), acc(i, j))
+			}
+		}
+		XORQ(off, off)
+		Load(Param("k"), cnt)
+		SHRQ(U8(4), cnt)
+		JZ(LabelRef(fmt.Sprintf("tail%d", h)))
+		Label(fmt.Sprintf("loop%d", h))
+		for j := range breg {
+			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, breg[j])
+		}
+		for i := range r {
+			VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ya)
+			for j := range c {
+				if bInRegs {
+					VFMADD231PS(breg[j], ya, acc(i, j))
+				} else {
+					VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ya, acc(i, j))
+				}
+			}
+		}
+		ADDQ(U8(64), off)
+		DECQ(cnt)
+		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
+
+		Label(fmt.Sprintf("tail%d", h))
+		Load(Param("k"), k)
+		ANDQ(U8(15), k)
+		JZ(LabelRef(fmt.Sprintf("done%d", h)))
+		tailPtr(k, cnt)
+		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
+		for j := range c {
+			VMASKMOVPS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ym, ya)
+			VORPS(Mem{Base: cnt, Disp: negOff + d}, ya, ya)
+			VMOVUPS(ya, bt.Offset(32*j))
+		}
+		for i := range r {
+			VMASKMOVPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ym, ya)
+			for j := range c {
+				VFMADD231PS(bt.Offset(32*j), ya, acc(i, j))
+			}
+		}
+		Label(fmt.Sprintf("done%d", h))
+		for i := range r {
+			for j := range c {
+				if h == 0 {
+					VMOVUPS(acc(i, j), low.Offset(32*(i*c+j)))
+				} else {
+					VADDPS(low.Offset(32*(i*c+j)), acc(i, j), acc(i, j)) // a[j] += a[j+8]
+				}
+			}
+		}
+	}
+	storeResults(r, c, acc, xmm(15))
+	VZEROUPPER()
+	RET()
+}
+
+// microAVX512 generates the R×C AVX-512 micro-kernel: one ZMM accumulator
+// per output, merge-masked FMAs for the tail.
+func microAVX512(r, c int) {
+	TEXT(kernelName("AVX512", r, c), NOSPLIT, microSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX-512F.",
+		kernelName("AVX512", r, c), r, c, r, c))
+	bInRegs := r*c+c+1 <= 32 && r > 1
+	// Z0 holds the A row, Z1… the B rows, then the accumulators; Z0 and Z1
+	// are the scratch of the final reduction.
+	za := Z0
+	var breg []VecPhysical
+	nb := 1 // Z1 is needed as a tail temporary even when B is not in registers
+	if bInRegs {
+		nb = c
+	}
+	for j := range nb {
+		breg = append(breg, zmm(1+j))
+	}
+	first := 1 + nb
+	if first+r*c > 32 {
+		panic("too many accumulators")
+	}
+	acc := func(i, j int) VecPhysical { return zmm(first + i*c + j) }
+	ap, bp, off, cnt := loadPointers(r, c)
+	k := gp[2+r+c]
+	for i := range r {
+		for j := range c {
+			VPXORD(acc(i, j), acc(i, j), acc(i, j)) // VXORPS on ZMM would need AVX512DQ
+		}
+	}
+	XORQ(off, off)
+	Load(Param("k"), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	if bInRegs {
+		for j := range c {
+			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1}, breg[j])
+		}
+	}
+	for i := range r {
+		VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1}, za)
+		for j := range c {
+			if bInRegs {
+				VFMADD231PS(breg[j], za, acc(i, j))
+			} else {
+				VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1}, za, acc(i, j))
+			}
+		}
+	}
+	ADDQ(U8(64), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+
+	Label("tail")
+	Load(Param("k"), k)
+	ANDQ(U8(15), k)
+	JZ(LabelRef("reduce"))
+	LEAQ(kmaskTab, cnt)
+	KMOVW(Mem{Base: cnt, Index: k, Scale: 2}, K1)
+	if bInRegs {
+		for j := range c {
+			VMOVUPS_Z(Mem{Base: bp[j], Index: off, Scale: 1}, K1, breg[j])
+		}
+	}
+	for i := range r {
+		VMOVUPS_Z(Mem{Base: ap[i], Index: off, Scale: 1}, K1, za)
+		for j := range c {
+			b := breg[0]
+			if bInRegs {
+				b = breg[j]
+			} else {
+				VMOVUPS_Z(Mem{Base: bp[j], Index: off, Scale: 1}, K1, b)
+			}
+			VFMADD231PS(b, za, K1, acc(i, j))
+		}
+	}
+
+	Label("reduce")
+	cp, ldc := gp[2], gp[3]
+	Load(Param("c"), cp)
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	for i := range r {
+		for j := range c {
+			// Z0's upper half is zeroed by the EVEX extract, so lanes 0-7
+			// of Z1 are a[j] + a[j+8]; lanes 8-15 are not used.
+			VEXTRACTF64X4(U8(1), acc(i, j), Y0)
+			VADDPS(Z0, acc(i, j), Z1)
+			reduce8(Y1, X1, X0)
+			VMOVSS(X1, Mem{Base: cp, Disp: 4 * j})
+		}
+		if i < r-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// peak generates an fp32 FMA throughput loop: n iterations of one
+// VFMADD231PS into each of nacc independent accumulators.
+func peak(name string, nacc int, reg func(int) VecPhysical, zero func(VecPhysical)) {
+	TEXT(name, NOSPLIT, "func(n int)")
+	Pragma("noescape")
+	Doc(name + " runs n iterations of independent VFMADD231PS on " + fmt.Sprint(nacc) + " registers: the FMA peak.")
+	n := Load(Param("n"), RCX)
+	for i := range nacc + 2 {
+		zero(reg(i))
+	}
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := range nacc {
+		VFMADD231PS(reg(nacc), reg(nacc+1), reg(i))
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// axpyAVX2 generates y[i] = FMA32(a, x[i], y[i]) for i < len(y): each
+// element is independent, so any vector width gives the pure-Go result.
+func axpyAVX2() {
+	TEXT("axpyAVX2", NOSPLIT, "func(y []float32, a float32, x []float32)")
+	Pragma("noescape")
+	Doc("axpyAVX2 sets y[i] = FMA32(a, x[i], y[i]) for i < len(y) with AVX2+FMA.")
+	yp := Load(Param("y").Base(), RDI)
+	n := RCX
+	Load(Param("y").Len(), n)
+	xp := Load(Param("x").Base(), RSI)
+	a, err := Param("a").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(a.Addr, Y0)
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(5), cnt)
+	JZ(LabelRef("tail8"))
+	Label("loop32")
+	for u := range 4 {
+		VMOVUPS(Mem{Base: yp, Index: off, Scale: 1, Disp: 32 * u}, ymm(1+u))
+	}
+	for u := range 4 {
+		VFMADD231PS(Mem{Base: xp, Index: off, Scale: 1, Disp: 32 * u}, Y0, ymm(1+u))
+	}
+	for u := range 4 {
+		VMOVUPS(ymm(1+u), Mem{Base: yp, Index: off, Scale: 1, Disp: 32 * u})
+	}
+	ADDQ(U8(128), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop32"))
+	Label("tail8")
+	MOVQ(n, cnt)
+	ANDQ(U8(31), cnt)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop8")
+	VMOVUPS(Mem{Base: yp, Index: off, Scale: 1}, Y1)
+	VFMADD231PS(Mem{Base: xp, Index: off, Scale: 1}, Y0, Y1)
+	VMOVUPS(Y1, Mem{Base: yp, Index: off, Scale: 1})
+	ADDQ(U8(32), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop8"))
+	Label("tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("done"))
+	tailPtr(n, cnt) // a mask of the first r lanes
+	VMOVUPS(Mem{Base: cnt}, Y4)
+	VMASKMOVPS(Mem{Base: yp, Index: off, Scale: 1}, Y4, Y1)
+	VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1}, Y4, Y2)
+	VFMADD231PS(Y2, Y0, Y1)
+	VMASKMOVPS(Y1, Y4, Mem{Base: yp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// addAVX2 generates y[i] += x[i] for i < len(y).
+func addAVX2() {
+	TEXT("addAVX2", NOSPLIT, "func(y, x []float32)")
+	Pragma("noescape")
+	Doc("addAVX2 sets y[i] = y[i] + x[i] for i < len(y) with AVX.")
+	yp := Load(Param("y").Base(), RDI)
+	n := RCX
+	Load(Param("y").Len(), n)
+	xp := Load(Param("x").Base(), RSI)
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop8")
+	VMOVUPS(Mem{Base: yp, Index: off, Scale: 1}, Y1)
+	VADDPS(Mem{Base: xp, Index: off, Scale: 1}, Y1, Y1)
+	VMOVUPS(Y1, Mem{Base: yp, Index: off, Scale: 1})
+	ADDQ(U8(32), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop8"))
+	Label("tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("done"))
+	tailPtr(n, cnt)
+	VMOVUPS(Mem{Base: cnt}, Y4)
+	VMASKMOVPS(Mem{Base: yp, Index: off, Scale: 1}, Y4, Y1)
+	VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1}, Y4, Y2)
+	VADDPS(Y2, Y1, Y1)
+	VMASKMOVPS(Y1, Y4, Mem{Base: yp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// writeTable writes the Go table that maps a block shape to its kernel.
+func writeTable(path string, avx2, avx512 []shape) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by kernels/_asm. DO NOT EDIT.\n\n//go:build !purego\n\npackage kernels\n\n")
+	emit := func(name, isa string, cmax [5]int, shapes []shape) {
+		fmt.Fprintf(&b, "// %s holds the %s micro-kernels: k[R][C] computes an R×C block.\n", name, isa)
+		fmt.Fprintf(&b, "var %s = kernelSet{\n\tcmax: [5]int{0, %d, %d, %d, %d},\n\tk: [5][maxC + 1]microKernel{\n", name, cmax[1], cmax[2], cmax[3], cmax[4])
+		for r := 1; r <= 4; r++ {
+			fmt.Fprintf(&b, "\t\t%d: {", r)
+			for _, s := range shapes {
+				if s.R == r {
+					fmt.Fprintf(&b, "%d: %s, ", s.C, kernelName(isa, s.R, s.C))
+				}
+			}
+			fmt.Fprintf(&b, "},\n")
+		}
+		fmt.Fprintf(&b, "\t},\n}\n\n")
+	}
+	emit("avx2Kernels", "AVX2", avx2Cmax, avx2)
+	emit("avx512Kernels", "AVX512", avx512Cmax, avx512)
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return fmt.Errorf("formatting the kernel table: %w", err)
+	}
+	return os.WriteFile(filepath.Clean(path), src, 0o644)
+}

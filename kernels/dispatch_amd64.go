@@ -1,0 +1,135 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// isaLevel names one implementation of the leaf kernels. Every level gives
+// bit-identical results (the contract in doc.go); they differ only in speed.
+type isaLevel int
+
+const (
+	isaGeneric isaLevel = iota // pure Go
+	isaAVX2                    // AVX2 + FMA: two YMM registers per 16-lane accumulator
+	isaAVX512                  // AVX-512F: one ZMM register per accumulator
+)
+
+func (l isaLevel) String() string {
+	return [...]string{"generic", "avx2", "avx512"}[l]
+}
+
+// isa is the level in use, detected once. Tests set it to force a variant.
+var isa = detectISA()
+
+// isaLevels lists every level this CPU can run, the generic one first.
+var isaLevels = supportedISAs()
+
+func supportedISAs() []isaLevel {
+	l := []isaLevel{isaGeneric}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		l = append(l, isaAVX2)
+		if cpu.X86.HasAVX512F {
+			// cpu.X86.HasAVX512F is set only when the OS saves the ZMM state.
+			l = append(l, isaAVX512)
+		}
+	}
+	return l
+}
+
+func detectISA() isaLevel {
+	l := supportedISAs()
+	return l[len(l)-1]
+}
+
+// maxC is the widest micro-kernel block, in rows of b.
+const maxC = 8
+
+// microKernel computes an R×C block c[i*ldc+j] = Dot(a row i, b row j) for
+// rows of length k ≥ 1; strides are in elements. It does not check bounds.
+type microKernel func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// kernelSet is the micro-kernels of one instruction set: k[R][C] for
+// 1 ≤ R ≤ 4 and 1 ≤ C ≤ cmax[R].
+type kernelSet struct {
+	cmax [5]int
+	k    [5][maxC + 1]microKernel
+}
+
+func dot(x, y []float32) float32 {
+	switch isa {
+	case isaAVX512:
+		return dotAVX512(x, y)
+	case isaAVX2:
+		return dotAVX2(x, y)
+	}
+	return dotGeneric(x, y)
+}
+
+// matMulTStrided is MatMulT on strided rows: c[i*ldc+j] = Dot(a[i*lda:][:k],
+// b[j*ldb:][:k]) for i < m, j < n.
+//
+// Blocking: 4-row blocks of a against column blocks of cmax[4] rows of b,
+// the column block outermost so that its rows of b stay in L1 while every
+// block of a streams past; the last m mod 4 rows use the widest kernel of
+// their height. Every output is one micro-kernel accumulator, so the blocking
+// never changes a result.
+func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
+	var ks *kernelSet
+	switch isa {
+	case isaAVX512:
+		ks = &avx512Kernels
+	case isaAVX2:
+		ks = &avx2Kernels
+	default:
+		matMulTGeneric(c, ldc, a, lda, b, ldb, m, n, k)
+		return
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	m4 := m &^ 3
+	if m4 > 0 {
+		cw := ks.cmax[4]
+		for j0 := 0; j0 < n; j0 += cw {
+			cc := min(cw, n-j0)
+			kern := ks.k[4][cc]
+			for i0 := 0; i0 < m4; i0 += 4 {
+				kern(&c[i0*ldc+j0], ldc, &a[i0*lda], lda, &b[j0*ldb], ldb, k)
+			}
+		}
+	}
+	if r := m - m4; r > 0 {
+		cw := ks.cmax[r]
+		for j0 := 0; j0 < n; j0 += cw {
+			cc := min(cw, n-j0)
+			ks.k[r][cc](&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
+		}
+	}
+}
+
+// axpy sets y[i] = FMA32(a, x[i], y[i]) for i < len(y); len(x) ≥ len(y).
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	if isa >= isaAVX2 {
+		axpyAVX2(y, a, x)
+		return
+	}
+	axpyGeneric(y, a, x)
+}
+
+// add sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
+func add(y, x []float32) {
+	x = x[:len(y)]
+	if isa >= isaAVX2 {
+		addAVX2(y, x)
+		return
+	}
+	addGeneric(y, x)
+}

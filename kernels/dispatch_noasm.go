@@ -1,0 +1,28 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// isaLevel names one implementation of the leaf kernels; without assembly
+// there is only the pure-Go one.
+type isaLevel int
+
+const isaGeneric isaLevel = 0
+
+func (isaLevel) String() string { return "generic" }
+
+// isa is the level in use (always generic here); tests set it like on amd64.
+var isa = isaGeneric
+
+// isaLevels lists every level this build can run.
+var isaLevels = []isaLevel{isaGeneric}
+
+func dot(x, y []float32) float32 { return dotGeneric(x, y) }
+
+func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
+	matMulTGeneric(c, ldc, a, lda, b, ldb, m, n, k)
+}
+
+func axpy(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]) }
+
+func add(y, x []float32) { addGeneric(y, x[:len(y)]) }

@@ -1,0 +1,191 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// forEachISA runs f once with every implementation this CPU can run forced.
+func forEachISA(t *testing.T, f func(t *testing.T)) {
+	saved := isa
+	defer func() { isa = saved }()
+	for _, l := range isaLevels {
+		isa = l
+		t.Run(l.String(), f)
+	}
+	isa = saved
+}
+
+// nastyVec fills v with values that stress the bit-identity of the variants:
+// products that underflow to −0 (so lanes hold −0 and the tail must not turn
+// them into +0), subnormals, huge values whose products overflow to ±Inf,
+// exact cancellations and ordinary numbers.
+func nastyVec(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	mode := r.IntN(4)
+	for i := range v {
+		switch {
+		case mode == 0: // all tiny: every product underflows, signs random
+			v[i] = float32(math.Copysign(1e-30*(1+r.Float64()), r.Float64()-0.5))
+		case mode == 1 && r.IntN(50) == 0:
+			v[i] = float32(math.Copysign(1e30, r.Float64()-0.5))
+		case r.IntN(20) == 0:
+			v[i] = float32(r.NormFloat64() * 1e-40)
+		case r.IntN(20) == 0:
+			v[i] = float32(math.Copysign(0, r.Float64()-0.5))
+		default:
+			v[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(20)-10))
+		}
+	}
+	return v
+}
+
+func TestVariantsDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	type tc struct{ x, y []float32 }
+	var cases []tc
+	for n := 0; n <= 1000; n++ {
+		reps := 1
+		if n <= 48 {
+			reps = 8
+		}
+		for range reps {
+			off := r.IntN(3)
+			x := nastyVec(r, n+off)[off:]
+			y := nastyVec(r, n+off+1)[off:]
+			cases = append(cases, tc{x, y})
+		}
+	}
+	want := make([]float32, len(cases))
+	for i, c := range cases {
+		want[i] = dotGeneric(c.x, c.y[:len(c.x)])
+	}
+	forEachISA(t, func(t *testing.T) {
+		for i, c := range cases {
+			if got := Dot(c.x, c.y); !sameBits(got, want[i]) {
+				t.Fatalf("n=%d: Dot = %g (%#x), pure Go %g (%#x)", len(c.x), got, math.Float32bits(got), want[i], math.Float32bits(want[i]))
+			}
+		}
+	})
+}
+
+// TestVariantsDotNegZeroTail pins the tail rule: lanes at or past k mod 16
+// must stay exactly as they are, −0 included.
+func TestVariantsDotNegZeroTail(t *testing.T) {
+	for n := 16; n < 48; n++ {
+		x := make([]float32, n)
+		y := make([]float32, n)
+		for i := range 16 { // every lane −0 after the first block
+			x[i], y[i] = -1e-30, 1e-30
+		}
+		for i := 16; i < n; i++ {
+			x[i], y[i] = -1e-30, 1e-30 // more −0 products
+		}
+		negZero := float32(math.Copysign(0, -1))
+		forEachISA(t, func(t *testing.T) {
+			if got := Dot(x, y); !sameBits(got, negZero) {
+				t.Fatalf("n=%d: Dot = %g (%#x), want −0", n, got, math.Float32bits(got))
+			}
+		})
+	}
+}
+
+func TestVariantsMatMulT(t *testing.T) {
+	r := rand.New(rand.NewPCG(53, 54))
+	type tc struct{ m, n, k, ldc, lda, ldb int }
+	var cases []tc
+	for _, s := range matShapes(testing.Short()) {
+		cases = append(cases, tc{s[0], s[1], s[2], s[1], s[2], s[2]})
+	}
+	for range 200 {
+		m, n, k := 1+r.IntN(13), 1+r.IntN(19), r.IntN(70)
+		cases = append(cases, tc{m, n, k, n + r.IntN(3), k + r.IntN(3), k + r.IntN(20)})
+	}
+	for _, c := range cases {
+		a := nastyVec(r, max(0, (c.m-1)*c.lda+c.k))
+		b := nastyVec(r, max(0, (c.n-1)*c.ldb+c.k))
+		size := max(0, (c.m-1)*c.ldc+c.n)
+		want := make([]float32, size)
+		for i := range want {
+			want[i] = math.Float32frombits(guardBits)
+		}
+		matMulTGeneric(want, c.ldc, a, c.lda, b, c.ldb, c.m, c.n, c.k)
+		name := fmt.Sprintf("%dx%dx%d/ld=%d,%d,%d", c.m, c.n, c.k, c.ldc, c.lda, c.ldb)
+		forEachISA(t, func(t *testing.T) {
+			off := r.IntN(4)
+			buf, got := guarded(size, off)
+			matMulTStrided(got, c.ldc, a, c.lda, b, c.ldb, c.m, c.n, c.k)
+			checkGuard(t, buf, size, off, name)
+			for i := range got {
+				if !sameBits(got[i], want[i]) {
+					t.Fatalf("%s: c[%d] = %g, pure Go %g", name, i, got[i], want[i])
+				}
+			}
+			if c.ldc == c.n && c.lda == c.k && c.ldb == c.k {
+				buf, got := guarded(size, off)
+				MatMulT(got, a, b, c.m, c.n, c.k)
+				checkGuard(t, buf, size, off, "MatMulT "+name)
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("MatMulT %s: c[%d] = %g, pure Go %g", name, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestVariantsAxpyAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	for n := 0; n <= 200; n++ {
+		x := nastyVec(r, n+1)
+		y0 := nastyVec(r, n)
+		a := float32(r.NormFloat64())
+		wantAxpy := append([]float32(nil), y0...)
+		axpyGeneric(wantAxpy, a, x)
+		wantAdd := append([]float32(nil), y0...)
+		addGeneric(wantAdd, x)
+		forEachISA(t, func(t *testing.T) {
+			off := n % 5
+			buf, y := guarded(n, off)
+			copy(y, y0)
+			axpy(y, a, x)
+			checkGuard(t, buf, n, off, "axpy")
+			for i := range y {
+				if !sameBits(y[i], wantAxpy[i]) {
+					t.Fatalf("n=%d: axpy[%d] = %g, pure Go %g", n, i, y[i], wantAxpy[i])
+				}
+			}
+			copy(y, y0)
+			add(y, x)
+			checkGuard(t, buf, n, off, "add")
+			for i := range y {
+				if !sameBits(y[i], wantAdd[i]) {
+					t.Fatalf("n=%d: add[%d] = %g, pure Go %g", n, i, y[i], wantAdd[i])
+				}
+			}
+		})
+	}
+}
+
+func TestVariantsAttention(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 58))
+	for _, s := range append(attnShapes, [3]int{20, 4, 256}, [3]int{9, 2, 96}) {
+		T, heads, dim := s[0], s[1], s[2]
+		q, k, v := randF32(r, T*dim, 2), randF32(r, T*dim, 2), randF32(r, T*dim, 1)
+		saved := isa
+		isa = isaGeneric
+		want := attnRun(t, q, k, v, T, T, 0, heads, dim)
+		isa = saved
+		forEachISA(t, func(t *testing.T) {
+			got := attnRun(t, q, k, v, T, T, 0, heads, dim)
+			for i := range got {
+				if !sameBits(got[i], want[i]) {
+					t.Fatalf("%v: out[%d] = %g, pure Go %g", s, i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
