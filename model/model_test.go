@@ -349,3 +349,30 @@ func ExampleModel_Forward() {
 	fmt.Printf("%.3f\n", probs[4*256+'o'])
 	// Output: 0.004
 }
+
+// TestForwardConcurrent runs Forward on one model from several goroutines
+// (each call must get its own workspace; run with -race).
+func TestForwardConcurrent(t *testing.T) {
+	m := newTestModel(t, Configs["tiny"], 1)
+	r := rand.New(rand.NewPCG(6, 7))
+	seqs := make([][]byte, 6)
+	want := make([][]float32, len(seqs))
+	for i := range seqs {
+		seqs[i] = randBytes(r, 50+40*i)
+		want[i] = forward(m, seqs[i])
+	}
+	got := make([][]float32, len(seqs))
+	done := make(chan int)
+	for i := range seqs {
+		go func() {
+			got[i] = forward(m, seqs[i])
+			done <- i
+		}()
+	}
+	for range seqs {
+		i := <-done
+		if k := sameBits(got[i], want[i]); k >= 0 {
+			t.Errorf("sequence %d: concurrent Forward differs at %d", i, k)
+		}
+	}
+}
