@@ -133,3 +133,22 @@ func add(y, x []float32) {
 	}
 	addGeneric(y, x)
 }
+
+// expSub sets dst[i] = Exp(x[i] − sub) for i < len(dst); len(x) ≥ len(dst).
+func expSub(dst, x []float32, sub float32) {
+	x = x[:len(dst)]
+	if isa >= isaAVX2 {
+		expSubAVX2(dst, x, sub)
+		return
+	}
+	expSubGeneric(dst, x, sub)
+}
+
+// gelu sets x[i] = GELU(x[i]).
+func gelu(x []float32) {
+	if isa >= isaAVX2 {
+		geluAVX2(x)
+		return
+	}
+	geluGeneric(x)
+}

@@ -26,3 +26,7 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 func axpy(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]) }
 
 func add(y, x []float32) { addGeneric(y, x[:len(y)]) }
+
+func expSub(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
+
+func gelu(x []float32) { geluGeneric(x) }

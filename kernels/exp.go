@@ -112,9 +112,7 @@ func GELU(x float32) float32 {
 
 // GELUInPlace applies GELU to every element of x.
 func GELUInPlace(x []float32) {
-	for i, v := range x {
-		x[i] = GELU(v)
-	}
+	gelu(x)
 }
 
 // Softmax writes softmax(x) into dst (which may alias x): m = Max(x),
@@ -122,9 +120,7 @@ func GELUInPlace(x []float32) {
 func Softmax(dst, x []float32) {
 	dst = dst[:len(x)]
 	m := Max(x)
-	for i, v := range x {
-		dst[i] = Exp(v - m)
-	}
+	expSub(dst, x, m)
 	s := Sum(dst)
 	for i := range dst {
 		dst[i] /= s

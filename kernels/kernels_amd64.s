@@ -8283,3 +8283,461 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+DATA vconstTab<>+0(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+4(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+8(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+12(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+16(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+20(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+24(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+28(SB)/4, $0x3fb8aa3b
+DATA vconstTab<>+32(SB)/4, $0x80000000
+DATA vconstTab<>+36(SB)/4, $0x80000000
+DATA vconstTab<>+40(SB)/4, $0x80000000
+DATA vconstTab<>+44(SB)/4, $0x80000000
+DATA vconstTab<>+48(SB)/4, $0x80000000
+DATA vconstTab<>+52(SB)/4, $0x80000000
+DATA vconstTab<>+56(SB)/4, $0x80000000
+DATA vconstTab<>+60(SB)/4, $0x80000000
+DATA vconstTab<>+64(SB)/4, $0x3f000000
+DATA vconstTab<>+68(SB)/4, $0x3f000000
+DATA vconstTab<>+72(SB)/4, $0x3f000000
+DATA vconstTab<>+76(SB)/4, $0x3f000000
+DATA vconstTab<>+80(SB)/4, $0x3f000000
+DATA vconstTab<>+84(SB)/4, $0x3f000000
+DATA vconstTab<>+88(SB)/4, $0x3f000000
+DATA vconstTab<>+92(SB)/4, $0x3f000000
+DATA vconstTab<>+96(SB)/4, $0x3f318000
+DATA vconstTab<>+100(SB)/4, $0x3f318000
+DATA vconstTab<>+104(SB)/4, $0x3f318000
+DATA vconstTab<>+108(SB)/4, $0x3f318000
+DATA vconstTab<>+112(SB)/4, $0x3f318000
+DATA vconstTab<>+116(SB)/4, $0x3f318000
+DATA vconstTab<>+120(SB)/4, $0x3f318000
+DATA vconstTab<>+124(SB)/4, $0x3f318000
+DATA vconstTab<>+128(SB)/4, $0xb95e8083
+DATA vconstTab<>+132(SB)/4, $0xb95e8083
+DATA vconstTab<>+136(SB)/4, $0xb95e8083
+DATA vconstTab<>+140(SB)/4, $0xb95e8083
+DATA vconstTab<>+144(SB)/4, $0xb95e8083
+DATA vconstTab<>+148(SB)/4, $0xb95e8083
+DATA vconstTab<>+152(SB)/4, $0xb95e8083
+DATA vconstTab<>+156(SB)/4, $0xb95e8083
+DATA vconstTab<>+160(SB)/4, $0x39506967
+DATA vconstTab<>+164(SB)/4, $0x39506967
+DATA vconstTab<>+168(SB)/4, $0x39506967
+DATA vconstTab<>+172(SB)/4, $0x39506967
+DATA vconstTab<>+176(SB)/4, $0x39506967
+DATA vconstTab<>+180(SB)/4, $0x39506967
+DATA vconstTab<>+184(SB)/4, $0x39506967
+DATA vconstTab<>+188(SB)/4, $0x39506967
+DATA vconstTab<>+192(SB)/4, $0x3ab743ce
+DATA vconstTab<>+196(SB)/4, $0x3ab743ce
+DATA vconstTab<>+200(SB)/4, $0x3ab743ce
+DATA vconstTab<>+204(SB)/4, $0x3ab743ce
+DATA vconstTab<>+208(SB)/4, $0x3ab743ce
+DATA vconstTab<>+212(SB)/4, $0x3ab743ce
+DATA vconstTab<>+216(SB)/4, $0x3ab743ce
+DATA vconstTab<>+220(SB)/4, $0x3ab743ce
+DATA vconstTab<>+224(SB)/4, $0x3c088908
+DATA vconstTab<>+228(SB)/4, $0x3c088908
+DATA vconstTab<>+232(SB)/4, $0x3c088908
+DATA vconstTab<>+236(SB)/4, $0x3c088908
+DATA vconstTab<>+240(SB)/4, $0x3c088908
+DATA vconstTab<>+244(SB)/4, $0x3c088908
+DATA vconstTab<>+248(SB)/4, $0x3c088908
+DATA vconstTab<>+252(SB)/4, $0x3c088908
+DATA vconstTab<>+256(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+260(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+264(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+268(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+272(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+276(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+280(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+284(SB)/4, $0x3d2aa9c1
+DATA vconstTab<>+288(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+292(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+296(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+300(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+304(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+308(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+312(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+316(SB)/4, $0x3e2aaaaa
+DATA vconstTab<>+320(SB)/4, $0x3f000000
+DATA vconstTab<>+324(SB)/4, $0x3f000000
+DATA vconstTab<>+328(SB)/4, $0x3f000000
+DATA vconstTab<>+332(SB)/4, $0x3f000000
+DATA vconstTab<>+336(SB)/4, $0x3f000000
+DATA vconstTab<>+340(SB)/4, $0x3f000000
+DATA vconstTab<>+344(SB)/4, $0x3f000000
+DATA vconstTab<>+348(SB)/4, $0x3f000000
+DATA vconstTab<>+352(SB)/4, $0x3f800000
+DATA vconstTab<>+356(SB)/4, $0x3f800000
+DATA vconstTab<>+360(SB)/4, $0x3f800000
+DATA vconstTab<>+364(SB)/4, $0x3f800000
+DATA vconstTab<>+368(SB)/4, $0x3f800000
+DATA vconstTab<>+372(SB)/4, $0x3f800000
+DATA vconstTab<>+376(SB)/4, $0x3f800000
+DATA vconstTab<>+380(SB)/4, $0x3f800000
+DATA vconstTab<>+384(SB)/4, $0xbf800000
+DATA vconstTab<>+388(SB)/4, $0xbf800000
+DATA vconstTab<>+392(SB)/4, $0xbf800000
+DATA vconstTab<>+396(SB)/4, $0xbf800000
+DATA vconstTab<>+400(SB)/4, $0xbf800000
+DATA vconstTab<>+404(SB)/4, $0xbf800000
+DATA vconstTab<>+408(SB)/4, $0xbf800000
+DATA vconstTab<>+412(SB)/4, $0xbf800000
+DATA vconstTab<>+416(SB)/4, $0x42b17218
+DATA vconstTab<>+420(SB)/4, $0x42b17218
+DATA vconstTab<>+424(SB)/4, $0x42b17218
+DATA vconstTab<>+428(SB)/4, $0x42b17218
+DATA vconstTab<>+432(SB)/4, $0x42b17218
+DATA vconstTab<>+436(SB)/4, $0x42b17218
+DATA vconstTab<>+440(SB)/4, $0x42b17218
+DATA vconstTab<>+444(SB)/4, $0x42b17218
+DATA vconstTab<>+448(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+452(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+456(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+460(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+464(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+468(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+472(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+476(SB)/4, $0xc2cff1b4
+DATA vconstTab<>+480(SB)/4, $0x7f800000
+DATA vconstTab<>+484(SB)/4, $0x7f800000
+DATA vconstTab<>+488(SB)/4, $0x7f800000
+DATA vconstTab<>+492(SB)/4, $0x7f800000
+DATA vconstTab<>+496(SB)/4, $0x7f800000
+DATA vconstTab<>+500(SB)/4, $0x7f800000
+DATA vconstTab<>+504(SB)/4, $0x7f800000
+DATA vconstTab<>+508(SB)/4, $0x7f800000
+DATA vconstTab<>+512(SB)/4, $0x00000040
+DATA vconstTab<>+516(SB)/4, $0x00000040
+DATA vconstTab<>+520(SB)/4, $0x00000040
+DATA vconstTab<>+524(SB)/4, $0x00000040
+DATA vconstTab<>+528(SB)/4, $0x00000040
+DATA vconstTab<>+532(SB)/4, $0x00000040
+DATA vconstTab<>+536(SB)/4, $0x00000040
+DATA vconstTab<>+540(SB)/4, $0x00000040
+DATA vconstTab<>+544(SB)/4, $0x0000007f
+DATA vconstTab<>+548(SB)/4, $0x0000007f
+DATA vconstTab<>+552(SB)/4, $0x0000007f
+DATA vconstTab<>+556(SB)/4, $0x0000007f
+DATA vconstTab<>+560(SB)/4, $0x0000007f
+DATA vconstTab<>+564(SB)/4, $0x0000007f
+DATA vconstTab<>+568(SB)/4, $0x0000007f
+DATA vconstTab<>+572(SB)/4, $0x0000007f
+DATA vconstTab<>+576(SB)/4, $0xffffffc0
+DATA vconstTab<>+580(SB)/4, $0xffffffc0
+DATA vconstTab<>+584(SB)/4, $0xffffffc0
+DATA vconstTab<>+588(SB)/4, $0xffffffc0
+DATA vconstTab<>+592(SB)/4, $0xffffffc0
+DATA vconstTab<>+596(SB)/4, $0xffffffc0
+DATA vconstTab<>+600(SB)/4, $0xffffffc0
+DATA vconstTab<>+604(SB)/4, $0xffffffc0
+DATA vconstTab<>+608(SB)/4, $0xffffff82
+DATA vconstTab<>+612(SB)/4, $0xffffff82
+DATA vconstTab<>+616(SB)/4, $0xffffff82
+DATA vconstTab<>+620(SB)/4, $0xffffff82
+DATA vconstTab<>+624(SB)/4, $0xffffff82
+DATA vconstTab<>+628(SB)/4, $0xffffff82
+DATA vconstTab<>+632(SB)/4, $0xffffff82
+DATA vconstTab<>+636(SB)/4, $0xffffff82
+DATA vconstTab<>+640(SB)/4, $0x41100000
+DATA vconstTab<>+644(SB)/4, $0x41100000
+DATA vconstTab<>+648(SB)/4, $0x41100000
+DATA vconstTab<>+652(SB)/4, $0x41100000
+DATA vconstTab<>+656(SB)/4, $0x41100000
+DATA vconstTab<>+660(SB)/4, $0x41100000
+DATA vconstTab<>+664(SB)/4, $0x41100000
+DATA vconstTab<>+668(SB)/4, $0x41100000
+DATA vconstTab<>+672(SB)/4, $0xc1100000
+DATA vconstTab<>+676(SB)/4, $0xc1100000
+DATA vconstTab<>+680(SB)/4, $0xc1100000
+DATA vconstTab<>+684(SB)/4, $0xc1100000
+DATA vconstTab<>+688(SB)/4, $0xc1100000
+DATA vconstTab<>+692(SB)/4, $0xc1100000
+DATA vconstTab<>+696(SB)/4, $0xc1100000
+DATA vconstTab<>+700(SB)/4, $0xc1100000
+DATA vconstTab<>+704(SB)/4, $0x3d372713
+DATA vconstTab<>+708(SB)/4, $0x3d372713
+DATA vconstTab<>+712(SB)/4, $0x3d372713
+DATA vconstTab<>+716(SB)/4, $0x3d372713
+DATA vconstTab<>+720(SB)/4, $0x3d372713
+DATA vconstTab<>+724(SB)/4, $0x3d372713
+DATA vconstTab<>+728(SB)/4, $0x3d372713
+DATA vconstTab<>+732(SB)/4, $0x3d372713
+DATA vconstTab<>+736(SB)/4, $0x3f4c422a
+DATA vconstTab<>+740(SB)/4, $0x3f4c422a
+DATA vconstTab<>+744(SB)/4, $0x3f4c422a
+DATA vconstTab<>+748(SB)/4, $0x3f4c422a
+DATA vconstTab<>+752(SB)/4, $0x3f4c422a
+DATA vconstTab<>+756(SB)/4, $0x3f4c422a
+DATA vconstTab<>+760(SB)/4, $0x3f4c422a
+DATA vconstTab<>+764(SB)/4, $0x3f4c422a
+GLOBL vconstTab<>(SB), RODATA|NOPTR, $768
+
+// func expSubAVX2(dst []float32, x []float32, sub float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	VBROADCASTSS sub+48(FP), Y12
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS      (SI)(AX*1), Y0
+	VSUBPS       Y12, Y0, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VMOVUPS      Y6, (DI)(AX*1)
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	ANDQ         $0x07, CX
+	JZ           done
+	NEGQ         CX
+	ADDQ         $0x10, CX
+	LEAQ         tailTab<>+0(SB), DX
+	LEAQ         (DX)(CX*4), DX
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   (SI)(AX*1), Y15, Y0
+	VSUBPS       Y12, Y0, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   Y6, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+	SHRQ $0x03, DX
+	JZ   tail
+
+loop:
+	VMOVUPS      (SI)(AX*1), Y0
+	VMOVAPS      Y0, Y13
+	VMULPS       vconstTab<>+704(SB), Y13, Y12
+	VMULPS       Y13, Y12, Y12
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y13, Y12
+	VMULPS       vconstTab<>+736(SB), Y12, Y12
+	VADDPS       Y12, Y12, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VSUBPS       vconstTab<>+352(SB), Y6, Y1
+	VADDPS       vconstTab<>+352(SB), Y6, Y2
+	VDIVPS       Y2, Y1, Y1
+	VCMPPS       $0x1e, vconstTab<>+640(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+352(SB), Y1, Y1
+	VCMPPS       $0x11, vconstTab<>+672(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+384(SB), Y1, Y1
+	VADDPS       vconstTab<>+352(SB), Y1, Y1
+	VMULPS       vconstTab<>+64(SB), Y13, Y2
+	VMULPS       Y1, Y2, Y6
+	VMOVUPS      Y6, (SI)(AX*1)
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	ANDQ         $0x07, CX
+	JZ           done
+	NEGQ         CX
+	ADDQ         $0x10, CX
+	LEAQ         tailTab<>+0(SB), DX
+	LEAQ         (DX)(CX*4), DX
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   (SI)(AX*1), Y15, Y0
+	VMOVAPS      Y0, Y13
+	VMULPS       vconstTab<>+704(SB), Y13, Y12
+	VMULPS       Y13, Y12, Y12
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y13, Y12
+	VMULPS       vconstTab<>+736(SB), Y12, Y12
+	VADDPS       Y12, Y12, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VSUBPS       vconstTab<>+352(SB), Y6, Y1
+	VADDPS       vconstTab<>+352(SB), Y6, Y2
+	VDIVPS       Y2, Y1, Y1
+	VCMPPS       $0x1e, vconstTab<>+640(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+352(SB), Y1, Y1
+	VCMPPS       $0x11, vconstTab<>+672(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+384(SB), Y1, Y1
+	VADDPS       vconstTab<>+352(SB), Y1, Y1
+	VMULPS       vconstTab<>+64(SB), Y13, Y2
+	VMULPS       Y1, Y2, Y6
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   Y6, Y15, (SI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET

@@ -268,3 +268,13 @@ func axpyAVX2(y []float32, a float32, x []float32)
 //
 //go:noescape
 func addAVX2(y []float32, x []float32)
+
+// expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
+//
+//go:noescape
+func expSubAVX2(dst []float32, x []float32, sub float32)
+
+// geluAVX2 sets x[i] = GELU(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELU.
+//
+//go:noescape
+func geluAVX2(x []float32)

@@ -189,3 +189,77 @@ func TestVariantsAttention(t *testing.T) {
 		})
 	}
 }
+
+// expSweep returns inputs covering every exponent of float32 of both signs
+// (every step-th bit pattern), the reduction boundaries of Exp, its cut-offs
+// and the special values.
+func expSweep(step uint32) []float32 {
+	var xs []float32
+	for b := uint32(0); b < 0x7f800000; b += step {
+		xs = append(xs, math.Float32frombits(b), -math.Float32frombits(b))
+	}
+	for k := -300; k <= 300; k++ {
+		c := float32(float64(k) * math.Ln2 / 2)
+		for d := -3; d <= 3; d++ {
+			xs = append(xs, math.Float32frombits(math.Float32bits(c)+uint32(d)))
+		}
+	}
+	for _, c := range []float32{expMax, expMin, 9, -9, 4.5, -4.5, 0x1p-126, 1e-45} {
+		for d := -3; d <= 3; d++ {
+			b := math.Float32bits(c) + uint32(d)
+			xs = append(xs, math.Float32frombits(b), -math.Float32frombits(b))
+		}
+	}
+	inf := float32(math.Inf(1))
+	return append(xs, 0, float32(math.Copysign(0, -1)), inf, -inf, float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32)
+}
+
+func TestVariantsExpGELU(t *testing.T) {
+	step := uint32(401)
+	if testing.Short() {
+		step = 4001
+	}
+	xs := expSweep(step)
+	wantExp := make([]float32, len(xs))
+	wantGELU := make([]float32, len(xs))
+	for i, x := range xs {
+		wantExp[i] = Exp(x)
+		wantGELU[i] = GELU(x)
+	}
+	subs := []float32{0, 3.25, -70}
+	forEachISA(t, func(t *testing.T) {
+		got := make([]float32, len(xs))
+		expSub(got, xs, 0)
+		for i := range got {
+			if !sameBits(got[i], wantExp[i]) {
+				t.Fatalf("Exp(%g) = %g (%#x), scalar %g (%#x)", xs[i], got[i], math.Float32bits(got[i]), wantExp[i], math.Float32bits(wantExp[i]))
+			}
+		}
+		copy(got, xs)
+		GELUInPlace(got)
+		for i := range got {
+			if !sameBits(got[i], wantGELU[i]) {
+				t.Fatalf("GELU(%g) = %g (%#x), scalar %g (%#x)", xs[i], got[i], math.Float32bits(got[i]), wantGELU[i], math.Float32bits(wantGELU[i]))
+			}
+		}
+		// Lengths 0…40 at odd offsets, with guards, and a subtrahend.
+		for n := 0; n <= 40; n++ {
+			for _, sub := range subs {
+				off := n % 3
+				src := xs[1000+n : 1000+2*n]
+				buf, dst := guarded(n, off)
+				expSub(dst, src, sub)
+				checkGuard(t, buf, n, off, "expSub")
+				for i := range dst {
+					if w := Exp(src[i] - sub); !sameBits(dst[i], w) {
+						t.Fatalf("n=%d: Exp(%g − %g) = %g, scalar %g", n, src[i], sub, dst[i], w)
+					}
+				}
+			}
+			buf, dst := guarded(n, 1)
+			copy(dst, xs[2000+n:2000+2*n])
+			GELUInPlace(dst)
+			checkGuard(t, buf, n, 1, "GELUInPlace")
+		}
+	})
+}

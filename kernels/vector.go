@@ -16,3 +16,18 @@ func addGeneric(y, x []float32) {
 		y[i] += xv
 	}
 }
+
+// expSubGeneric sets dst[i] = Exp(x[i] − sub) for i < len(dst).
+func expSubGeneric(dst, x []float32, sub float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = Exp(v - sub)
+	}
+}
+
+// geluGeneric sets x[i] = GELU(x[i]).
+func geluGeneric(x []float32) {
+	for i, v := range x {
+		x[i] = GELU(v)
+	}
+}

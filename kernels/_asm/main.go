@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"go/format"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -108,6 +109,9 @@ func main() {
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
 	addAVX2()
+	vconsts = defineVConsts()
+	expSubAVX2()
+	geluAVX2()
 
 	Generate()
 	if err := writeTable(*table, avx2, avx512); err != nil {
@@ -604,4 +608,214 @@ func writeTable(path string, avx2, avx512 []shape) error {
 		return fmt.Errorf("formatting the kernel table: %w", err)
 	}
 	return os.WriteFile(filepath.Clean(path), src, 0o644)
+}
+
+// vconst names the constants of the vector Exp and GELU, each replicated
+// into a 32-byte row of the vconstTab table so it can be an AVX2 operand.
+type vconst int
+
+const (
+	cLog2e vconst = iota
+	cSign
+	cHalf
+	cLn2Hi
+	cLn2Lo
+	cP0
+	cP1
+	cP2
+	cP3
+	cP4
+	cP5
+	cOne
+	cMinusOne
+	cExpMax
+	cExpMin
+	cInf
+	cI64
+	cI127
+	cIMinus64
+	cIMinus126
+	cNine
+	cMinusNine
+	cGeluA
+	cGeluC
+	nVConst
+)
+
+var vconsts Mem
+
+func f32(x float64) uint32 { return math.Float32bits(float32(x)) }
+
+// defineVConsts writes the constant table. The float constants are those of
+// exp.go, rounded to float32 exactly as the Go compiler rounds them there.
+func defineVConsts() Mem {
+	v := [nVConst]uint32{
+		cLog2e:     f32(1.44269504088896341),
+		cSign:      0x80000000,
+		cHalf:      f32(0.5),
+		cLn2Hi:     f32(0.693359375),
+		cLn2Lo:     f32(-2.12194440e-4),
+		cP0:        f32(1.9875691500e-4),
+		cP1:        f32(1.3981999507e-3),
+		cP2:        f32(8.3334519073e-3),
+		cP3:        f32(4.1665795894e-2),
+		cP4:        f32(1.6666665459e-1),
+		cP5:        f32(5.0000001201e-1),
+		cOne:       f32(1),
+		cMinusOne:  f32(-1),
+		cExpMax:    f32(88.72283935546875),
+		cExpMin:    f32(-103.97207708),
+		cInf:       0x7f800000,
+		cI64:       64,
+		cI127:      127,
+		cIMinus64:  uint32(0xffffffc0), // int32 −64
+		cIMinus126: uint32(0xffffff82), // int32 −126
+		cNine:      f32(9),
+		cMinusNine: f32(-9),
+		cGeluA:     f32(0.044715),
+		cGeluC:     f32(0.7978845608028654),
+	}
+	m := GLOBL("vconstTab", RODATA|NOPTR)
+	for i, bits := range v {
+		for l := range 8 {
+			DATA(32*i+4*l, U32(bits))
+		}
+	}
+	return m
+}
+
+func vc(c vconst) Mem { return vconsts.Offset(32 * int(c)) }
+
+// expCore computes Y6 = Exp(Y0) lane by lane, bit-identical to the scalar
+// Exp in exp.go (same float32 operations in the same order; FMA32 is
+// VFMADD/VFNMADD, whose negated product is exact). Y0 is preserved;
+// Y1–Y11 are clobbered.
+func expCore() {
+	// k = int32(float32(z ± 0.5)) with z = float32(x·log2e): half away from
+	// zero. (z = −0 takes −0.5 here and +0.5 in Go; both truncate to 0.)
+	VMULPS(vc(cLog2e), Y0, Y1)
+	VANDPS(vc(cSign), Y1, Y2)
+	VORPS(vc(cHalf), Y2, Y2)
+	VADDPS(Y2, Y1, Y1)
+	VCVTTPS2DQ(Y1, Y1) // k (truncation, as Go's int32 conversion)
+	VCVTDQ2PS(Y1, Y3)  // kf
+	VMOVAPS(Y0, Y4)
+	VFNMADD231PS(vc(cLn2Hi), Y3, Y4) // r = FMA32(−kf, ln2Hi, x)
+	VFNMADD231PS(vc(cLn2Lo), Y3, Y4) // r = FMA32(−kf, ln2Lo, r)
+	VMULPS(Y4, Y4, Y5)               // r2 = float32(r·r)
+	VMOVUPS(vc(cP0), Y6)
+	for _, c := range []vconst{cP1, cP2, cP3, cP4, cP5} {
+		VFMADD213PS(vc(c), Y4, Y6) // p = FMA32(p, r, P)
+	}
+	VFMADD213PS(Y4, Y5, Y6) // FMA32(p, r2, r)
+	VADDPS(vc(cOne), Y6, Y6)
+	// scalePow2: y·2^j1·2^j2 with (j1, j2) = (k, 0), (127, k−127) for
+	// k > 127, (k+64, −64) for k < −126; the first product is exact and the
+	// second is ·1 in the common case, as in Go.
+	VPCMPGTD(vc(cI127), Y1, Y7) // big: k > 127
+	VMOVDQU(vc(cIMinus126), Y11)
+	VPCMPGTD(Y1, Y11, Y8) // small: −126 > k
+	VPADDD(vc(cI64), Y1, Y9)
+	VBLENDVPS(Y8, Y9, Y1, Y9)
+	VBLENDVPS(Y7, vc(cI127), Y9, Y9) // j1
+	VPSUBD(vc(cI127), Y1, Y10)
+	VANDPS(Y7, Y10, Y10)
+	VANDPS(vc(cIMinus64), Y8, Y11)
+	VORPS(Y11, Y10, Y10) // j2
+	VPADDD(vc(cI127), Y9, Y9)
+	VPSLLD(U8(23), Y9, Y9)
+	VPADDD(vc(cI127), Y10, Y10)
+	VPSLLD(U8(23), Y10, Y10)
+	VMULPS(Y9, Y6, Y6)
+	VMULPS(Y10, Y6, Y6)
+	// The special cases, which Go tests first: NaN, x > expMax, x < expMin.
+	VCMPPS(U8(0x1e), vc(cExpMax), Y0, Y7) // GT_OQ
+	VBLENDVPS(Y7, vc(cInf), Y6, Y6)
+	VCMPPS(U8(0x11), vc(cExpMin), Y0, Y8) // LT_OQ
+	VANDNPS(Y6, Y8, Y6)
+	VCMPPS(U8(3), Y0, Y0, Y7) // UNORD_Q
+	VBLENDVPS(Y7, Y0, Y6, Y6)
+}
+
+// elementwise generates a loop over y, 8 lanes at a time with a masked
+// tail, that loads x[i] (after pre) into Y0, runs body (result in res) and
+// stores res to y[i]. Y12–Y15 are free for pre.
+func elementwise(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical) {
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Y0)
+	pre()
+	body()
+	VMOVUPS(res, Mem{Base: yp, Index: off, Scale: 1})
+	ADDQ(U8(32), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("done"))
+	tailPtr(n, cnt)
+	VMOVUPS(Mem{Base: cnt}, Y15)
+	VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1}, Y15, Y0)
+	pre()
+	body()
+	VMOVUPS(Mem{Base: cnt}, Y15)
+	VMASKMOVPS(res, Y15, Mem{Base: yp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// expSubAVX2 generates dst[i] = Exp(x[i] − sub), the inner loop of Softmax.
+func expSubAVX2() {
+	TEXT("expSubAVX2", NOSPLIT, "func(dst, x []float32, sub float32)")
+	Pragma("noescape")
+	Doc("expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.")
+	yp, n, xp := RDI, RCX, RSI
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	sub, err := Param("sub").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(sub.Addr, Y12)
+	elementwise(yp, xp, n, func() { VSUBPS(Y12, Y0, Y0) }, expCore, Y6)
+}
+
+// geluAVX2 generates x[i] = GELU(x[i]) in place.
+func geluAVX2() {
+	TEXT("geluAVX2", NOSPLIT, "func(x []float32)")
+	Pragma("noescape")
+	Doc("geluAVX2 sets x[i] = GELU(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELU.")
+	xp, n := RSI, RCX
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	body := func() {
+		// Y13 = x; u = float32(geluC·(x + ((a·x)·x)·x)) in Y12; Exp(2u).
+		VMOVAPS(Y0, Y13)
+		VMULPS(vc(cGeluA), Y13, Y12)
+		VMULPS(Y13, Y12, Y12)
+		VMULPS(Y13, Y12, Y12)
+		VADDPS(Y12, Y13, Y12)
+		VMULPS(vc(cGeluC), Y12, Y12)
+		VADDPS(Y12, Y12, Y0) // 2u, exact
+		expCore()
+		// Tanh(u) = (t − 1)/(t + 1), or ±1 beyond ±9.
+		VSUBPS(vc(cOne), Y6, Y1)
+		VADDPS(vc(cOne), Y6, Y2)
+		VDIVPS(Y2, Y1, Y1)
+		VCMPPS(U8(0x1e), vc(cNine), Y12, Y7) // u > 9
+		VBLENDVPS(Y7, vc(cOne), Y1, Y1)
+		VCMPPS(U8(0x11), vc(cMinusNine), Y12, Y7) // u < −9
+		VBLENDVPS(Y7, vc(cMinusOne), Y1, Y1)
+		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
+		VADDPS(vc(cOne), Y1, Y1)
+		VMULPS(vc(cHalf), Y13, Y2)
+		VMULPS(Y1, Y2, Y6)
+	}
+	elementwise(xp, xp, n, func() {}, body, Y6)
 }
