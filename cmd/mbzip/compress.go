@@ -30,7 +30,7 @@ func compressCommand() *cli.Command {
 		case 9:
 			usage = "strongest level (-2..-8 lie between; today every level uses the static model)"
 		}
-		flags = append(flags, &cli.BoolFlag{Name: strconv.Itoa(l), Usage: usage, HideDefault: true})
+		flags = append(flags, &cli.BoolFlag{Name: strconv.Itoa(l), Usage: usage})
 	}
 	flags = append(flags,
 		&cli.StringFlag{Name: "model", Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in default)"},
@@ -85,6 +85,9 @@ func parseCompressOptions(c *cli.Context) (*compressOptions, error) {
 	if s := c.String("segment-size"); c.IsSet("segment-size") {
 		if o.segmentSize, err = parseSize(s); err != nil {
 			return nil, usagef("compress", "--segment-size: %v", err)
+		}
+		if o.segmentSize > codec.MaxSegmentSize {
+			return nil, usagef("compress", "--segment-size %s: at most %d bytes", s, codec.MaxSegmentSize)
 		}
 	}
 	if o.stdout && len(o.files) > 1 {

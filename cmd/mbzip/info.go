@@ -86,7 +86,8 @@ func printInfo(w io.Writer, name string, info *codec.Info) {
 	fmt.Fprintf(w, "  ratio           %s\n", ratio)
 	fmt.Fprintf(w, "  bits per byte   %s\n", bpb)
 	fmt.Fprintf(w, "  segments        %d of %d bytes (%d stored)\n", info.Segments, info.SegmentSize, info.StoredSegments)
-	if info.ModelBits > 0 && info.OriginalSize > 0 {
-		fmt.Fprintf(w, "  model estimate  %.3f bits per byte on the coded segments\n", info.ModelBits/float64(info.OriginalSize))
+	if info.ModelBitsBytes > 0 {
+		fmt.Fprintf(w, "  model estimate  %.3f bits per byte (-log2 p over %d bytes)\n",
+			info.ModelBits/float64(info.ModelBitsBytes), info.ModelBitsBytes)
 	}
 }
