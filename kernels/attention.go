@@ -40,16 +40,16 @@ func Attention(out, q, k, v []float32, nq, nk, t0, heads, dim int, scratch []flo
 			clear(acc)
 			for j, pj := range s {
 				l := j % Lanes
-				axpy(acc[l*hd:(l+1)*hd], pj, v[j*dim+c0:j*dim+c0+hd])
+				axpyVec(acc[l*hd:(l+1)*hd], pj, v[j*dim+c0:j*dim+c0+hd])
 			}
 			// Reduce16 on every column at once: lanes l+8 onto l, then l+4,
 			// then l+2, then lane 1 onto lane 0.
-			add(acc[:8*hd], acc[8*hd:16*hd])
-			add(acc[:4*hd], acc[4*hd:8*hd])
-			add(acc[:2*hd], acc[2*hd:4*hd])
+			addVec(acc[:8*hd], acc[8*hd:16*hd])
+			addVec(acc[:4*hd], acc[4*hd:8*hd])
+			addVec(acc[:2*hd], acc[2*hd:4*hd])
 			oh := out[i*dim+c0 : i*dim+c0+hd]
 			copy(oh, acc[:hd])
-			add(oh, acc[hd:2*hd])
+			addVec(oh, acc[hd:2*hd])
 		}
 	}
 }

@@ -108,10 +108,24 @@ func BenchmarkExp(b *testing.B) {
 func BenchmarkSoftmax256(b *testing.B) {
 	x := benchVec(rand.New(rand.NewPCG(1, 4)), 256, 8)
 	dst := make([]float32, 256)
-	b.SetBytes(4 * 256)
-	for b.Loop() {
-		Softmax(dst, x)
-	}
+	benchEachISA(b, func(b *testing.B) {
+		b.SetBytes(4 * 256)
+		for b.Loop() {
+			Softmax(dst, x)
+		}
+	})
+}
+
+func BenchmarkGELU1024(b *testing.B) {
+	x := benchVec(rand.New(rand.NewPCG(1, 8)), 1024, 4)
+	y := make([]float32, len(x))
+	benchEachISA(b, func(b *testing.B) {
+		b.SetBytes(4 * 1024)
+		for b.Loop() {
+			copy(y, x)
+			GELUInPlace(y)
+		}
+	})
 }
 
 func BenchmarkLayerNorm256(b *testing.B) {

@@ -55,7 +55,8 @@ type kernelSet struct {
 	k    [5][maxC + 1]microKernel
 }
 
-func dot(x, y []float32) float32 {
+// dotVec is Dot on slices of equal length, in the level's implementation.
+func dotVec(x, y []float32) float32 {
 	switch isa {
 	case isaAVX512:
 		return dotAVX512(x, y)
@@ -114,8 +115,8 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 	}
 }
 
-// axpy sets y[i] = FMA32(a, x[i], y[i]) for i < len(y); len(x) ≥ len(y).
-func axpy(y []float32, a float32, x []float32) {
+// axpyVec sets y[i] = FMA32(a, x[i], y[i]) for i < len(y); len(x) ≥ len(y).
+func axpyVec(y []float32, a float32, x []float32) {
 	x = x[:len(y)]
 	if isa >= isaAVX2 {
 		axpyAVX2(y, a, x)
@@ -124,8 +125,8 @@ func axpy(y []float32, a float32, x []float32) {
 	axpyGeneric(y, a, x)
 }
 
-// add sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
-func add(y, x []float32) {
+// addVec sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
+func addVec(y, x []float32) {
 	x = x[:len(y)]
 	if isa >= isaAVX2 {
 		addAVX2(y, x)
@@ -134,8 +135,8 @@ func add(y, x []float32) {
 	addGeneric(y, x)
 }
 
-// expSub sets dst[i] = Exp(x[i] − sub) for i < len(dst); len(x) ≥ len(dst).
-func expSub(dst, x []float32, sub float32) {
+// expSubVec sets dst[i] = Exp(x[i] − sub) for i < len(dst); len(x) ≥ len(dst).
+func expSubVec(dst, x []float32, sub float32) {
 	x = x[:len(dst)]
 	if isa >= isaAVX2 {
 		expSubAVX2(dst, x, sub)
@@ -144,8 +145,8 @@ func expSub(dst, x []float32, sub float32) {
 	expSubGeneric(dst, x, sub)
 }
 
-// gelu sets x[i] = GELU(x[i]).
-func gelu(x []float32) {
+// geluVec sets x[i] = GELU(x[i]).
+func geluVec(x []float32) {
 	if isa >= isaAVX2 {
 		geluAVX2(x)
 		return

@@ -16,17 +16,17 @@ var isa = isaGeneric
 // isaLevels lists every level this build can run.
 var isaLevels = []isaLevel{isaGeneric}
 
-func dot(x, y []float32) float32 { return dotGeneric(x, y) }
+func dotVec(x, y []float32) float32 { return dotGeneric(x, y) }
 
 func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
 	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
 	matMulTGeneric(c, ldc, a, lda, b, ldb, m, n, k)
 }
 
-func axpy(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]) }
+func axpyVec(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]) }
 
-func add(y, x []float32) { addGeneric(y, x[:len(y)]) }
+func addVec(y, x []float32) { addGeneric(y, x[:len(y)]) }
 
-func expSub(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
+func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
 
-func gelu(x []float32) { geluGeneric(x) }
+func geluVec(x []float32) { geluGeneric(x) }

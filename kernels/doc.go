@@ -23,4 +23,24 @@
 //
 // Functions in this package are single-threaded; callers split rows, heads and
 // segments across goroutines, never one reduction.
+//
+// # Implementations
+//
+// The pure-Go code is the reference. On amd64, assembly leaves take over
+// where the CPU allows (detected once with golang.org/x/sys/cpu): AVX2+FMA,
+// with lanes 0-7 and 8-15 of a reduction in two YMM registers, or AVX-512F,
+// with all 16 in one ZMM register. The leaves are the 16-lane Dot, R×C
+// micro-kernels of MatMulT (each output one accumulator, reduced by exactly
+// the Reduce16 tree), elementwise FMA and add (Attention's weighted sum), and
+// elementwise Exp and GELU (Softmax, GELUInPlace). Blocking and packing are
+// Go. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
+// exactly as they are — masked FMAs on AVX-512, and on AVX2 masked loads
+// whose masked lanes multiply to −0, which adds to any value without
+// changing it (a +0 product would turn a −0 lane into +0). Every variant is
+// tested bit for bit against the pure-Go twin (variants_test.go), so the
+// choice changes speed only. Build with -tags purego to use pure Go.
+//
+// The assembly is generated with avo by the module in _asm:
+// `go generate ./kernels` rewrites kernels_amd64.s, kernels_stubs_amd64.go
+// and kernels_table_amd64.go.
 package kernels

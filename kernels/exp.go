@@ -112,7 +112,7 @@ func GELU(x float32) float32 {
 
 // GELUInPlace applies GELU to every element of x.
 func GELUInPlace(x []float32) {
-	gelu(x)
+	geluVec(x)
 }
 
 // Softmax writes softmax(x) into dst (which may alias x): m = Max(x),
@@ -120,7 +120,7 @@ func GELUInPlace(x []float32) {
 func Softmax(dst, x []float32) {
 	dst = dst[:len(x)]
 	m := Max(x)
-	expSub(dst, x, m)
+	expSubVec(dst, x, m)
 	s := Sum(dst)
 	for i := range dst {
 		dst[i] /= s

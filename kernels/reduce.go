@@ -22,7 +22,7 @@ func Reduce16(a *[Lanes]float32) float32 {
 // fused, acc = FMA32(x[i], y[i], acc), in increasing i starting from +0; the
 // lanes are combined by Reduce16. y must be at least as long as x.
 func Dot(x, y []float32) float32 {
-	return dot(x, y[:len(x)])
+	return dotVec(x, y[:len(x)])
 }
 
 // dotGeneric is the pure-Go Dot, the twin every assembly variant must match

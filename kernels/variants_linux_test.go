@@ -45,8 +45,8 @@ func TestVariantsNoOverread(t *testing.T) {
 			if got, want := Dot(x, y), dotGeneric(x, y); !sameBits(got, want) {
 				t.Fatalf("n=%d: Dot = %g, want %g", n, got, want)
 			}
-			axpy(y, 0.5, x)
-			add(y, x)
+			axpyVec(y, 0.5, x)
+			addVec(y, x)
 		}
 		for _, s := range [][3]int{{1, 1, 1}, {4, 3, 5}, {3, 8, 17}, {5, 9, 31}, {2, 5, 7}} {
 			m, n, k := s[0], s[1], s[2]

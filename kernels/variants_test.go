@@ -151,7 +151,7 @@ func TestVariantsAxpyAdd(t *testing.T) {
 			off := n % 5
 			buf, y := guarded(n, off)
 			copy(y, y0)
-			axpy(y, a, x)
+			axpyVec(y, a, x)
 			checkGuard(t, buf, n, off, "axpy")
 			for i := range y {
 				if !sameBits(y[i], wantAxpy[i]) {
@@ -159,7 +159,7 @@ func TestVariantsAxpyAdd(t *testing.T) {
 				}
 			}
 			copy(y, y0)
-			add(y, x)
+			addVec(y, x)
 			checkGuard(t, buf, n, off, "add")
 			for i := range y {
 				if !sameBits(y[i], wantAdd[i]) {
@@ -229,7 +229,7 @@ func TestVariantsExpGELU(t *testing.T) {
 	subs := []float32{0, 3.25, -70}
 	forEachISA(t, func(t *testing.T) {
 		got := make([]float32, len(xs))
-		expSub(got, xs, 0)
+		expSubVec(got, xs, 0)
 		for i := range got {
 			if !sameBits(got[i], wantExp[i]) {
 				t.Fatalf("Exp(%g) = %g (%#x), scalar %g (%#x)", xs[i], got[i], math.Float32bits(got[i]), wantExp[i], math.Float32bits(wantExp[i]))
@@ -248,7 +248,7 @@ func TestVariantsExpGELU(t *testing.T) {
 				off := n % 3
 				src := xs[1000+n : 1000+2*n]
 				buf, dst := guarded(n, off)
-				expSub(dst, src, sub)
+				expSubVec(dst, src, sub)
 				checkGuard(t, buf, n, off, "expSub")
 				for i := range dst {
 					if w := Exp(src[i] - sub); !sameBits(dst[i], w) {

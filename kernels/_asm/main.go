@@ -64,6 +64,8 @@ var (
 	tailTab Mem
 	// kmaskTab holds the uint16 (1<<r)−1 for r = 0…15: the AVX-512 tail mask.
 	kmaskTab Mem
+	// laneIdx is the VPERMPS index that gathers lanes 0, 4, 8, 12 into 0-3.
+	laneIdx Mem
 )
 
 const negOff = 128
@@ -86,6 +88,10 @@ func main() {
 	}
 	for i := range 32 {
 		DATA(negOff+4*i, U32(map[bool]uint32{true: 0x80000000}[i >= 16]))
+	}
+	laneIdx = GLOBL("laneIdx", RODATA|NOPTR)
+	for l := range 16 {
+		DATA(4*l, U32(uint32(4*l%16)))
 	}
 	kmaskTab = GLOBL("kmaskTab", RODATA|NOPTR)
 	for r := range 16 {
@@ -247,19 +253,20 @@ func loadPointers(r, c int) (ap, bp []GPPhysical, off, cnt GPPhysical) {
 	return ap, bp, off, cnt
 }
 
-// storeResults reduces the accumulators (each holding a[j] + a[j+8] in lanes
-// 0-7 of its low YMM half, given by ylow) and stores c[i·ldc + j].
-func storeResults(r, c int, ylow func(i, j int) VecPhysical, tx VecPhysical) {
+// storeResults reduces the accumulators of an R×C block and stores
+// c[i·ldc + j], up to four adjacent outputs of a row at a time (group).
+func storeResults(r, c int, acc func(i, j int) VecPhysical, group func(accs []VecPhysical, dst Mem)) {
 	cp, ldc := gp[2], gp[3]
 	Load(Param("c"), cp)
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
 	for i := range r {
-		for j := range c {
-			y := ylow(i, j)
-			xl := xmm(regIndex(y))
-			reduce8(y, xl, tx)
-			VMOVSS(xl, Mem{Base: cp, Disp: 4 * j})
+		for j0 := 0; j0 < c; j0 += 4 {
+			var accs []VecPhysical
+			for j := j0; j < min(c, j0+4); j++ {
+				accs = append(accs, acc(i, j))
+			}
+			group(accs, Mem{Base: cp, Disp: 4 * j0})
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)
@@ -267,13 +274,76 @@ func storeResults(r, c int, ylow func(i, j int) VecPhysical, tx VecPhysical) {
 	}
 }
 
-func regIndex(v VecPhysical) int {
-	for i := range 16 {
-		if ymm(i) == v {
-			return i
+// quad returns four accumulators of a group, repeating the first for the
+// missing ones (their results are not stored).
+func quad(accs []VecPhysical) (a, b, c, d VecPhysical) {
+	q := []VecPhysical{accs[0], accs[0], accs[0], accs[0]}
+	copy(q, accs)
+	return q[0], q[1], q[2], q[3]
+}
+
+// groupAVX2 finishes the Reduce16 tree of up to four YMM accumulators whose
+// lane j already holds a[j] + a[j+8], with the four folds shared between
+// them, and stores the results at dst[0…len(accs)). Y12–Y15 are scratch.
+func groupAVX2(accs []VecPhysical, dst Mem) {
+	a, b, c, d := quad(accs)
+	t0, t1, t2, t3 := Y12, Y13, Y14, Y15
+	VPERM2F128(U8(0x20), c, a, t0) // [a0-3 | c0-3]
+	VPERM2F128(U8(0x31), c, a, t1) // [a4-7 | c4-7]
+	VADDPS(t1, t0, t0)             // a[j] += a[j+4]: [a' | c']
+	VPERM2F128(U8(0x20), d, b, t1)
+	VPERM2F128(U8(0x31), d, b, t2)
+	VADDPS(t2, t1, t1)            // [b' | d']
+	VSHUFPS(U8(0x44), t1, t0, t2) // [a0 a1 b0 b1 | c0 c1 d0 d1]
+	VSHUFPS(U8(0xee), t1, t0, t3) // [a2 a3 b2 b3 | c2 c3 d2 d3]
+	VADDPS(t3, t2, t2)            // a[j] += a[j+2]: [u0 u1 u2 u3 | u4 u5 u6 u7]
+	VSHUFPS(U8(0x88), t2, t2, t3) // [u0 u2 u0 u2 | u4 u6 u4 u6]
+	VSHUFPS(U8(0xdd), t2, t2, t2) // [u1 u3 u1 u3 | u5 u7 u5 u7]
+	VADDPS(t2, t3, t2)            // a[0] + a[1]: [a b a b | c d c d]
+	switch len(accs) {
+	case 1:
+		VMOVSS(X14, dst)
+	default:
+		VMOVLPS(X14, dst)
+	}
+	if len(accs) > 2 {
+		VEXTRACTF128(U8(1), t2, X15)
+		if len(accs) == 3 {
+			VMOVSS(X15, dst.Offset(8))
+		} else {
+			VMOVLPS(X15, dst.Offset(8))
 		}
 	}
-	panic("not a low YMM register")
+}
+
+// group512 finishes the Reduce16 tree of up to four ZMM accumulators, the
+// four folds shared between them, and stores the results at
+// dst[0…len(accs)). Z0–Z3 are scratch; Z4 holds the lane indices 0, 4, 8, 12.
+func group512(accs []VecPhysical, dst Mem) {
+	a, b, c, d := quad(accs)
+	VSHUFF32X4(U8(0x44), b, a, Z0) // [a0-7 | b0-7]
+	VSHUFF32X4(U8(0xee), b, a, Z1) // [a8-15 | b8-15]
+	VADDPS(Z1, Z0, Z0)             // a[j] += a[j+8]
+	VSHUFF32X4(U8(0x44), d, c, Z1)
+	VSHUFF32X4(U8(0xee), d, c, Z2)
+	VADDPS(Z2, Z1, Z1)
+	VSHUFF32X4(U8(0x88), Z1, Z0, Z2) // [a0-3 | b0-3 | c0-3 | d0-3]
+	VSHUFF32X4(U8(0xdd), Z1, Z0, Z3) // [a4-7 | b4-7 | c4-7 | d4-7]
+	VADDPS(Z3, Z2, Z2)               // a[j] += a[j+4]
+	VSHUFPS(U8(0x0e), Z2, Z2, Z3)    // lanes 2, 3 of each quarter to 0, 1
+	VADDPS(Z3, Z2, Z2)               // a[j] += a[j+2]
+	VMOVSHDUP(Z2, Z3)                // lane 1 to 0
+	VADDPS(Z3, Z2, Z2)               // a[0] + a[1], in lanes 0, 4, 8, 12
+	VPERMPS(Z2, Z4, Z2)              // to lanes 0-3
+	switch len(accs) {
+	case 4:
+		VMOVUPS(X2, dst)
+	default:
+		VMOVSS(X2, dst)
+		for j := 1; j < len(accs); j++ {
+			VEXTRACTPS(U8(j), X2, dst.Offset(4*j))
+		}
+	}
 }
 
 // microAVX2 generates the R×C AVX2 micro-kernel. It runs the whole k loop
@@ -360,7 +430,7 @@ func microAVX2(r, c int) {
 			}
 		}
 	}
-	storeResults(r, c, acc, xmm(15))
+	storeResults(r, c, acc, groupAVX2)
 	VZEROUPPER()
 	RET()
 }
@@ -384,7 +454,7 @@ func microAVX512(r, c int) {
 	for j := range nb {
 		breg = append(breg, zmm(1+j))
 	}
-	first := 1 + nb
+	first := max(1+nb, 5) // Z0-Z4 are the scratch of the final reduction
 	if first+r*c > 32 {
 		panic("too many accumulators")
 	}
@@ -445,23 +515,8 @@ func microAVX512(r, c int) {
 	}
 
 	Label("reduce")
-	cp, ldc := gp[2], gp[3]
-	Load(Param("c"), cp)
-	Load(Param("ldc"), ldc)
-	SHLQ(U8(2), ldc)
-	for i := range r {
-		for j := range c {
-			// Z0's upper half is zeroed by the EVEX extract, so lanes 0-7
-			// of Z1 are a[j] + a[j+8]; lanes 8-15 are not used.
-			VEXTRACTF64X4(U8(1), acc(i, j), Y0)
-			VADDPS(Z0, acc(i, j), Z1)
-			reduce8(Y1, X1, X0)
-			VMOVSS(X1, Mem{Base: cp, Disp: 4 * j})
-		}
-		if i < r-1 {
-			ADDQ(ldc, cp)
-		}
-	}
+	VMOVUPS(laneIdx, Z4)
+	storeResults(r, c, acc, group512)
 	VZEROUPPER()
 	RET()
 }
