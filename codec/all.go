@@ -85,9 +85,10 @@ type Info struct {
 }
 
 // Inspect reads and checks the whole container without running the model:
-// structure, limits, the checksums of the header, records and trailer, and
-// the checksums of the raw and zstd segments. The checksums of model-coded
-// segments and of the whole original need decoding and are not verified.
+// structure, limits, and every checksum that does not need the model: of
+// the header, the records, the coded data, the trailer, and the original
+// bytes of raw and zstd segments. The checksums of the original bytes of
+// model-coded segments and of the whole original need decoding.
 func Inspect(r io.Reader) (*Info, error) {
 	wr := newWireReader(r)
 	h, err := readHeader(wr)
@@ -120,11 +121,17 @@ func Inspect(r io.Reader) (*Info, error) {
 		ctx := fmt.Sprintf("segment %d", idx)
 		switch rec.method {
 		case methodModel:
-			if err := wr.skip(rec.codedLen, ctx); err != nil {
+			if buf, err = wr.bytes(buf, rec.codedLen, ctx); err != nil {
+				return nil, err
+			}
+			if err := checkPayload(rec, buf, idx); err != nil {
 				return nil, err
 			}
 		case methodRaw, methodZstd:
 			if buf, err = wr.bytes(buf, rec.codedLen, ctx); err != nil {
+				return nil, err
+			}
+			if err := checkPayload(rec, buf, idx); err != nil {
 				return nil, err
 			}
 			data := buf

@@ -99,6 +99,11 @@ type record struct {
 	hasBits  bool
 	bits     uint64 // Σ −log2 p in units of 2^-bitsFrac bits, when hasBits
 	crc      uint32 // CRC-32C of the original bytes
+	// codedCRC is the CRC-32C of the payload of a model- or zstd-coded
+	// segment (raw payloads are covered by crc). Decoding alone does not
+	// notice every damaged bit: the last bytes of an arithmetic code have
+	// slack, so a flip there can decode to the same bytes.
+	codedCRC uint32
 }
 
 // trailer ends a file.
@@ -141,6 +146,9 @@ func appendRecord(dst []byte, r *record) []byte {
 		dst = binary.AppendUvarint(dst, r.bits)
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, r.crc)
+	if r.method != methodRaw {
+		dst = binary.LittleEndian.AppendUint32(dst, r.codedCRC)
+	}
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
 }
 
@@ -417,6 +425,11 @@ func readRecord(w *wireReader, idx int64, segSize int) (*record, error) {
 	if r.crc, err = w.uint32(ctx + ": checksum"); err != nil {
 		return nil, err
 	}
+	if r.method != methodRaw {
+		if r.codedCRC, err = w.uint32(ctx + ": coded checksum"); err != nil {
+			return nil, err
+		}
+	}
 	sum := crc32.Checksum(w.tee, castagnoli)
 	want, err := w.uint32(ctx + ": record checksum")
 	if err != nil {
@@ -426,6 +439,15 @@ func readRecord(w *wireReader, idx int64, segSize int) (*record, error) {
 		return nil, newError(ErrChecksum, ctx+": record checksum mismatch")
 	}
 	return r, nil
+}
+
+// checkPayload verifies the payload of a model- or zstd-coded segment
+// against the record.
+func checkPayload(r *record, payload []byte, idx int64) error {
+	if r.method != methodRaw && crc32.Checksum(payload, castagnoli) != r.codedCRC {
+		return newError(ErrChecksum, fmt.Sprintf("segment %d: coded data checksum mismatch", idx))
+	}
+	return nil
 }
 
 // readTrailer reads the trailer after the end marker (which readRecord has
@@ -495,14 +517,4 @@ func costQ16(f uint32) uint64 {
 		}
 	}
 	return uint64(arith.TotalBits-n)<<bitsFrac - frac
-}
-
-// skip reads and discards n bytes.
-func (w *wireReader) skip(n int, what string) error {
-	m, err := io.CopyN(io.Discard, w.rd, int64(n))
-	w.n += m
-	if err != nil {
-		return ioError(err, what)
-	}
-	return nil
 }

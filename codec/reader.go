@@ -112,6 +112,9 @@ func (r *Reader) fill() {
 		s := &r.slots[k]
 		s.rec = rec
 		s.payload, err = r.wr.bytes(s.payload, rec.codedLen, fmt.Sprintf("segment %d", r.index+int64(k)))
+		if err == nil {
+			err = checkPayload(rec, s.payload, r.index+int64(k))
+		}
 		if err != nil {
 			ferr = err
 			break
@@ -217,13 +220,24 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	}
 }
 
+// zstdWindow is the zstd window for a segment size: the smallest power of
+// two that holds a segment, within zstd's limits. The writer's frames never
+// need more, so the reader refuses frames that ask for more memory.
+func zstdWindow(segmentSize int) int {
+	w := zstd.MinWindowSize
+	for w < segmentSize && w < zstd.MaxWindowSize {
+		w *= 2
+	}
+	return w
+}
+
 // unzstd decodes one zstd frame of exactly n bytes into buf.
 func (r *Reader) unzstd(payload, buf []byte, n int, seg int64) ([]byte, error) {
 	if r.zdec == nil {
 		d, err := zstd.NewReader(nil,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxMemory(uint64(r.h.segmentSize)),
+			zstd.WithDecoderMaxMemory(uint64(zstdWindow(r.h.segmentSize))),
 		)
 		if err != nil {
 			return nil, fmt.Errorf("segment %d: zstd: %w", seg, err)

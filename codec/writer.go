@@ -59,6 +59,7 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 		zstd.WithEncoderConcurrency(o.threads),
 		zstd.WithEncoderCRC(false),
 		zstd.WithLowerEncoderMem(true),
+		zstd.WithWindowSize(zstdWindow(o.segmentSize)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("codec: zstd: %w", err)
@@ -261,5 +262,8 @@ func (e *segmentEncoder) encode(seg []byte) {
 		}
 	}
 	r.codedLen = len(payload)
+	if r.method != methodRaw {
+		r.codedCRC = crc32.Checksum(payload, castagnoli)
+	}
 	e.rec = append(appendRecord(e.rec[:0], &r), payload...)
 }

@@ -1,0 +1,70 @@
+package codec
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/mbzip/mbzip/model"
+)
+
+// benchModels are the models benchmarked: the built-in tiny one and the
+// reference shape with random weights (speed does not depend on training).
+func benchModels(b *testing.B) []struct {
+	name string
+	m    *model.Model
+	size int // input bytes per operation
+} {
+	ref, err := model.New(model.Configs["ref"], 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []struct {
+		name string
+		m    *model.Model
+		size int
+	}{
+		{"tiny", tinyModel(b), 32 << 10},
+		{"ref", ref, 8 << 10},
+	}
+}
+
+// BenchmarkEncode measures EncodeAll: the model's teacher-forced pass over
+// every segment, quantization, range coding, and zstd for the comparison.
+// Each operation codes four segments, so threads=2 can use two cores.
+func BenchmarkEncode(b *testing.B) {
+	for _, bm := range benchModels(b) {
+		src := sampleText(bm.size)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", bm.name, threads), func(b *testing.B) {
+				b.SetBytes(int64(len(src)))
+				for b.Loop() {
+					if _, err := EncodeAll(src, WithModel(bm.m), WithThreads(threads), WithSegmentSize(len(src)/4)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkDecode measures DecodeAll of model-coded segments: lock-step
+// batched decoding, four segments as the rows of the batches.
+func BenchmarkDecode(b *testing.B) {
+	for _, bm := range benchModels(b) {
+		src := sampleText(bm.size)
+		enc, err := EncodeAll(src, WithModel(bm.m), WithSegmentSize(len(src)/4), withMethod(methodModel))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", bm.name, threads), func(b *testing.B) {
+				b.SetBytes(int64(len(src)))
+				for b.Loop() {
+					if _, err := DecodeAll(enc, WithModel(bm.m), WithThreads(threads)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package codec
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestGolden holds the format still: files written by this release with the
+// built-in untrained model must decode with every later release that ships
+// it, and the same input must keep giving the same bytes (DESIGN.md §3). A
+// change here is a format change: bump Version, or fix the regression.
+// Regenerate with -update only for a deliberate change.
+func TestGolden(t *testing.T) {
+	for _, g := range []struct {
+		file string
+		src  []byte
+		opts []Option
+	}{
+		{"text-model.mbz", sampleText(300), []Option{WithSegmentSize(128), withMethod(methodModel)}},
+		{"text-auto.mbz", sampleText(3000), []Option{WithSegmentSize(1024)}},
+		{"random-raw.mbz", randomBytes(200, 42), nil},
+	} {
+		t.Run(g.file, func(t *testing.T) {
+			path := filepath.Join("..", "testdata", "mbz", g.file)
+			enc, err := EncodeAll(g.src, append(g.opts, WithThreads(2))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, enc, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update)", err)
+			}
+			dec, err := DecodeAll(golden)
+			if err != nil {
+				t.Fatalf("decoding the golden file: %v", err)
+			}
+			if !bytes.Equal(dec, g.src) {
+				t.Fatalf("the golden file decodes to other bytes")
+			}
+			if !bytes.Equal(enc, golden) {
+				t.Errorf("this release writes %d bytes where the golden file has %d (first difference at %d)", len(enc), len(golden), firstDiff(enc, golden))
+			}
+		})
+	}
+}
