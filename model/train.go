@@ -118,6 +118,22 @@ func (o TrainOptions) adamW() AdamWConfig {
 	return AdamWConfig{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: 1e-8, WeightDecay: o.WeightDecay}
 }
 
+// NewCheckpoint returns the state of a run of m with opts before its first
+// step: zero AdamW moments with the no-decay ranges of m's layout, step 0,
+// draw count 0 (the data source's sequence from its start). Training from it
+// with Train's resume is the same as training without one from a fresh data
+// source; it lets a caller attach Meta to every checkpoint of a new run.
+func NewCheckpoint(m *Model, opts TrainOptions) (*Checkpoint, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opt, err := NewAdamW(m.Cfg.Params(), opts.adamW(), NoDecayRanges(m.Cfg.Layout()))
+	if err != nil {
+		return nil, err
+	}
+	return &Checkpoint{Model: m, Opt: opt, Options: opts, ValBPB: math.NaN()}, nil
+}
+
 // Progress is what Train reports after every step.
 type Progress struct {
 	Step, Steps int     // steps done (counting those before a resume), steps of the run

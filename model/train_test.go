@@ -347,3 +347,28 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("version 9: err = %v", err)
 	}
 }
+
+// TestNewCheckpointIsFreshStart checks that resuming a step-0 checkpoint from
+// NewCheckpoint is the same as training without one, and that its Meta
+// reaches the checkpoints written.
+func TestNewCheckpointIsFreshStart(t *testing.T) {
+	o := tinyOptions()
+	o.Steps = 3
+	a := newTestModel(t, Configs["tiny"], 1)
+	mustTrain(t, a, textData(2), o, nil, nil)
+	b := newTestModel(t, Configs["tiny"], 1)
+	start, err := NewCheckpoint(b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start.Meta = map[string]string{"k": "v"}
+	o.CheckpointPath = filepath.Join(t.TempDir(), "n.ckpt")
+	mustTrain(t, b, textData(2), o, start, nil)
+	if i := sameBits(a.Flat(), b.Flat()); i >= 0 {
+		t.Fatalf("weights differ at %d", i)
+	}
+	ck, err := LoadCheckpoint(o.CheckpointPath)
+	if err != nil || ck.Meta["k"] != "v" {
+		t.Fatalf("checkpoint meta: %v, %v", ck, err)
+	}
+}

@@ -1,0 +1,304 @@
+package corpus
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mbzip/mbzip/modalities"
+	"github.com/mbzip/mbzip/model"
+)
+
+// CorpusTrainOptions say what TrainModel trains on, what it starts from and
+// where it writes.
+type CorpusTrainOptions struct {
+	// Roots are the corpus folders, files or .tar.zst shards (as for Walk;
+	// a path under a directory named "eval" is refused).
+	Roots []string
+	// Modality keeps only the files of this kind.
+	Modality modalities.Kind
+	// Config names the shape of a new model (a key of model.Configs). It
+	// is ignored when resuming: the checkpoint's config is used.
+	Config string
+	// Name is the model name written into the output; "" keeps the
+	// resumed model's name or makes one from the modality and config.
+	Name string
+	// Output is the .safetensors file of the final model.
+	Output string
+	// Force allows Output to exist already (it is replaced).
+	Force bool
+	// Checkpoint is where checkpoints are written; "" means Output+".ckpt".
+	Checkpoint string
+	// Resume, when set, continues the run saved in this checkpoint file.
+	Resume string
+	// Configure adjusts the training options before the run. It starts
+	// from model.DefaultTrainOptions() for a new run and from the
+	// checkpoint's options for a resumed one (Duration excepted, which is
+	// per invocation and starts at 0). TrainModel then sets
+	// CheckpointPath itself. nil keeps the base as it is.
+	Configure func(*model.TrainOptions)
+	// ValidationPerMille and MaxBytes are passed to Walk and Load.
+	ValidationPerMille int
+	MaxBytes           int64
+	// Logf, when set, receives notes: the corpus chosen, skipped files,
+	// where a run stopped.
+	Logf func(format string, args ...any)
+}
+
+// Checkpoint metadata keys TrainModel records.
+const (
+	metaTrainBytes = "corpus.train_bytes"
+	metaValBytes   = "corpus.validation_bytes"
+	metaRoots      = "corpus.roots"
+	metaModality   = "corpus.modality"
+)
+
+// TrainModel trains a MEGABYTE model on a corpus and writes it as
+// .safetensors: it walks opts.Roots (refusing evaluation data), keeps the
+// files of opts.Modality, loads them into a Dataset split into training and
+// validation files, builds a new model (seeded with the options' Seed, which
+// also seeds the window sequence) or resumes a checkpoint, runs model.Train
+// with report, and saves the model to opts.Output through a temporary file
+// renamed into place.
+//
+// A run stopped by its Duration writes the model as it is, with the
+// checkpoint beside it to resume from. A run whose ctx is cancelled writes
+// the checkpoint only and returns an error that names it and wraps
+// ctx.Err().
+func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.Progress)) error {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if len(opts.Roots) == 0 {
+		return errors.New("corpus: train: no corpus given")
+	}
+	if opts.Output == "" {
+		return errors.New("corpus: train: no output file given")
+	}
+	if err := checkOutput(opts.Output, opts.Force); err != nil {
+		return err
+	}
+	ckptPath := opts.Checkpoint
+	if ckptPath == "" {
+		ckptPath = opts.Output + ".ckpt"
+	}
+	if filepath.Clean(ckptPath) == filepath.Clean(opts.Output) {
+		return fmt.Errorf("corpus: train: checkpoint and output are the same file %s", opts.Output)
+	}
+
+	// The starting point: a checkpoint or a named config.
+	var (
+		resume *model.Checkpoint
+		cfg    model.Config
+		to     model.TrainOptions
+	)
+	if opts.Resume != "" {
+		ck, err := model.LoadCheckpoint(opts.Resume)
+		if err != nil {
+			return err
+		}
+		resume, cfg, to = ck, ck.Model.Cfg, ck.Options
+		to.Duration = 0
+	} else {
+		c, ok := model.Configs[opts.Config]
+		if !ok {
+			return fmt.Errorf("corpus: train: unknown config %q (known: %s)", opts.Config, strings.Join(ConfigNames(), ", "))
+		}
+		cfg, to = c, model.DefaultTrainOptions()
+	}
+	if opts.Configure != nil {
+		opts.Configure(&to)
+	}
+	to.CheckpointPath = ckptPath
+	if err := to.Validate(); err != nil {
+		return err
+	}
+
+	// The corpus.
+	files, err := Walk(opts.Roots, Options{
+		ValidationPerMille: opts.ValidationPerMille,
+		OnError:            func(fe *FileError) { logf("skipped unreadable %v", fe) },
+	})
+	if err != nil {
+		return err
+	}
+	files = Filter(files, opts.Modality)
+	if len(files) == 0 {
+		return fmt.Errorf("corpus: train: no %v files under %s", opts.Modality, strings.Join(opts.Roots, ", "))
+	}
+	ds, err := Load(files, LoadOptions{Seed: to.Seed, MaxBytes: opts.MaxBytes})
+	if err != nil {
+		return err
+	}
+	nt, nv := ds.Files()
+	logf("corpus: %d %v files, %s for training (%d files), %s held out (%d files)",
+		nt+nv, opts.Modality, sizeString(ds.TrainBytes()), nt, sizeString(ds.ValidationBytes()), nv)
+	if ds.ValidationBytes() == 0 && to.ValWindows > 0 {
+		logf("corpus: no file held out: validation skipped")
+	}
+
+	// The model.
+	var m *model.Model
+	meta := map[string]string{
+		metaTrainBytes: strconv.Itoa(ds.TrainBytes()),
+		metaValBytes:   strconv.Itoa(ds.ValidationBytes()),
+		metaRoots:      strings.Join(opts.Roots, "\n"),
+		metaModality:   opts.Modality.String(),
+	}
+	if resume != nil {
+		m = resume.Model
+		if was := resume.Meta[metaTrainBytes]; was != "" && was != meta[metaTrainBytes] {
+			logf("warning: the checkpoint was trained on %s training bytes, this corpus has %s: the window sequence will differ", was, meta[metaTrainBytes])
+		}
+		resume.Meta = meta
+		logf("resuming %s at step %d of %d", opts.Resume, resume.Step, to.Steps)
+	} else {
+		m, err = model.New(cfg, to.Seed)
+		if err != nil {
+			return err
+		}
+		// A step-0 checkpoint, so that every checkpoint of the run carries
+		// the corpus notes.
+		if resume, err = model.NewCheckpoint(m, to); err != nil {
+			return err
+		}
+		resume.Meta = meta
+	}
+	switch {
+	case opts.Name != "":
+		m.SetName(opts.Name)
+	case m.Name() == "":
+		m.SetName(fmt.Sprintf("mbzip-%v-%s", opts.Modality, configName(cfg)))
+	}
+	logf("model %s: config %s, %d parameters, window %d bytes; %d steps of %d windows, %d threads",
+		m.Name(), configName(cfg), cfg.Params(), cfg.Window(), to.Steps, to.Batch, threadsOf(to))
+
+	ck, err := model.Train(ctx, m, ds, to, resume, report)
+	if err != nil {
+		if ck != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return fmt.Errorf("training interrupted after step %d of %d; checkpoint saved in %s: %w", ck.Step, to.Steps, ckptPath, err)
+		}
+		return err
+	}
+	if ck.Step < to.Steps {
+		logf("stopped after %v at step %d of %d; checkpoint saved in %s", to.Duration, ck.Step, to.Steps, ckptPath)
+	}
+	if !math.IsNaN(ck.ValBPB) {
+		logf("validation: %.4f bits per byte", ck.ValBPB)
+	}
+	if err := writeModel(m, opts.Output, opts.Force); err != nil {
+		return err
+	}
+	logf("wrote %s (%s)", opts.Output, m.Name())
+	return nil
+}
+
+// threadsOf is the thread count Train will use.
+func threadsOf(o model.TrainOptions) int {
+	if o.Threads > 0 {
+		return o.Threads
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// ConfigNames returns the names of model.Configs, sorted.
+func ConfigNames() []string {
+	names := make([]string, 0, len(model.Configs))
+	for n := range model.Configs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// configName returns the name of c in model.Configs, or "custom".
+func configName(c model.Config) string {
+	for _, n := range ConfigNames() {
+		if model.Configs[n] == c {
+			return n
+		}
+	}
+	return "custom"
+}
+
+func sizeString(n int) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// checkOutput refuses an output that exists (unless force) or is a folder,
+// before any training time is spent.
+func checkOutput(path string, force bool) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("corpus: train: output %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("corpus: train: output %s is a directory", path)
+	case !force:
+		return fmt.Errorf("corpus: train: output %s already exists (use -f to overwrite)", path)
+	}
+	return nil
+}
+
+// writeModel saves m to path through a temporary file beside it, renamed
+// into place once complete.
+func writeModel(m *model.Model, path string, force bool) (err error) {
+	if err := checkOutput(path, force); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("corpus: train: output: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err = m.Save(bw); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("corpus: train: %s: %w", path, err)
+	}
+	return nil
+}

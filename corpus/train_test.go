@@ -1,0 +1,154 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mbzip/mbzip/modalities"
+	"github.com/mbzip/mbzip/model"
+)
+
+// trainCorpus writes a small text corpus (plain files and a shard) with a
+// binary file that the text filter must leave out.
+func trainCorpus(t *testing.T) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "train")
+	for i := range 12 {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("doc%02d.txt", i)),
+			[]byte(strings.Repeat(fmt.Sprintf("Line %d of a document about foxes and dogs.\n", i), 20)))
+	}
+	writeFile(t, filepath.Join(root, "blob.bin"), binaryData)
+	writeShard(t, filepath.Join(root, "more.tar.zst"), []member{
+		{name: "fam/x.txt", data: []byte(strings.Repeat("member x text line\n", 50))},
+	})
+	return root
+}
+
+func tinyTrainOptions(root, dir string) CorpusTrainOptions {
+	return CorpusTrainOptions{
+		Roots:              []string{root},
+		Modality:           modalities.Text,
+		Config:             "tiny",
+		Output:             filepath.Join(dir, "out.safetensors"),
+		ValidationPerMille: 300,
+		Configure: func(o *model.TrainOptions) {
+			o.Steps, o.Batch, o.Threads, o.Warmup = 4, 2, 2, 1
+			o.ValEvery, o.ValWindows = 2, 2
+		},
+	}
+}
+
+func TestTrainModel(t *testing.T) {
+	root, dir := trainCorpus(t), t.TempDir()
+	opts := tinyTrainOptions(root, dir)
+	var logs []string
+	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	var steps []model.Progress
+	if err := TrainModel(context.Background(), opts, func(p model.Progress) { steps = append(steps, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 4 || steps[3].Step != 4 || !steps[3].Validated {
+		t.Fatalf("progress: %+v", steps)
+	}
+	data, err := os.ReadFile(opts.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Cfg != model.Configs["tiny"] || m.Name() != "mbzip-text-tiny" {
+		t.Errorf("output: config %+v, name %q", m.Cfg, m.Name())
+	}
+	ck, err := model.LoadCheckpoint(opts.Output + ".ckpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Step != 4 || ck.Model.Fingerprint() != m.Fingerprint() || ck.Meta[metaModality] != "text" || ck.Meta[metaTrainBytes] == "" {
+		t.Errorf("checkpoint: step %d, meta %v", ck.Step, ck.Meta)
+	}
+	all := strings.Join(logs, "\n")
+	for _, want := range []string{"held out", "validation:", "wrote " + opts.Output} {
+		if !strings.Contains(all, want) {
+			t.Errorf("log lacks %q:\n%s", want, all)
+		}
+	}
+
+	// The output exists now: refused without Force, before any training.
+	if err := TrainModel(context.Background(), opts, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("existing output: err = %v", err)
+	}
+}
+
+// TestTrainModelInterruptResume cancels a run after its second step: the
+// error names the checkpoint, no output is written, and resuming the
+// checkpoint finishes with the same weights as a run never interrupted.
+func TestTrainModelInterruptResume(t *testing.T) {
+	root := trainCorpus(t)
+	straight := tinyTrainOptions(root, t.TempDir())
+	if err := TrainModel(context.Background(), straight, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	opts := tinyTrainOptions(root, dir)
+	opts.Checkpoint = filepath.Join(dir, "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := TrainModel(ctx, opts, func(p model.Progress) {
+		if p.Step == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), opts.Checkpoint) {
+		t.Fatalf("interrupted: err = %v", err)
+	}
+	if _, err := os.Stat(opts.Output); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("interrupted run wrote its output: %v", err)
+	}
+	resumed := opts
+	resumed.Resume, resumed.Config, resumed.Configure = opts.Checkpoint, "", nil
+	if err := TrainModel(context.Background(), resumed, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(straight.Output)
+	b, _ := os.ReadFile(resumed.Output)
+	if len(a) == 0 || string(a) != string(b) {
+		t.Fatal("resumed model differs from the uninterrupted one")
+	}
+}
+
+func TestTrainModelRefuses(t *testing.T) {
+	root, dir := trainCorpus(t), t.TempDir()
+	evalRoot := filepath.Join(t.TempDir(), "eval", "text")
+	writeFile(t, filepath.Join(evalRoot, "a.txt"), []byte("held out for measuring only\n"))
+	for name, tc := range map[string]struct {
+		f    func(*CorpusTrainOptions)
+		want string
+	}{
+		"eval":      {func(o *CorpusTrainOptions) { o.Roots = []string{evalRoot} }, "eval"},
+		"config":    {func(o *CorpusTrainOptions) { o.Config = "huge" }, "unknown config"},
+		"no output": {func(o *CorpusTrainOptions) { o.Output = "" }, "no output"},
+		"no corpus": {func(o *CorpusTrainOptions) { o.Roots = nil }, "no corpus"},
+		"modality":  {func(o *CorpusTrainOptions) { o.Modality = modalities.Kind(7) }, "no kind(7) files"},
+		"options":   {func(o *CorpusTrainOptions) { o.Configure = func(t *model.TrainOptions) { t.Batch = 0 } }, "batch"},
+		"resume":    {func(o *CorpusTrainOptions) { o.Resume = filepath.Join(dir, "missing.ckpt") }, "missing.ckpt"},
+		"same file": {func(o *CorpusTrainOptions) { o.Checkpoint = o.Output }, "same file"},
+	} {
+		opts := tinyTrainOptions(root, dir)
+		tc.f(&opts)
+		err := TrainModel(context.Background(), opts, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one mentioning %q", name, err, tc.want)
+		}
+		if name == "eval" && !errors.Is(err, ErrEvalData) {
+			t.Errorf("eval: err = %v, want ErrEvalData", err)
+		}
+	}
+}
