@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"math/bits"
 	"unicode/utf8"
 
@@ -286,9 +287,9 @@ func readHeader(w *wireReader) (*header, error) {
 			return nil, newError(ErrBadMagic, "not an mbz file (bad magic number)")
 		}
 	}
-	v, err := binary.ReadUvarint(w)
+	v, err := w.uvarint("format version", 0, math.MaxUint64)
 	if err != nil {
-		return nil, ioError(err, "format version")
+		return nil, err
 	}
 	if v != Version {
 		return nil, newError(ErrUnsupportedVersion, fmt.Sprintf("unsupported format version %d (this mbzip reads %d)", v, Version))

@@ -42,6 +42,10 @@ var errClosed = errors.New("codec: write to a closed Writer")
 
 // NewWriter returns a Writer that compresses to w. Options: WithModel,
 // WithLevel, WithThreads, WithSegmentSize, WithModality, WithProgress.
+//
+// The Writer codes the bytes written to it as they are and records the
+// modality; it does not Serialize them, which for text and bytes is the
+// identity. EncodeAll serializes whole files of any modality.
 func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 	o := defaultOptions()
 	if err := o.apply(opts); err != nil {
