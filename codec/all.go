@@ -25,14 +25,14 @@ func EncodeAll(src []byte, opts ...Option) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec: %w", err)
 	}
+	if len(side) > MaxSideInfo {
+		return nil, fmt.Errorf("codec: %d bytes of side information, more than %d", len(side), MaxSideInfo)
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(stream)/2 + 256)
 	w, err := NewWriter(&buf, append(opts, WithModality(kind))...)
 	if err != nil {
 		return nil, err
-	}
-	if len(side) > MaxSideInfo {
-		return nil, fmt.Errorf("codec: %d bytes of side information, more than %d", len(side), MaxSideInfo)
 	}
 	w.setSide(side)
 	if _, err := w.Write(stream); err != nil {
