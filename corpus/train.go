@@ -54,6 +54,21 @@ type CorpusTrainOptions struct {
 	Logf func(format string, args ...any)
 }
 
+// InterruptedError is what TrainModel returns when its context is
+// cancelled: the run stopped after Step of Steps and its checkpoint is in
+// Checkpoint. errors.Is(err, context.Canceled) holds for a cancelled context.
+type InterruptedError struct {
+	Step, Steps int
+	Checkpoint  string
+	Err         error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("training interrupted after step %d of %d; checkpoint saved in %s", e.Step, e.Steps, e.Checkpoint)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Checkpoint metadata keys TrainModel records.
 const (
 	metaTrainBytes = "corpus.train_bytes"
@@ -72,8 +87,7 @@ const (
 //
 // A run stopped by its Duration writes the model as it is, with the
 // checkpoint beside it to resume from. A run whose ctx is cancelled writes
-// the checkpoint only and returns an error that names it and wraps
-// ctx.Err().
+// the checkpoint only and returns an *InterruptedError wrapping ctx.Err().
 func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.Progress)) error {
 	logf := opts.Logf
 	if logf == nil {
@@ -186,7 +200,7 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 	ck, err := model.Train(ctx, m, ds, to, resume, report)
 	if err != nil {
 		if ck != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return fmt.Errorf("training interrupted after step %d of %d; checkpoint saved in %s: %w", ck.Step, to.Steps, ckptPath, err)
+			return &InterruptedError{Step: ck.Step, Steps: to.Steps, Checkpoint: ckptPath, Err: err}
 		}
 		return err
 	}

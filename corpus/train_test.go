@@ -106,7 +106,9 @@ func TestTrainModelInterruptResume(t *testing.T) {
 			cancel()
 		}
 	})
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), opts.Checkpoint) {
+	var ie *InterruptedError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ie) || ie.Step != 2 || ie.Checkpoint != opts.Checkpoint ||
+		!strings.Contains(err.Error(), opts.Checkpoint) {
 		t.Fatalf("interrupted: err = %v", err)
 	}
 	if _, err := os.Stat(opts.Output); !errors.Is(err, os.ErrNotExist) {

@@ -142,6 +142,7 @@ Examples:
 			decompressCommand(),
 			infoCommand(),
 			modelsCommand(),
+			trainCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
