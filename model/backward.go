@@ -93,6 +93,7 @@ type GradWorkspace struct {
 	dq, dk    []float32    // gradients of q and k (rows×d)
 	dv        []float32    // gradient of v (rows×d)
 	dqkv, dh  []float32    // packed q|k|v gradient (rows×3d); MLP hidden gradient (rows×4d)
+	geluScr   []float32    // kernels.GELUBackwardVec scratch (rows×4d)
 }
 
 // NewGradWorkspace returns a workspace for up to windows windows of m's
@@ -129,6 +130,7 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.dx, ws.dt, ws.da, ws.datt = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dq, ws.dk, ws.dv = make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
+	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
 	return ws
 }
 
@@ -351,7 +353,7 @@ func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, 
 
 		// out = xm + fc2(GELU(fc1(LN2(xm)))).
 		kernels.LinearBackward(dh, g.fc2W, g.fc2B, dx, L.ha[:4*n], b.fc2W, rows, 4*d, d, ws.lbScr)
-		kernels.GELUBackward(dh, dh, L.hp[:4*n])
+		kernels.GELUBackwardVec(dh, dh, L.hp[:4*n], ws.geluScr)
 		kernels.LinearBackward(da, g.fc1W, g.fc1B, dh, L.a2[:n], b.fc1W, rows, d, 4*d, ws.lbScr)
 		for i := range rows {
 			kernels.LayerNormBackward(dt[i*d:(i+1)*d], g.ln2W, g.ln2B, da[i*d:(i+1)*d], L.xm[i*d:(i+1)*d], b.ln2W, lnEps)

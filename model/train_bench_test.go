@@ -1,0 +1,52 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkAccumulate runs the training forward and backward over one full
+// window, the unit of work of a training thread; B/s counts window bytes.
+func BenchmarkAccumulate(b *testing.B) {
+	for _, name := range []string{"tiny", "small", "ref"} {
+		b.Run(name, func(b *testing.B) {
+			cfg := Configs[name]
+			m := newTestModel(b, cfg, 1)
+			win := [][]byte{randBytes(rand.New(rand.NewPCG(1, 2)), cfg.Window())}
+			ws := NewGradWorkspace(m, 1)
+			b.SetBytes(int64(cfg.Window()))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := ws.Accumulate(win, 1/float32(cfg.Window())); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportGFLOPs(b, cfg, cfg.Window()) // forward FLOPs only: ×3 for the training work
+		})
+	}
+}
+
+// BenchmarkTrainStep runs whole optimizer steps (sampling, forward, backward,
+// gradient sum, clipping, AdamW) of two windows per thread; B/s is training
+// bytes per second, the figure Progress.BytesPerSec reports.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, name := range []string{"tiny", "ref"} {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
+				cfg := Configs[name]
+				m := newTestModel(b, cfg, 1)
+				o := DefaultTrainOptions()
+				o.Steps, o.Batch, o.Threads, o.ValWindows, o.CheckpointEvery = b.N, 2*threads, threads, 0, 0
+				b.SetBytes(int64(o.Batch * cfg.Window()))
+				b.ReportAllocs()
+				b.ResetTimer()
+				if _, err := Train(context.Background(), m, textData(1), o, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
