@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mbzip/mbzip/model"
 )
@@ -72,7 +74,7 @@ type result struct {
 // never a panic or a runtime fatal error.
 func mbzip(t *testing.T, dir string, stdin []byte, args ...string) result {
 	t.Helper()
-	return runCmd(t, exec.Command(binPath, args...), dir, stdin)
+	return runCmd(t, dir, stdin, binPath, args...)
 }
 
 // mbzipLimited is mbzip under a 4 GiB address-space limit, so that a
@@ -81,16 +83,28 @@ func mbzip(t *testing.T, dir string, stdin []byte, args ...string) result {
 func mbzipLimited(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	sh := `ulimit -v 4194304 2>/dev/null; exec "$0" "$@"`
-	return runCmd(t, exec.Command("sh", append([]string{"-c", sh, binPath}, args...)...), dir, nil)
+	return runCmd(t, dir, nil, "sh", append([]string{"-c", sh, binPath}, args...)...)
 }
 
-func runCmd(t *testing.T, cmd *exec.Cmd, dir string, stdin []byte) result {
+// runCmd runs one command. It is killed a little before the test binary's
+// own deadline, so that a hung run fails its test instead of outliving it.
+func runCmd(t *testing.T, dir string, stdin []byte, name string, args ...string) result {
 	t.Helper()
+	ctx := t.Context()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%v: killed at the test deadline: %v", cmd.Args, ctx.Err())
+	}
 	code := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
