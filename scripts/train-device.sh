@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Prepares .carry/ (ignored by git) for a training run of `mbzip train` on the
+# remote device machine, and prints the call to make.
+#
+#   bash scripts/train-device.sh [--resume CKPT] [--config NAME] [--duration 9m] [--threads 16]
+#
+# It builds a static linux/amd64 mbzip into .carry/bin/, copies the text
+# shards of the training corpus into .carry/corpus/text/ (SRC overrides
+# /work/shared/corpus/train/text), uses .carry/text-extra/ as a second corpus
+# folder when it exists, and with --resume copies a checkpoint into
+# .carry/ckpt/. The remote machine is a plain 16-core x86-64 box for this
+# trainer (it does not use the GPU); nothing there can reach this machine,
+# so everything the run needs travels in the carried paths (64 MiB in all).
+#
+# What comes back from $OUT is at most 8 files of 16 MiB: the model of the
+# "ref" config is 14 MB, but its checkpoint (weights + two AdamW moments) is
+# 42 MB, so the printed command writes the checkpoint outside $OUT and
+# splits it into 15 MB parts there. Join them with
+#   cat run.ckpt.part* > run.ckpt
+# (a checkpoint is an uncompressed tar: `tar xf run.ckpt model.safetensors`
+# also gives the model).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SRC=${SRC:-/work/shared/corpus/train/text}
+config=ref
+duration=9m
+threads=16
+resume=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--resume) resume=$2; shift 2 ;;
+	--config) config=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--threads) threads=$2; shift 2 ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	*) echo "train-device.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+mkdir -p .carry/bin .carry/corpus/text
+echo "building .carry/bin/mbzip (static linux/amd64)" >&2
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w' -o .carry/bin/mbzip ./cmd/mbzip
+
+shopt -s nullglob
+shards=("$SRC"/*.tar.zst)
+if [ ${#shards[@]} -eq 0 ]; then
+	echo "train-device.sh: no .tar.zst shards in $SRC" >&2
+	exit 1
+fi
+echo "copying ${#shards[@]} shards from $SRC to .carry/corpus/text/" >&2
+cp -f "${shards[@]}" .carry/corpus/text/
+
+carry='".carry/bin", ".carry/corpus"'
+corpora="--corpus .carry/corpus/text"
+if [ -d .carry/text-extra ]; then
+	carry="$carry, \".carry/text-extra\""
+	corpora="$corpora --corpus .carry/text-extra"
+fi
+resumeFlag="--config $config --steps 500 --batch 32 --warmup 50"
+if [ -n "$resume" ]; then
+	mkdir -p .carry/ckpt
+	cp -f "$resume" .carry/ckpt/run.ckpt
+	carry="$carry, \".carry/ckpt\""
+	# The schedule, batch and thread count come from the checkpoint.
+	resumeFlag="--resume .carry/ckpt/run.ckpt"
+fi
+
+# Everything carried must fit 64 MiB.
+paths=(.carry/bin .carry/corpus)
+[ -d .carry/text-extra ] && paths+=(.carry/text-extra)
+[ -n "$resume" ] && paths+=(.carry/ckpt)
+total=$(du -cb "${paths[@]}" | tail -1 | cut -f1)
+echo "carried: $((total / 1024 / 1024)) MiB in ${paths[*]}" >&2
+if [ "$total" -gt $((64 * 1024 * 1024)) ]; then
+	echo "train-device.sh: WARNING: over the 64 MiB a call may carry; carry fewer shards" >&2
+fi
+
+cat <<EOF
+
+Device call (run tool), kind nvidia-h200, timeout_s 600, carry [$carry]:
+
+set -o pipefail; .carry/bin/mbzip train $corpora $resumeFlag --threads $threads --val-every 100 --val-windows 32 --checkpoint-every 100 --log-every 10 --duration $duration --checkpoint /tmp/run.ckpt -o \$OUT/text-$config.safetensors 2>&1 | tee \$OUT/train.log; rc=\$?; split -b 15M -d /tmp/run.ckpt \$OUT/run.ckpt.part; exit \$rc
+
+Afterwards, in files_at: cat run.ckpt.part* > run.ckpt
+EOF
