@@ -164,9 +164,11 @@ type Progress struct {
 // or checkpoint path) to continue the same run.
 //
 // report, if not nil, is called after every step, on the calling goroutine.
-// When ctx is cancelled the step in flight is abandoned, a checkpoint of the
-// last finished step is written (if CheckpointPath is set) and Train returns
-// it with an error wrapping ctx.Err(). When Duration runs out, or the last
+// Cancelling ctx stops the run before its next micro-batch (a step whose
+// micro-batches are not all done is abandoned, weights and optimizer
+// untouched): a checkpoint of the last finished step is written (if
+// CheckpointPath is set) and Train returns it with an error wrapping
+// ctx.Err(). When Duration runs out, or the last
 // step is done, it returns the checkpoint (written if CheckpointPath is set)
 // and nil; Checkpoint.Step says how far it got. The returned checkpoint's
 // Model is m itself.

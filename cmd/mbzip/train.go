@@ -43,8 +43,8 @@ line on a terminal, else a line every --log-every steps.
 
 A checkpoint (weights, optimizer state, step, window position, options) is
 written to --checkpoint (default OUT.ckpt) every --checkpoint-every steps and
-when the run stops. Ctrl-C stops after the step in flight, saves the
-checkpoint and exits with status 1; a second Ctrl-C quits at once.
+when the run stops. Ctrl-C stops before the next micro-batch (dropping an
+unfinished step), saves the checkpoint and exits with status 1; a second Ctrl-C quits at once.
 --duration stops cleanly in time and writes the model as well. --resume
 continues a run exactly where its checkpoint left it; options not given
 again are taken from the checkpoint (--duration excepted), not from the
@@ -200,7 +200,7 @@ func train(o *trainOptions, stderr io.Writer) error {
 		if !ok {
 			return
 		}
-		pl.note("interrupted (%v): stopping after this step and saving a checkpoint; interrupt again to quit at once", s)
+		pl.note("interrupted (%v): stopping and saving a checkpoint; interrupt again to quit at once", s)
 		cancel()
 		s = <-sig
 		temps.removeAll()
