@@ -52,6 +52,21 @@ func ringFill(dst, src []byte, start int) {
 	}
 }
 
+// cancelAt calls cancel when its at-th window is drawn.
+type cancelAt struct {
+	Windows
+	n, at  uint64
+	cancel func()
+}
+
+func (c *cancelAt) Sample(dst []byte) {
+	c.n++
+	if c.n == c.at {
+		c.cancel()
+	}
+	c.Windows.Sample(dst)
+}
+
 // plainWindows hides the DrawCounter methods of the source it wraps.
 type plainWindows struct{ Windows }
 
@@ -98,11 +113,13 @@ func TestTrainResumeExact(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name string
-		data func() Windows
+		name    string
+		data    func() Windows
+		midStep bool // cancel while the next step draws its windows
 	}{
-		{"draw counter", func() Windows { return textData(5) }},
-		{"replayed", func() Windows { return plainWindows{textData(5)} }},
+		{"draw counter", func() Windows { return textData(5) }, false},
+		{"replayed", func() Windows { return plainWindows{textData(5)} }, false},
+		{"mid-step", func() Windows { return textData(5) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := o
@@ -110,8 +127,14 @@ func TestTrainResumeExact(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			first := newTestModel(t, cfg, 1)
-			_, err := Train(ctx, first, tc.data(), o, nil, func(p Progress) {
-				if p.Step == o.Steps/2 {
+			data := tc.data()
+			if tc.midStep {
+				// The first window of step N/2+1 cancels: the step must be
+				// dropped before its first micro-batch.
+				data = &cancelAt{Windows: data, at: uint64(o.Steps/2*o.Batch + 1), cancel: cancel}
+			}
+			_, err := Train(ctx, first, data, o, nil, func(p Progress) {
+				if p.Step == o.Steps/2 && !tc.midStep {
 					cancel()
 				}
 			})
