@@ -223,7 +223,11 @@ func TestTrainLearns(t *testing.T) {
 	if last.Step != o.Steps || last.ETA != 0 {
 		t.Errorf("last progress %+v", last)
 	}
-	if want := o.Steps / o.ValEvery; vals != want {
+	want := o.Steps / o.ValEvery // every ValEvery steps, and after the last
+	if o.Steps%o.ValEvery != 0 {
+		want++
+	}
+	if vals != want {
 		t.Errorf("%d validations, want %d", vals, want)
 	}
 	if last.TrainBPB > first.TrainBPB-3 || ck.ValBPB > first.TrainBPB-3 {
