@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mbzip/mbzip/model"
 )
@@ -93,7 +95,11 @@ func TestTrainResume(t *testing.T) {
 // it must save its checkpoint, say where, exit 1 and write no model.
 func TestTrainInterrupt(t *testing.T) {
 	corpus, dir := trainCorpusDir(t), t.TempDir()
-	cmd := exec.Command(binPath, tinyTrain(corpus, "--steps", "1000000", "--val-windows", "0", "-o", "m.safetensors")...)
+	// A run that ignores the signal is killed after two minutes, not left
+	// to hang the test binary.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, tinyTrain(corpus, "--steps", "1000000", "--val-windows", "0", "-o", "m.safetensors")...)
 	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
