@@ -666,3 +666,35 @@ func TestVerbose(t *testing.T) {
 		t.Errorf("decompress -v says %q", r.stderr)
 	}
 }
+
+// TestTerminal runs mbzip on a pseudo-terminal (util-linux script): compressed
+// data is not written to a terminal without -f, and the progress bar, which
+// appears only on a terminal, must not disturb the output file.
+func TestTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no script(1) to provide a terminal")
+	}
+	dir := t.TempDir()
+	data := textBytes(t, 100_000)
+	writeFile(t, filepath.Join(dir, "t.txt"), data)
+	onTTY := func(args string) result {
+		return runCmd(t, dir, nil, script, "-qec", binPath+" "+args, "/dev/null")
+	}
+	r := onTTY("compress -c t.txt")
+	if r.code != 1 || !bytes.Contains(r.stdout, []byte("refusing to write compressed data to a terminal")) {
+		t.Fatalf("compress -c to a terminal: exit %d, output %q", r.code, r.stdout)
+	}
+	sameDir(t, dir, "t.txt")
+	onTTY("compress --segment-size 16K t.txt").ok(t, "compress with a progress bar")
+	if err := os.Rename(filepath.Join(dir, "t.txt"), filepath.Join(dir, "t.orig")); err != nil {
+		t.Fatal(err)
+	}
+	onTTY("decompress t.txt.mbz").ok(t, "decompress with a progress bar")
+	if !bytes.Equal(readFile(t, filepath.Join(dir, "t.txt")), data) {
+		t.Fatal("round trip on a terminal differs")
+	}
+	if r := onTTY("compress -f -c t.txt"); r.code != 0 || len(r.stdout) == 0 {
+		t.Fatalf("compress -f -c to a terminal: exit %d, %d bytes", r.code, len(r.stdout))
+	}
+}
