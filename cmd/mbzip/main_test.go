@@ -698,3 +698,47 @@ func TestTerminal(t *testing.T) {
 		t.Fatalf("compress -f -c to a terminal: exit %d, %d bytes", r.code, len(r.stdout))
 	}
 }
+
+// TestInterrupt stops a compression with SIGINT while its temporary output
+// exists: the temporary file must be removed and the exit status be 130.
+func TestInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "big.bin"), randomBytes(4<<20, 3))
+	cmd := exec.CommandContext(t.Context(), binPath, "compress", "-q", "--threads", "1", "big.bin")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the temporary output to appear (the model takes seconds over
+	// 4 MiB), then interrupt.
+	seen := false
+	for i := 0; i < 600 && !seen; i++ {
+		for _, n := range listDir(t, dir) {
+			if strings.HasSuffix(n, ".tmp") {
+				seen = true
+			}
+		}
+		if !seen {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !seen {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("no temporary output appeared within 30 s")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if exists(filepath.Join(dir, "big.bin.mbz")) {
+		t.Skip("compression finished before the interrupt arrived")
+	}
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted run: %v, stderr %q; want exit 130", err, stderr.Bytes())
+	}
+	sameDir(t, dir, "big.bin")
+}
