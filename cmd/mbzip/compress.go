@@ -23,18 +23,20 @@ type compressOptions struct {
 func compressCommand() *cli.Command {
 	flags := []cli.Flag{}
 	for l := 1; l <= 9; l++ {
-		usage := ""
+		// -2 … -8 parse like the others but stay out of the help list.
+		f := &cli.BoolFlag{Name: strconv.Itoa(l), DisableDefaultText: true, Hidden: l > 1 && l < 9}
 		switch l {
 		case 1:
-			usage = "fastest level"
+			f.Usage = fmt.Sprintf("fastest level; -1 … -9, default -%d (today every level uses the static model)", codec.DefaultLevel)
 		case 9:
-			usage = "strongest level (-2..-8 lie between; today every level uses the static model)"
+			f.Usage = "strongest level"
 		}
-		flags = append(flags, &cli.BoolFlag{Name: strconv.Itoa(l), Usage: usage})
+		flags = append(flags, f)
 	}
 	flags = append(flags,
 		&cli.StringFlag{Name: "model", Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in default)"},
-		&cli.StringFlag{Name: "segment-size", Usage: "split the input into segments of `SIZE` bytes, coded in parallel (e.g. 4096, 64K, 1M)"},
+		&cli.StringFlag{Name: "segment-size", Usage: "split the input into segments of `SIZE` bytes, coded in parallel (e.g. 4096, 64K, 1M)",
+			DefaultText: fmt.Sprintf("%dK", codec.DefaultSegmentSize>>10)},
 	)
 	flags = append(flags, fileFlags()...)
 	return &cli.Command{

@@ -105,7 +105,7 @@ func signalNumber(s os.Signal) int {
 // flags into an options struct and calls one function.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	// The default version flag is -v, which mbzip uses for --verbose.
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
 		return &usageError{cmd: commandName(c), err: err}
 	}

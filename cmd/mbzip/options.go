@@ -33,13 +33,13 @@ type fileOptions struct {
 func fileFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (one input only)"},
-		&cli.BoolFlag{Name: "stdout", Aliases: []string{"c"}, Usage: "write to standard output, keep the inputs"},
-		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite existing outputs"},
-		&cli.BoolFlag{Name: "rm", Usage: "remove each input after its output is complete"},
-		&cli.BoolFlag{Name: "keep", Aliases: []string{"k"}, Usage: "keep the inputs (the default)"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print sizes and speed of each file"},
-		&cli.IntFlag{Name: "threads", Usage: "use `N` threads (default: all cores)"},
+		&cli.BoolFlag{Name: "stdout", Aliases: []string{"c"}, Usage: "write to standard output, keep the inputs", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite existing outputs", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "rm", Usage: "remove each input after its output is complete", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "keep", Aliases: []string{"k"}, Usage: "keep the inputs (the default)", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar", DisableDefaultText: true},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print sizes and speed of each file", DisableDefaultText: true},
+		&cli.IntFlag{Name: "threads", Usage: "code `N` segments at a time", DefaultText: "all cores"},
 	}
 }
 
