@@ -406,6 +406,10 @@ func TestOutputFlags(t *testing.T) {
 	if !bytes.Equal(c.stdout, readFile(t, filepath.Join(dir, "sub.mbz"))) {
 		t.Error("compress -c and compress -o wrote different containers for the same input")
 	}
+	named := mbzip(t, dir, nil, "compress", "--model", "test-random-v1", "-c", "in.txt").ok(t, "compress --model NAME")
+	if !bytes.Equal(named.stdout, c.stdout) {
+		t.Error("--model with the default's name wrote another container than the default")
+	}
 	sameDir(t, dir, "in.txt", "sub.mbz")
 
 	// Names without .mbz need -o or -c.
