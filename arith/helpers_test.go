@@ -69,15 +69,6 @@ func randomFreqs(t testing.TB, rng *rand.Rand, kind distKind) []uint32 {
 	return f
 }
 
-// sample draws a symbol distributed as freqs.
-func sample(rng *rand.Rand, freqs []uint32) byte {
-	var c Cumulative
-	if err := c.Set(freqs); err != nil {
-		panic(err)
-	}
-	return c.Find(rng.Uint32N(Total))
-}
-
 // sampler draws symbols from fixed tables without rebuilding their sums.
 type sampler []Cumulative
 

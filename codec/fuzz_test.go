@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"github.com/mbzip/mbzip/model/builtin"
+
 	"bytes"
 	"flag"
 	"fmt"
@@ -39,13 +41,17 @@ func FuzzDecode(f *testing.F) {
 }
 
 // fuzzSeeds are the inputs of the seed corpus, coded with the built-in
-// model.
+// untrained "test-random-v1" model (small and quick to fuzz through).
 func fuzzSeeds() []struct {
 	name string
 	src  []byte
 	opts []Option
 } {
-	return []struct {
+	tiny, err := builtin.Lookup("test-random-v1")
+	if err != nil {
+		panic(err)
+	}
+	seeds := []struct {
 		name string
 		src  []byte
 		opts []Option
@@ -57,6 +63,10 @@ func fuzzSeeds() []struct {
 		{"raw", randomBytes(40, 9), []Option{WithSegmentSize(25)}},
 		{"mixed", append(append(sampleText(30), bytes.Repeat([]byte("z"), 40)...), randomBytes(20, 10)...), []Option{WithSegmentSize(30), withMethod(methodModel)}},
 	}
+	for i := range seeds {
+		seeds[i].opts = append(seeds[i].opts, WithModel(tiny))
+	}
+	return seeds
 }
 
 // TestFuzzSeeds checks that the seed corpus is what this release writes (so

@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"github.com/mbzip/mbzip/model/builtin"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -8,19 +10,26 @@ import (
 )
 
 // TestGolden holds the format still: files written by this release with the
-// built-in untrained model must decode with every later release that ships
+// built-in models must decode with every later release that ships
 // it, and the same input must keep giving the same bytes (DESIGN.md §3). A
 // change here is a format change: bump Version, or fix the regression.
 // Regenerate with -update only for a deliberate change.
 func TestGolden(t *testing.T) {
+	tiny := WithModel(tinyModel(t))
+	text, err := builtin.Lookup("text-ref-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []struct {
 		file string
 		src  []byte
 		opts []Option
 	}{
-		{"text-model.mbz", sampleText(300), []Option{WithSegmentSize(128), withMethod(methodModel)}},
-		{"text-auto.mbz", sampleText(3000), []Option{WithSegmentSize(1024)}},
-		{"random-raw.mbz", randomBytes(200, 42), nil},
+		{"text-model.mbz", sampleText(300), []Option{tiny, WithSegmentSize(128), withMethod(methodModel)}},
+		{"text-auto.mbz", sampleText(3000), []Option{tiny, WithSegmentSize(1024)}},
+		{"random-raw.mbz", randomBytes(200, 42), []Option{tiny}},
+		// The shipped text prior, through the default model selection.
+		{"text-ref-v1.mbz", sampleText(1500), []Option{WithSegmentSize(1024)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -46,6 +55,11 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
+			}
+			if g.file == "text-ref-v1.mbz" {
+				if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
+					t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())
+				}
 			}
 			if !bytes.Equal(enc, golden) {
 				t.Errorf("this release writes %d bytes where the golden file has %d (first difference at %d)", len(enc), len(golden), firstDiff(enc, golden))

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
 	"github.com/mbzip/mbzip/model/builtin"
 )
@@ -49,23 +50,31 @@ func (n *modelNetwork) Window() int                         { return n.m.Cfg.Win
 func (n *modelNetwork) Forward(seq []byte, probs []float32) { n.m.Forward(seq, probs) }
 func (n *modelNetwork) NewBatch(rows int) batch             { return n.m.NewBatch(rows) }
 
-// encoderNetwork returns the network a Writer codes with.
-func encoderNetwork(o *options) (network, error) {
+// encoderNetwork returns the network a Writer codes with: the WithModel
+// model, else the built-in default for the modality kind.
+func encoderNetwork(o *options, kind modalities.Kind) (network, error) {
 	if o.net != nil {
 		return o.net, nil
 	}
 	m := o.model
 	if m == nil {
 		var err error
-		if m, err = builtin.Default(); err != nil {
-			return nil, fmt.Errorf("codec: default model: %w", err)
+		if m, err = builtin.DefaultFor(kind.String()); err != nil {
+			return nil, fmt.Errorf("codec: default model for %v: %w", kind, err)
 		}
 	}
 	if w := m.Cfg.Window(); w < 1 {
 		return nil, fmt.Errorf("codec: model %q has window %d", m.Name(), w)
 	}
+	if len(m.Name()) > MaxModelName {
+		return nil, fmt.Errorf("codec: model name is %d bytes, more than %d", len(m.Name()), MaxModelName)
+	}
 	return newModelNetwork(m), nil
 }
+
+// explicitNetwork reports whether the options fix the network before any
+// data is seen (otherwise it depends on the detected modality).
+func explicitNetwork(o *options) bool { return o.net != nil || o.model != nil || o.modalitySet }
 
 // fingerprintString is the short form of a fingerprint used in messages.
 func fingerprintString(fp [32]byte) string {

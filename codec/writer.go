@@ -51,12 +51,14 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 	if err := o.apply(opts); err != nil {
 		return nil, err
 	}
-	net, err := encoderNetwork(&o)
-	if err != nil {
-		return nil, err
-	}
-	if len(net.Name()) > MaxModelName {
-		return nil, fmt.Errorf("codec: model name is %d bytes, more than %d", len(net.Name()), MaxModelName)
+	// Without a model or a modality, the network is the detected modality's
+	// default, chosen in writeHeader once the first segment is buffered.
+	var net network
+	if explicitNetwork(&o) {
+		var err error
+		if net, err = encoderNetwork(&o, o.modality); err != nil {
+			return nil, err
+		}
 	}
 	zenc, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
@@ -163,6 +165,13 @@ func (w *Writer) writeHeader() error {
 	kind := w.o.modality
 	if !w.o.modalitySet {
 		kind = modalities.Detect(w.buf[:min(len(w.buf), w.o.segmentSize)])
+	}
+	if w.net == nil {
+		net, err := encoderNetwork(&w.o, kind)
+		if err != nil {
+			return err
+		}
+		w.net = net
 	}
 	h := header{
 		modelName:   w.net.Name(),

@@ -34,7 +34,8 @@ func compressCommand() *cli.Command {
 		flags = append(flags, f)
 	}
 	flags = append(flags,
-		&cli.StringFlag{Name: "model", Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in default)"},
+		&cli.StringFlag{Name: "model", EnvVars: []string{"MBZIP_MODEL"},
+			Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in model of the input's modality; see 'mbzip models')"},
 		&cli.StringFlag{Name: "segment-size", Usage: "split the input into segments of `SIZE` bytes, coded in parallel (e.g. 4096, 64K, 1M)",
 			DefaultText: fmt.Sprintf("%dK", codec.DefaultSegmentSize>>10)},
 	)

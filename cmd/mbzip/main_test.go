@@ -36,6 +36,10 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "mbzip")
+	// The subprocesses compress with the tiny untrained model unless a test
+	// clears this: the shipped text prior codes at kB/s on a busy machine,
+	// and these tests are about the command line, not the model.
+	os.Setenv("MBZIP_MODEL", "test-random-v1")
 	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building mbzip: %v\n%s", err, out)
 		return 1
@@ -651,7 +655,7 @@ func TestInfoAndModels(t *testing.T) {
 	}
 
 	m := string(mbzip(t, dir, nil, "models").ok(t, "models").stdout)
-	for _, want := range []string{"NAME", "FINGERPRINT", "test-random-v1 *", "UNTRAINED"} {
+	for _, want := range []string{"NAME", "FINGERPRINT", "text-ref-v1 *", "test-random-v1", "UNTRAINED"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("models lacks %q:\n%s", want, m)
 		}
@@ -745,4 +749,48 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("interrupted run: %v, stderr %q; want exit 130", err, stderr.Bytes())
 	}
 	sameDir(t, dir, "big.bin")
+}
+
+// TestShippedTextModel compresses with the defaults a user gets (no
+// MBZIP_MODEL): a text file goes through the trained text prior, which must
+// beat storing it, and comes back byte-exact.
+func TestShippedTextModel(t *testing.T) {
+	dir := t.TempDir()
+	text := []byte(`It was the best of times, it was the worst of times, it was the age of
+wisdom, it was the age of foolishness, it was the epoch of belief, it was the
+epoch of incredulity, it was the season of Light, it was the season of
+Darkness, it was the spring of hope, it was the winter of despair, we had
+everything before us, we had nothing before us, we were all going direct to
+Heaven, we were all going direct the other way.
+`)
+	writeFile(t, filepath.Join(dir, "t.txt"), text)
+	env := func(args ...string) result {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), binPath, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "MBZIP_MODEL=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stderr.Bytes())
+		}
+		return result{stdout: stdout.Bytes(), stderr: stderr.Bytes()}
+	}
+	env("compress", "-q", "t.txt")
+	info := string(env("info", "t.txt.mbz").stdout)
+	if !strings.Contains(info, "model           text-ref-v1") {
+		t.Fatalf("the default model for text is not text-ref-v1:\n%s", info)
+	}
+	// About 100 bytes of the file are container (header, fingerprint,
+	// checksums); the model must have coded the segment, not stored it.
+	if !strings.Contains(info, "(0 stored)") {
+		t.Errorf("text-ref-v1 did not code the English segment:\n%s", info)
+	}
+	if size := len(readFile(t, filepath.Join(dir, "t.txt.mbz"))); size > len(text)/2+100 {
+		t.Errorf("text-ref-v1 coded %d bytes of English into %d bytes:\n%s", len(text), size, info)
+	}
+	if got := env("decompress", "-c", "t.txt.mbz").stdout; !bytes.Equal(got, text) {
+		t.Fatal("round trip through text-ref-v1 changed the bytes")
+	}
 }

@@ -2,13 +2,20 @@
 // .mbz file names the model it was coded with; the decoder finds it here by
 // name and checks its fingerprint.
 //
-// Until a trained prior exists, the only entry is "test-random-v1": the
-// "tiny" config with seed 1, UNTRAINED, for tests and plumbing only. It
-// compresses nothing well, but it is a real model on the probability path,
-// so its weights must never change: files coded with it name it.
+// Entries:
+//   - "text-ref-v1": the text prior, the "ref" config (P = 8, global 4 × 256,
+//     local 2 × 96, 2048-byte window) trained with `mbzip train` on
+//     ../shared/corpus/train/text (see README "Built-in models" for the run).
+//     It is the default for text and for bytes.
+//   - "test-random-v1": the "tiny" config with seed 1, UNTRAINED, for tests
+//     and plumbing only.
+//
+// A model's weights must never change once shipped: files coded with it name
+// it. A better model ships under a new name.
 package builtin
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,11 +31,15 @@ type Entry struct {
 	Name        string
 	Description string
 	Untrained   bool                         // random weights: for tests and plumbing only
+	Modalities  []string                     // modalities (modalities.Kind names) it is the default for
 	Model       func() (*model.Model, error) // builds the model once and returns the shared instance
 }
 
-// defaultName is the entry Default returns.
-const defaultName = "test-random-v1"
+// defaultName is the entry Default returns, and DefaultFor's fallback.
+const defaultName = "text-ref-v1"
+
+//go:embed text-ref-v1.safetensors
+var textRefV1 []byte
 
 // lazy builds a model on first use and returns the same instance after.
 func lazy(build func() (*model.Model, error)) func() (*model.Model, error) {
@@ -44,6 +55,20 @@ func lazy(build func() (*model.Model, error)) func() (*model.Model, error) {
 }
 
 var entries = []Entry{
+	{
+		Name: "text-ref-v1",
+		Description: "text prior: MEGABYTE \"ref\" config trained 1268 steps × 32 windows (83 MB) on train/text; " +
+			"validation 2.96 bits/byte",
+		Modalities: []string{"text", "bytes"},
+		Model: lazy(func() (*model.Model, error) {
+			m, err := model.Load(textRefV1)
+			if err != nil {
+				return nil, fmt.Errorf("builtin: text-ref-v1: %w", err)
+			}
+			m.SetName("text-ref-v1")
+			return m, nil
+		}),
+	},
 	{
 		Name:        "test-random-v1",
 		Description: `UNTRAINED: "tiny" MEGABYTE config with random weights (seed 1); for tests and plumbing only, it does not compress`,
@@ -74,6 +99,19 @@ func Lookup(name string) (*model.Model, error) {
 	return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 }
 
-// Default returns the model used when none is chosen: today the untrained
-// "test-random-v1".
+// Default returns the model used when neither a model nor a modality is
+// known: the text prior "text-ref-v1".
 func Default() (*model.Model, error) { return Lookup(defaultName) }
+
+// DefaultFor returns the built-in model for a modality (a modalities.Kind
+// name such as "text"), or Default when no entry claims it.
+func DefaultFor(modality string) (*model.Model, error) {
+	for _, e := range entries {
+		for _, k := range e.Modalities {
+			if k == modality {
+				return e.Model()
+			}
+		}
+	}
+	return Default()
+}
