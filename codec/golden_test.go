@@ -29,7 +29,7 @@ func TestGolden(t *testing.T) {
 		{"text-auto.mbz", sampleText(3000), []Option{tiny, WithSegmentSize(1024)}},
 		{"random-raw.mbz", randomBytes(200, 42), []Option{tiny}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v1.mbz", sampleText(1500), []Option{WithSegmentSize(1024)}},
+		{"text-ref-v1.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
