@@ -1,0 +1,389 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mbzip/mbzip/codec"
+	"github.com/mbzip/mbzip/modalities"
+	"github.com/mbzip/mbzip/model"
+)
+
+// This file measures bits per byte: for every file under some paths, the
+// model's cross-entropy, the real coded size through the .mbz container,
+// and the sizes the classic codecs reach, with their speeds. bpb_walk.go
+// lists the files, bpb_bits.go runs the model, bpb_baselines.go holds the
+// classic codecs, bpb_report.go summarises and prints, bpb_plot.go draws.
+
+// DefaultMaxFileSize is the largest file Measure reads when
+// BPBOptions.MaxFileSize is 0. Several files are in memory at once, each
+// with its coded form and the baselines' outputs.
+const DefaultMaxFileSize = 1 << 30
+
+// BPBOptions adjust Measure.
+type BPBOptions struct {
+	// Model measures and codes every file. nil: each file's modality's
+	// default, the model `mbzip compress` would use (CodecDefaultModel).
+	Model *model.Model
+	// Level and SegmentSize are the codec's (0: codec.DefaultLevel and
+	// codec.DefaultSegmentSize). The cross-entropy sees the same segments
+	// as the coder, so the two figures are comparable.
+	Level, SegmentSize int
+	// Threads is how many cores the run keeps busy (0: GOMAXPROCS).
+	Threads int
+	// Baselines are run on every file (nil: none; see Baselines).
+	Baselines []Baseline
+	// MaxFileSize refuses larger files, each with an error row
+	// (0: DefaultMaxFileSize).
+	MaxFileSize int64
+	// Progress, if not nil, is called as work completes with the units
+	// done and the units of the whole run: every file counts twice its
+	// size, once for the cross-entropy pass and once for coding (the
+	// baselines are fast next to the model and are not counted). Calls
+	// never overlap; done only grows, and reaches total at the end.
+	Progress func(done, total int64)
+}
+
+// FileBPB is the measurement of one file. When Error is set the file could
+// not be measured and only Path and Error mean anything.
+type FileBPB struct {
+	Path string `json:"path"`
+	// Kind is the modality the codec gives the file (modalities.Detect
+	// of its first segment, as codec.Writer decides); Modality its name.
+	Kind     modalities.Kind `json:"-"`
+	Modality string          `json:"modality"`
+	// Bytes is the file's size; StreamBytes the length of the canonical
+	// stream the model codes (the same for text and bytes).
+	Bytes       int64 `json:"bytes"`
+	StreamBytes int64 `json:"stream_bytes"`
+	// Model is the name of the model used and Fingerprint the first 12
+	// hex digits of its fingerprint.
+	Model       string `json:"model"`
+	Fingerprint string `json:"fingerprint"`
+	// ModelBits is Σ −log2 p over the stream (streamBits); XentBPB is
+	// ModelBits / Bytes: the model's cross-entropy per original byte,
+	// what an ideal coder would reach without any container.
+	ModelBits float64 `json:"model_bits"`
+	XentBPB   float64 `json:"xent_bpb"`
+	// QuantBPB is the cost of the integer frequencies the coder used,
+	// over every segment, stored ones included (codec.Info.ModelBits per
+	// original byte): XentBPB plus the quantization loss.
+	QuantBPB float64 `json:"quantized_bpb"`
+	// CodedBytes is len(codec.EncodeAll(file)) with the run's options and
+	// CodedBPB = 8 × CodedBytes / Bytes: what `mbzip compress` writes.
+	CodedBytes int64   `json:"coded_bytes"`
+	CodedBPB   float64 `json:"coded_bpb"`
+	// Segments of the container, and how many were stored (raw or zstd)
+	// because the model did worse than storing them.
+	Segments       int `json:"segments"`
+	StoredSegments int `json:"stored_segments"`
+	// Threads is how many cores the file's model passes used;
+	// ModelSeconds and CodingSeconds the wall time of the cross-entropy
+	// pass and of EncodeAll.
+	Threads       int     `json:"threads"`
+	ModelSeconds  float64 `json:"model_seconds"`
+	CodingSeconds float64 `json:"coding_seconds"`
+	// Baselines maps each baseline's name to its result.
+	Baselines map[string]BaselineBPB `json:"baselines,omitempty"`
+	Error     string                 `json:"error,omitempty"`
+
+	err error
+}
+
+// Err returns the error of a file that could not be measured, or nil.
+func (f *FileBPB) Err() error { return f.err }
+
+// BaselineBPB is one baseline's result on one file.
+type BaselineBPB struct {
+	Bytes   int64   `json:"bytes"`   // compressed size
+	BPB     float64 `json:"bpb"`     // 8 × Bytes / original bytes
+	Seconds float64 `json:"seconds"` // compression wall time, one core
+}
+
+// Measure measures every file under paths (files and directories, walked
+// as described at walkBPB): for each, the model's cross-entropy, the real
+// coded size through the container, and the baselines' sizes. A file that
+// cannot be listed, read or measured gets a row with its error and the run
+// goes on; the report's totals are over the files measured. The error
+// returned is for the run as a whole: ctx cancelled, or opts not usable.
+//
+// Files run in parallel, largest first, on opts.Threads cores: each file
+// takes one core, and when fewer files are left than cores the idle cores
+// go to the files still starting, which split their segments over them
+// (codec.WithThreads for coding, the same split for the cross-entropy).
+// The baselines of a file then run side by side on the file's cores.
+// Nothing runs on more cores than opts.Threads.
+func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, error) {
+	start := time.Now()
+	if opts.Level == 0 {
+		opts.Level = codec.DefaultLevel
+	}
+	if opts.SegmentSize == 0 {
+		opts.SegmentSize = codec.DefaultSegmentSize
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Level < codec.MinLevel || opts.Level > codec.MaxLevel {
+		return nil, fmt.Errorf("corpus: level %d out of range [%d, %d]", opts.Level, codec.MinLevel, codec.MaxLevel)
+	}
+	if opts.SegmentSize < 1 || opts.SegmentSize > codec.MaxSegmentSize {
+		return nil, fmt.Errorf("corpus: segment size %d out of range [1, %d]", opts.SegmentSize, codec.MaxSegmentSize)
+	}
+
+	entries := walkBPB(paths)
+	files := make([]FileBPB, len(entries))
+	var todo []int
+	var total int64
+	for i, e := range entries {
+		files[i].Path = e.path
+		if e.err != nil {
+			files[i].setErr(e.err)
+			continue
+		}
+		todo = append(todo, i)
+		total += 2 * e.size
+	}
+	prog := &bpbProgress{fn: opts.Progress, total: total}
+	prog.add(0)
+
+	// Largest first: a big file started last would run alone at the end.
+	sort.SliceStable(todo, func(a, b int) bool { return entries[todo[a]].size > entries[todo[b]].size })
+	cores := make(chan struct{}, opts.Threads)
+	for range opts.Threads {
+		cores <- struct{}{}
+	}
+	var wg sync.WaitGroup
+	for n, i := range todo {
+		select {
+		case <-cores:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		// Leave a core for each file still to start; take the rest.
+		k := 1
+		want := max(1, len(cores)+1-(len(todo)-n-1))
+		want = min(want, segmentsOf(entries[i].size, opts.SegmentSize))
+		for k < want {
+			select {
+			case <-cores:
+				k++
+				continue
+			default:
+			}
+			break
+		}
+		wg.Add(1)
+		go func(i, k int) {
+			defer wg.Done()
+			defer func() {
+				for range k {
+					cores <- struct{}{}
+				}
+			}()
+			share := 2 * entries[i].size
+			fp := prog.file(share)
+			measureFile(ctx, &files[i], entries[i], k, &opts, fp)
+			fp.finish()
+		}(i, k)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return newBPBReport(files, &opts, time.Since(start)), nil
+}
+
+// segmentsOf is how many segments a file of size bytes has: the most cores
+// its model passes can use.
+func segmentsOf(size int64, segSize int) int {
+	return int(max(1, (size+int64(segSize)-1)/int64(segSize)))
+}
+
+func (f *FileBPB) setErr(err error) {
+	f.err = err
+	f.Error = err.Error()
+}
+
+// measureFile measures one file on k cores into r.
+func measureFile(ctx context.Context, r *FileBPB, e bpbEntry, k int, opts *BPBOptions, fp *fileProgress) {
+	data, err := readStable(e.path, opts.MaxFileSize)
+	if err != nil {
+		r.setErr(err)
+		return
+	}
+	r.Bytes = int64(len(data))
+	r.Threads = k
+	if len(data) == 0 {
+		r.Kind = modalities.Bytes
+		r.Modality = r.Kind.String()
+		return // counted in the report as empty: there is no bits per byte
+	}
+	// The kind codec.Writer (and so `mbzip compress`) gives the file: the
+	// detection over its first segment.
+	r.Kind = modalities.Detect(data[:min(len(data), opts.SegmentSize)])
+	r.Modality = r.Kind.String()
+	stream, _, err := modalities.Serialize(r.Kind, data)
+	if err != nil {
+		r.setErr(err)
+		return
+	}
+	r.StreamBytes = int64(len(stream))
+	m := opts.Model
+	if m == nil {
+		if m, err = CodecDefaultModel(r.Kind); err != nil {
+			r.setErr(err)
+			return
+		}
+	}
+	fpr := m.Fingerprint()
+	r.Model, r.Fingerprint = m.Name(), hex.EncodeToString(fpr[:6])
+
+	// The model's cross-entropy over the stream. Progress counts stream
+	// bytes scaled to the file's share.
+	scale := float64(len(data)) / float64(len(stream))
+	t0 := time.Now()
+	r.ModelBits, err = streamBits(ctx, m, stream, opts.SegmentSize, k, nil, func(n int) { fp.add(int64(float64(n) * scale)) })
+	r.ModelSeconds = time.Since(t0).Seconds()
+	if err != nil {
+		r.setErr(fmt.Errorf("cross-entropy: %w", err))
+		return
+	}
+	r.XentBPB = r.ModelBits / float64(len(data))
+	fp.upTo(r.Bytes)
+
+	// The real container, as `mbzip compress` writes it.
+	var coded int64
+	t0 = time.Now()
+	enc, err := codec.EncodeAll(data, codec.WithModel(m), codec.WithModality(r.Kind), codec.WithLevel(opts.Level),
+		codec.WithSegmentSize(opts.SegmentSize), codec.WithThreads(k),
+		codec.WithProgress(func(in, _ int64) {
+			fp.add(int64(float64(in)*scale) - coded)
+			coded = int64(float64(in) * scale)
+		}))
+	r.CodingSeconds = time.Since(t0).Seconds()
+	if err != nil {
+		r.setErr(fmt.Errorf("coding: %w", err))
+		return
+	}
+	r.CodedBytes = int64(len(enc))
+	r.CodedBPB = 8 * float64(r.CodedBytes) / float64(len(data))
+	info, err := codec.Inspect(bytes.NewReader(enc))
+	if err != nil {
+		r.setErr(fmt.Errorf("reading back the container: %w", err))
+		return
+	}
+	r.Segments, r.StoredSegments = info.Segments, info.StoredSegments
+	r.QuantBPB = info.ModelBits / float64(len(data))
+	fp.upTo(2 * r.Bytes)
+
+	if err := runBaselines(r, data, opts.Baselines, k); err != nil {
+		r.setErr(err)
+	}
+}
+
+// runBaselines compresses data with every baseline, on up to k goroutines.
+func runBaselines(r *FileBPB, data []byte, bs []Baseline, k int) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	res := make([]BaselineBPB, len(bs))
+	errs := make([]error, len(bs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(k, 1))
+	for i, b := range bs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t0 := time.Now()
+			out, err := b.Compress(data)
+			if err != nil {
+				errs[i] = fmt.Errorf("baseline %s: %w", b.Name, err)
+				return
+			}
+			res[i] = BaselineBPB{
+				Bytes:   int64(len(out)),
+				BPB:     8 * float64(len(out)) / float64(len(data)),
+				Seconds: time.Since(t0).Seconds(),
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.Baselines = make(map[string]BaselineBPB, len(bs))
+	for i, b := range bs {
+		r.Baselines[b.Name] = res[i]
+	}
+	return nil
+}
+
+// bpbProgress serialises the progress calls of the files in flight.
+type bpbProgress struct {
+	mu    sync.Mutex
+	fn    func(done, total int64)
+	done  int64
+	total int64
+}
+
+func (p *bpbProgress) add(n int64) {
+	if p.fn == nil {
+		return
+	}
+	p.mu.Lock()
+	p.done += n
+	p.fn(p.done, p.total)
+	p.mu.Unlock()
+}
+
+// file returns the tracker of one file whose share of the total is share.
+func (p *bpbProgress) file(share int64) *fileProgress {
+	return &fileProgress{p: p, share: share}
+}
+
+// fileProgress counts one file's work, never more than its share, so that
+// the run's count ends exactly at its total even when a file fails early
+// or its stream is not as long as the file.
+type fileProgress struct {
+	mu    sync.Mutex
+	p     *bpbProgress
+	share int64
+	done  int64
+}
+
+func (f *fileProgress) add(n int64) {
+	f.mu.Lock()
+	n = min(n, f.share-f.done)
+	if n > 0 {
+		f.done += n
+		f.p.add(n)
+	}
+	f.mu.Unlock()
+}
+
+// upTo counts the file as done up to n units.
+func (f *fileProgress) upTo(n int64) {
+	f.mu.Lock()
+	d := n - f.done
+	f.mu.Unlock()
+	if d > 0 {
+		f.add(d)
+	}
+}
+
+// finish counts the rest of the file's share.
+func (f *fileProgress) finish() { f.upTo(f.share) }
