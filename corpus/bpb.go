@@ -205,6 +205,14 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 	return newBPBReport(files, &opts, time.Since(start)), nil
 }
 
+// CodecKind is the modality codec.Writer, and so `mbzip compress`, gives
+// data coded in segments of segmentSize bytes: modalities.Detect over the
+// first segment. (codec.EncodeAll detects over the whole buffer, which is
+// the same unless the segments are shorter than modalities.DetectLimit.)
+func CodecKind(data []byte, segmentSize int) modalities.Kind {
+	return modalities.Detect(data[:min(len(data), max(segmentSize, 1))])
+}
+
 // segmentsOf is how many segments a file of size bytes has: the most cores
 // its model passes can use.
 func segmentsOf(size int64, segSize int) int {
@@ -230,9 +238,7 @@ func measureFile(ctx context.Context, r *FileBPB, e bpbEntry, k int, opts *BPBOp
 		r.Modality = r.Kind.String()
 		return // counted in the report as empty: there is no bits per byte
 	}
-	// The kind codec.Writer (and so `mbzip compress`) gives the file: the
-	// detection over its first segment.
-	r.Kind = modalities.Detect(data[:min(len(data), opts.SegmentSize)])
+	r.Kind = CodecKind(data, opts.SegmentSize)
 	r.Modality = r.Kind.String()
 	stream, _, err := modalities.Serialize(r.Kind, data)
 	if err != nil {

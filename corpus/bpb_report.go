@@ -368,10 +368,10 @@ func (r *BPBReport) WriteTable(w io.Writer) error {
 	fmt.Fprintln(ew, "MBZ: the .mbz file, 8 × its size / bytes; STORED: segments stored raw or with zstd")
 	fmt.Fprintln(ew, "because the model did worse. Baselines run in process (see --json for settings).")
 	if r.Failed > 0 {
-		fmt.Fprintf(ew, "%d of %d files failed and are left out of the sums.\n", r.Failed, len(r.Files))
+		fmt.Fprintf(ew, "%s of %d failed and left out of the sums.\n", plural(r.Failed, "file"), len(r.Files))
 	}
 	if r.Empty > 0 {
-		fmt.Fprintf(ew, "%d empty files are left out (no bits per byte).\n", r.Empty)
+		fmt.Fprintf(ew, "%s left out (no bits per byte).\n", plural(r.Empty, "empty file"))
 	}
 	return ew.err
 }
@@ -387,6 +387,14 @@ func (r *BPBReport) modelNames() []string {
 		}
 	}
 	return names
+}
+
+// plural writes "1 file" or "n files".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // bpbString formats bits per byte for a table.

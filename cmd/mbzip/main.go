@@ -143,6 +143,8 @@ Examples:
 			infoCommand(),
 			modelsCommand(),
 			trainCommand(),
+			bpbCommand(),
+			inspectCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
