@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -114,10 +115,13 @@ type BaselineBPB struct {
 // goes on; the report's totals are over the files measured. The error
 // returned is for the run as a whole: ctx cancelled, or opts not usable.
 //
-// Files run in parallel, largest first, on opts.Threads cores: each file
-// takes one core, and when fewer files are left than cores the idle cores
-// go to the files still starting, which split their segments over them
-// (codec.WithThreads for coding, the same split for the cross-entropy).
+// Files run in parallel on opts.Threads cores, largest first. A file
+// starts when a core is free and takes a share of the free cores in
+// proportion to its size among the bytes still to start (at least one, at
+// most one per segment), and splits its segments over them
+// (codec.WithThreads for coding, the same split for the cross-entropy): a
+// file that is most of the work gets most of the machine, many small files
+// get one core each.
 // The baselines of a file then run side by side on the file's cores.
 // Nothing runs on more cores than opts.Threads.
 func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, error) {
@@ -163,18 +167,26 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 	for range opts.Threads {
 		cores <- struct{}{}
 	}
+	left := total / 2 // bytes of the files not started yet
 	var wg sync.WaitGroup
-	for n, i := range todo {
+	for _, i := range todo {
 		select {
 		case <-cores:
 		case <-ctx.Done():
 			wg.Wait()
 			return nil, ctx.Err()
 		}
-		// Leave a core for each file still to start; take the rest.
+		// The free cores, shared by size among the files still to
+		// start: a file that is most of what is left takes most of them.
+		free := len(cores) + 1
+		size := entries[i].size
+		want := 1
+		if left > 0 {
+			want = int(math.Round(float64(free) * float64(size) / float64(left)))
+		}
+		want = min(max(want, 1), segmentsOf(size, opts.SegmentSize))
+		left -= size
 		k := 1
-		want := max(1, len(cores)+1-(len(todo)-n-1))
-		want = min(want, segmentsOf(entries[i].size, opts.SegmentSize))
 		for k < want {
 			select {
 			case <-cores:

@@ -112,6 +112,10 @@ func (w *bpbWalker) dir(p string, st fs.FileInfo, ancestors []fs.FileInfo) {
 	}
 }
 
+// afterRead, when set by a test, runs between the read and the second
+// Stat of readStable: the moment a writer would change the file.
+var afterRead func(path string)
+
 // readStable reads the regular file p whole and checks that it did not
 // change meanwhile: the size and modification time after the read must be
 // those before it, and the bytes read as many as the size. A file over
@@ -139,6 +143,9 @@ func readStable(p string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	data = data[:n]
+	if afterRead != nil {
+		afterRead(p)
+	}
 	after, err := f.Stat()
 	if err != nil {
 		return nil, err

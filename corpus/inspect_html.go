@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -34,8 +35,9 @@ const heatBuckets = 17
 // hexadecimal dump otherwise. Adjacent bytes of the same shade share one
 // element, whose tooltip gives their mean bits per byte. A multi-byte
 // UTF-8 character is shaded by the mean of its bytes; bytes that are not
-// valid UTF-8, and characters XML forbids, are shown as \xNN; control
-// characters as their Unicode control pictures (␀ … ␟, ␡).
+// valid UTF-8, and characters XML forbids, are shown in italics as \xNN,
+// control characters other than tab and line feed as C escapes (\r, \f,
+// \x1b).
 type HTMLHeatmap struct {
 	// Limit is how many bytes of the stream are shown (0: DefaultHTMLTextLimit
 	// for text, DefaultHTMLHexLimit otherwise); the summary covers all.
@@ -166,12 +168,13 @@ func xmlChar(r rune) bool {
 }
 
 // writeRune writes one valid rune escaped: markup characters as entities,
-// control characters (but tab and line feed) as control pictures, anything
-// else XML forbids as \x escapes of its UTF-8 bytes.
+// control characters (but tab and line feed) as C escapes (\r, \x1b), and
+// anything else XML forbids as \x escapes of its UTF-8 bytes. It reports
+// whether it wrote an escape rather than the character.
 func writeRune(b interface {
 	io.Writer
 	io.StringWriter
-}, r rune) {
+}, r rune) (escaped bool) {
 	switch {
 	case r == '&':
 		b.WriteString("&amp;")
@@ -185,19 +188,29 @@ func writeRune(b interface {
 		b.WriteString("&#39;")
 	case r == '\t' || r == '\n':
 		b.WriteString(string(r))
-	case r < 0x20:
-		b.WriteString(string(0x2400 + r)) // ␀ … ␟; a lone CR would end a line in HTML
-	case r == 0x7f:
-		b.WriteString("␡")
+	case r < 0x20 || r == 0x7f:
+		// A lone CR would end a line in HTML, and control pictures (␍)
+		// are missing from many monospace fonts.
+		if e, ok := cEscapes[r]; ok {
+			b.WriteString(e)
+		} else {
+			fmt.Fprintf(b, `\x%02x`, r)
+		}
+		return true
 	case !xmlChar(r):
 		var buf [utf8.UTFMax]byte
 		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
 			fmt.Fprintf(b, `\x%02x`, c)
 		}
+		return true
 	default:
 		b.WriteString(string(r))
 	}
+	return false
 }
+
+// cEscapes are the C escapes of the control characters that have one.
+var cEscapes = map[rune]string{0: `\0`, '\a': `\a`, '\b': `\b`, '\v': `\v`, '\f': `\f`, '\r': `\r`}
 
 // spanWriter merges adjacent pieces of the same shade into one element.
 type spanWriter struct {
@@ -253,8 +266,8 @@ func writeHeatText(w *bufio.Writer, text []byte, bits []float32) {
 			fmt.Fprintf(&piece, `\x%02x`, text[i])
 			sw.put(piece.String(), 1, sum, true)
 		} else {
-			writeRune(&piece, r)
-			sw.put(piece.String(), size, sum, false)
+			escaped := writeRune(&piece, r)
+			sw.put(piece.String(), size, sum, escaped)
 		}
 		i += size
 	}
@@ -325,7 +338,7 @@ func writeWorstLines(w *bufio.Writer, s *Surprise) {
 	fmt.Fprintln(w, "<h2>Most surprising lines</h2>")
 	fmt.Fprintln(w, `<table class="worst"><tr><td>line</td><td>bits/byte</td><td>text</td></tr>`)
 	for _, l := range lines[:min(worstShown, len(lines))] {
-		text := s.Stream[l.start:l.end]
+		text := bytes.TrimSuffix(s.Stream[l.start:l.end], []byte("\r"))
 		cut := ""
 		if len(text) > 100 {
 			text, cut = text[:100], " …"
