@@ -126,7 +126,7 @@ func zstdBest(src []byte) ([]byte, error) {
 // hash table did (4.93 against 3.12 bits per byte) and took 80 times as
 // long (30 s against 0.37 s).
 func xzBest(src []byte) ([]byte, error) {
-	dict := min(max(len(src)+4095&^4095, 64<<10), xzMaxDict)
+	dict := min(max((len(src)+4095)&^4095, 64<<10), xzMaxDict)
 	cfg := xz.WriterConfig{DictCap: dict, Matcher: lzma.HashTable4}
 	var buf bytes.Buffer
 	buf.Grow(len(src)/3 + 64)
