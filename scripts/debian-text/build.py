@@ -13,8 +13,12 @@ Filters, in this order, for every candidate file:
      asyoulik, lcet10, plrabn12, xargs, book1, paper1, Alice in Wonderland,
      As You Like It, Paradise Lost, Far from the Madding Crowd, ...);
   2. size: under 200 bytes after decompression, or over the file limit;
-  3. text: any NUL byte, more than 0.2% other control bytes, more than 0.1%
-     invalid UTF-8, or most bytes on lines longer than 1000 bytes (minified);
+  3. text: what modalities.Detect would not call text (a NUL byte, invalid
+     UTF-8, or over 1% control bytes in the first 1 KiB, the first 64 KiB or
+     the whole file), or most bytes on lines over 1000 bytes (minified).
+     Texinfo's index markers (NUL BS "[" / NUL BS "]") are removed from info
+     files first: the only change made to any file besides decompression
+     and the entry and paragraph removals below;
   4. duplicates: SHA-256 equal to a member of the train shards, or to a file
      already taken;
   5. contamination: the file shares a 64-byte window with an eval file
@@ -26,7 +30,13 @@ Filters, in this order, for every candidate file:
      count.
 
 Fortune files are filtered entry by entry first: an entry that shares an
-8-word run with an eval file or names an eval work is removed.
+8-word run with an eval file or names an eval work is removed. Files marked
+`paragraphs` (FOLDOC) lose only the blank-line-separated paragraphs that
+share a window with an eval file, and are then checked again as a whole.
+
+FILTERED.tsv in the output lists every dropped file or entry without
+quoting any text; FILTERED-detail.tsv in the cache, outside the training
+folder, adds the shared windows for review.
 
 Eval files are read only here, only to build the filter sets. Nothing
 else of the eval folder is used and nothing is written near it.
@@ -39,6 +49,7 @@ import argparse
 import collections
 import fnmatch
 import glob
+import gzip
 import hashlib
 import io
 import os
@@ -52,6 +63,7 @@ import time
 import zipfile
 import zlib
 
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from packages import PACKAGES, MIB  # noqa: E402
 
@@ -100,10 +112,13 @@ SKIP_GLOBS = (
     "usr/share/locale/*", "usr/share/man/*/man*/*",  # translated man pages (man/LL/manN)
 )
 
-# Control bytes that do not occur in text (tab, LF, VT, FF, CR, ESC, the info
-# separator 0x1f and DEL are allowed).
-_CTRL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27, 31))
+# Control bytes as modalities.Detect counts them: below 0x20 except tab, LF,
+# VT, FF, CR and ESC, plus DEL. Detect calls a sample with a NUL, invalid
+# UTF-8 or more than 1% of these bytes binary; build.py holds every file to
+# that test so that the corpus walker tags all of them as text.
+_CTRL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _NOT_CTRL = bytes(b for b in range(256) if b not in _CTRL)
+DETECT_HEADS = (1024, 64 << 10)  # corpus.DetectBytes, modalities.DetectLimit
 
 
 def log(*a):
@@ -242,12 +257,15 @@ class EvalFilter:
         return out
 
     def entry_bad(self, entry):
-        if EVAL_TITLE_RE.search(entry):
-            return "names an eval work"
+        """Why a fortune entry is refused, or None: (public reason, the matching text)."""
+        m = EVAL_TITLE_RE.search(entry)
+        if m:
+            return "names an eval work or author", m.group(0).decode("utf-8", "replace")
         w = re.findall(rb"[a-z0-9']+", entry.lower())
         for i in range(len(w) - 7):
+            run8 = b" ".join(w[i:i + 8])
             if hash(tuple(w[i:i + 8])) in self.words8:
-                return "8-word run shared with eval: " + b" ".join(w[i:i + 8]).decode("utf-8", "replace")
+                return "8-word run shared with an eval file", run8.decode("utf-8", "replace")
         return None
 
 
@@ -268,24 +286,28 @@ def bad_name(path):
 # --------------------------------------------------------------------------
 # Text checks
 
-def text_problem(data):
-    # Info files mark index nodes with NUL BS "[" ... NUL BS "]"; those are text.
+def strip_info_markers(data):
+    """Removes Texinfo's index-node markers (NUL BS "[index" NUL BS "]"), the
+    only NUL bytes in an info file; info readers do not show them."""
     if b"\x00\x08" in data:
         data = data.replace(b"\x00\x08[", b"").replace(b"\x00\x08]", b"")
-    n = len(data)
+    return data
+
+
+def text_problem(data):
+    """Why data is not text by modalities.Detect's rules, or None."""
     if b"\x00" in data:
         return "binary"
-    ctrl = len(data.translate(None, _NOT_CTRL))  # what is left: the control bytes
-    if ctrl * 500 > n:
-        return "binary"
+    for n in DETECT_HEADS + (len(data),):
+        head = data[:n]
+        if len(head.translate(None, _NOT_CTRL)) * 100 > len(head):
+            return "binary"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        bad = data.decode("utf-8", "replace").count("\ufffd")
-        if bad * 1000 > n:
-            return "not-utf8"
+        return "not-utf8"
     long_bytes = sum(len(l) for l in data.split(b"\n") if len(l) > 1000)
-    if long_bytes * 2 > n:
+    if long_bytes * 2 > len(data):
         return "long-lines"
     return None
 
@@ -319,7 +341,10 @@ def candidates(spec, root):
         arch = open(os.path.join(root, chain[0]), "rb")
         for inner in chain[1:]:  # an archive inside the archive: read it into memory
             with tarfile.open(fileobj=arch, mode="r:*") as t:
-                arch = io.BytesIO(t.extractfile(inner).read())
+                data = t.extractfile(inner).read()
+            if data[:2] == b"\x1f\x8b":  # decompress once: members are read out of order
+                data = gzip.decompress(data)
+            arch = io.BytesIO(data)
         prefix = "/".join(chain) + "/"
         if zipfile.is_zipfile(arch):
             z = zipfile.ZipFile(arch)
@@ -480,7 +505,10 @@ def main():
 
     stage = tempfile.mkdtemp(prefix="stage-", dir=args.cache)
     seen = set()
-    dropped = []  # (pkg, path, reason, detail)
+    # (pkg, path, reason, public detail, private detail). The public detail
+    # never quotes text; the private one (FILTERED-detail.tsv in the cache,
+    # outside the training folder) shows the shared window for review.
+    dropped = []
     reasons = collections.Counter()
     reason_bytes = collections.Counter()
     accepted = collections.defaultdict(list)  # family -> [(member name, staged path)]
@@ -505,11 +533,13 @@ def main():
                         continue
                     why = bad_name(path)
                     if why:
-                        dropped.append((spec.pkg, path, why, ""))
+                        dropped.append((spec.pkg, path, why, "", ""))
                         reasons[why] += 1
                         continue
                     data = load()
-                    why, detail = None, ""
+                    if "/info/" in path:
+                        data = strip_info_markers(data)
+                    why, detail, private = None, "", ""
                     if len(data) < MIN_BYTES:
                         why = "small"
                     elif len(data) > limit:
@@ -519,11 +549,12 @@ def main():
                     if why is None and spec.fortune:
                         entries = re.split(rb"(?m)^%\n", data)
                         keep = []
-                        for e in entries:
+                        for j, e in enumerate(entries):
                             bad = ev.entry_bad(e)
                             if bad:
-                                dropped.append((spec.pkg, path, "fortune-entry", bad + " | " +
-                                                e[:80].decode("utf-8", "replace")))
+                                dropped.append((spec.pkg, path, "fortune-entry",
+                                                f"entry {j + 1}: {bad[0]}", bad[1] + " | " +
+                                                e[:200].decode("utf-8", "replace")))
                                 reasons["fortune-entry"] += 1
                             else:
                                 keep.append(e)
@@ -531,12 +562,13 @@ def main():
                     if why is None and spec.paragraphs and ev.hits(data):
                         paras = data.split(b"\n\n")
                         keep = []
-                        for para in paras:
+                        for j, para in enumerate(paras):
                             hs = ev.hits(para)
                             if hs:
                                 k, w, src = hs[0]
                                 dropped.append((spec.pkg, path, "eval-paragraph",
-                                                f"({k}) in {src}: " + w.decode("utf-8", "replace")))
+                                                f"paragraph {j + 1}: {len(hs)} windows shared with {src}",
+                                                f"({k}) " + w.decode("utf-8", "replace")))
                                 reasons["eval-paragraph"] += 1
                             else:
                                 keep.append(para)
@@ -551,14 +583,15 @@ def main():
                             hits = ev.hits(data)
                             if hits:
                                 why = "eval-content"
-                                k, w, src = hits[0]
-                                detail = (f"{len(hits)} windows; first ({k}) in {src}: "
-                                          + w.decode("utf-8", "replace"))
+                                srcs = sorted({src for _, _, src in hits})
+                                detail = f"{len(hits)} windows shared with {','.join(srcs)}"
+                                private = "; ".join(f"({k}) {w.decode('utf-8', 'replace')}"
+                                                    for k, w, _ in hits[:5])
                     if why:
                         reasons[why] += 1
                         reason_bytes[why] += len(data)
                         if why not in ("small",):
-                            dropped.append((spec.pkg, path, why, detail))
+                            dropped.append((spec.pkg, path, why, detail, private))
                         continue
                     seen.add(h)
                     n_staged += 1
@@ -582,6 +615,7 @@ def main():
             if accepted[fam]:
                 shards += pack(fam, sorted(accepted[fam]), out_tmp)
         write_reports(out_tmp, specs, per_pkg, shards, dropped, reasons, reason_bytes)
+        write_filtered(os.path.join(args.cache, "FILTERED-detail.tsv"), dropped, private=True)
         os.chmod(out_tmp, 0o755)
         for fn in os.listdir(out_tmp):
             os.chmod(os.path.join(out_tmp, fn), 0o644)
@@ -593,17 +627,25 @@ def main():
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def write_filtered(dst, dropped, private):
+    """FILTERED.tsv: one line per dropped file or entry. Only the private copy,
+    kept in the cache, quotes the windows shared with eval files."""
+    def clean(t):
+        return t.replace("\t", " ").replace("\n", "\\n").replace("\r", "\\r")
+    with open(dst, "w") as f:
+        f.write("package\tpath\treason\tdetail" + ("\tshared text" if private else "") + "\n")
+        for p, path, why, detail, priv in dropped:
+            f.write(f"{p}\t{path}\t{why}\t{clean(detail)}" +
+                    (f"\t{clean(priv)}" if private else "") + "\n")
+
+
 def write_reports(out, specs, per_pkg, shards, dropped, reasons, reason_bytes):
     with open(os.path.join(out, "MANIFEST.tsv"), "w") as f:
         f.write("package\tversion\tmembers\tbytes\tfamily\n")
         for s in specs:
             v, fam, n, b, _ = per_pkg[s.pkg]
             f.write(f"{s.pkg}\t{v}\t{n}\t{b}\t{fam}\n")
-    with open(os.path.join(out, "FILTERED.tsv"), "w") as f:
-        f.write("package\tpath\treason\tdetail\n")
-        for p, path, why, detail in dropped:
-            detail = detail.replace("\t", " ").replace("\n", "\\n").replace("\r", "\\r")
-            f.write(f"{p}\t{path}\t{why}\t{detail}\n")
+    write_filtered(os.path.join(out, "FILTERED.tsv"), dropped, private=False)
     tot_files = sum(v[2] for v in per_pkg.values())
     tot_raw = sum(v[3] for v in per_pkg.values())
     tot_comp = sum(s[3] for s in shards)
