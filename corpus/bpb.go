@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -41,6 +42,11 @@ type BPBOptions struct {
 	Threads int
 	// Baselines are run on every file (nil: none; see Baselines).
 	Baselines []Baseline
+	// Exclude leaves out the files and folders whose base name matches
+	// one of these filepath.Match patterns ("SHA256SUMS", "*.md"), as
+	// find's -not -name does. Paths given to Measure themselves are
+	// always measured.
+	Exclude []string
 	// MaxFileSize refuses larger files, each with an error row
 	// (0: DefaultMaxFileSize).
 	MaxFileSize int64
@@ -145,7 +151,12 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 		return nil, fmt.Errorf("corpus: segment size %d out of range [1, %d]", opts.SegmentSize, codec.MaxSegmentSize)
 	}
 
-	entries := walkBPB(paths)
+	for _, pat := range opts.Exclude {
+		if _, err := filepath.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("corpus: exclude pattern %q: %w", pat, err)
+		}
+	}
+	entries := walkBPB(paths, opts.Exclude)
 	files := make([]FileBPB, len(entries))
 	var todo []int
 	var total int64

@@ -633,3 +633,28 @@ func TestPlot(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasureExclude(t *testing.T) {
+	dir := t.TempDir()
+	m := fixedModel(t, skewed)
+	writeTestFile(t, filepath.Join(dir, "a.txt"), []byte("kept"))
+	writeTestFile(t, filepath.Join(dir, "SHA256SUMS"), []byte("left out"))
+	writeTestFile(t, filepath.Join(dir, "docs", "b.md"), []byte("left out"))
+	writeTestFile(t, filepath.Join(dir, "skip", "c.txt"), []byte("left out with its folder"))
+	r, err := Measure(context.Background(), []string{dir, filepath.Join(dir, "docs", "b.md")},
+		BPBOptions{Model: m, Exclude: []string{"SHA256SUMS", "*.md", "skip"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range r.Files {
+		paths = append(paths, strings.TrimPrefix(f.Path, dir))
+	}
+	// A path given to Measure is measured even if it matches.
+	if want := []string{"/a.txt", "/docs/b.md"}; strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Errorf("measured %v, want %v", paths, want)
+	}
+	if _, err := Measure(context.Background(), []string{dir}, BPBOptions{Model: m, Exclude: []string{"["}}); err == nil {
+		t.Error("a malformed pattern was accepted")
+	}
+}

@@ -36,6 +36,7 @@ type bpbEntry struct {
 
 // bpbWalker lists the files under the roots of a Measure run.
 type bpbWalker struct {
+	exclude []string // filepath.Match patterns of base names to leave out
 	entries []bpbEntry
 	visited map[fileKey]bool // directories walked so far (where the OS gives keys)
 }
@@ -46,10 +47,12 @@ type bpbWalker struct {
 // reported as ErrSymlinkLoop and not entered, and a directory reached a
 // second time by another way is walked once only. Entries that are neither
 // regular files nor directories are left out of directories; a root of that
-// kind is an error. Unreadable roots, files and
-// directories are entries with their error.
-func walkBPB(roots []string) []bpbEntry {
-	w := &bpbWalker{visited: map[fileKey]bool{}}
+// kind is an error. So are the entries of directories, files and folders,
+// whose base name matches an exclude pattern (valid filepath.Match
+// patterns). Unreadable roots, files and directories are entries with their
+// error.
+func walkBPB(roots, exclude []string) []bpbEntry {
+	w := &bpbWalker{exclude: exclude, visited: map[fileKey]bool{}}
 	for _, root := range roots {
 		st, err := os.Stat(root)
 		switch {
@@ -64,6 +67,16 @@ func walkBPB(roots []string) []bpbEntry {
 		}
 	}
 	return w.entries
+}
+
+// excluded reports whether a directory entry called name is left out.
+func (w *bpbWalker) excluded(name string) bool {
+	for _, pat := range w.exclude {
+		if ok, _ := filepath.Match(pat, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *bpbWalker) fail(p string, err error) {
@@ -93,6 +106,9 @@ func (w *bpbWalker) dir(p string, st fs.FileInfo, ancestors []fs.FileInfo) {
 	}
 	ancestors = append(ancestors, st)
 	for _, e := range list {
+		if w.excluded(e.Name()) {
+			continue
+		}
 		child := filepath.Join(p, e.Name())
 		var info fs.FileInfo
 		var err error

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,6 +21,7 @@ import (
 type bpbOptions struct {
 	model       string
 	baselines   []corpus.Baseline
+	exclude     []string
 	json, csv   bool
 	plot        string
 	force       bool
@@ -61,7 +63,7 @@ file that changes while read) is reported on standard error and left out;
 the totals cover the others and the exit status is 1.
 
 Examples:
-   mbzip bpb ../shared/corpus/eval/text
+   mbzip bpb --exclude SHA256SUMS ../shared/corpus/eval/text
    mbzip bpb --json ../shared/corpus/eval > eval.json
    mbzip bpb --plot eval.png --baselines zstd,xz ../shared/corpus/eval
    mbzip bpb --model my.safetensors --baselines none notes.txt`,
@@ -70,6 +72,7 @@ Examples:
 				Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in model of each file's modality)"},
 			&cli.StringFlag{Name: "baselines", Value: "zstd,xz,brotli,flate",
 				Usage: "classic codecs to compare with: a comma-separated `LIST` of zstd, xz, brotli, flate; all; none"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "leave out files and folders whose name matches `PATTERN` (repeatable; e.g. SHA256SUMS, '*.md')"},
 			&cli.BoolFlag{Name: "json", Usage: "write the report as JSON", DisableDefaultText: true},
 			&cli.BoolFlag{Name: "csv", Usage: "write the report as CSV", DisableDefaultText: true},
 			&cli.StringFlag{Name: "plot", Usage: "draw bits per byte per modality as a bar chart into `OUT.png` (or .svg, .pdf)"},
@@ -101,6 +104,7 @@ func parseBPBOptions(c *cli.Context) (*bpbOptions, error) {
 		quiet:   c.Bool("quiet"),
 		threads: c.Int("threads"),
 		level:   c.Int("level"),
+		exclude: c.StringSlice("exclude"),
 		paths:   c.Args().Slice(),
 	}
 	var err error
@@ -120,6 +124,11 @@ func parseBPBOptions(c *cli.Context) (*bpbOptions, error) {
 		return nil, usagef("bpb", "--threads %d: want 1 to 4096 (0 or unset: all cores)", o.threads)
 	case o.level < codec.MinLevel || o.level > codec.MaxLevel:
 		return nil, usagef("bpb", "--level %d: want %d to %d", o.level, codec.MinLevel, codec.MaxLevel)
+	}
+	for _, pat := range o.exclude {
+		if _, err := filepath.Match(pat, ""); err != nil {
+			return nil, usagef("bpb", "--exclude %q: %v", pat, err)
+		}
 	}
 	for _, p := range o.paths {
 		if p == stdioName {
@@ -151,6 +160,7 @@ func runBPB(o *bpbOptions, stdout io.Writer) error {
 		SegmentSize: o.segmentSize,
 		Threads:     o.threads,
 		Baselines:   o.baselines,
+		Exclude:     o.exclude,
 	}
 	if o.model != "" {
 		m, err := loadModel(o.model)

@@ -108,8 +108,9 @@ func TestBPB(t *testing.T) {
 	writeFile(t, filepath.Join(data, "big.txt"), text)
 	writeFile(t, filepath.Join(data, "sub", "src.txt"), textBytes(t, 5000))
 	writeFile(t, filepath.Join(data, "noise.bin"), randomBytes(4000, 11))
+	writeFile(t, filepath.Join(data, "SHA256SUMS"), []byte("left out by --exclude\n"))
 
-	r := mbzip(t, dir, nil, "bpb", "--json", "--model", modelPath, "--baselines", "zstd,flate", "data").ok(t, "bpb --json")
+	r := mbzip(t, dir, nil, "bpb", "--json", "--model", modelPath, "--baselines", "zstd,flate", "data", "--exclude", "SHA256SUMS").ok(t, "bpb --json")
 	var rep bpbJSON
 	if err := json.Unmarshal(r.stdout, &rep); err != nil {
 		t.Fatalf("bpb --json does not parse: %v\n%s", err, r.stdout)
@@ -140,7 +141,7 @@ func TestBPB(t *testing.T) {
 	}
 
 	// The table, the CSV and the plot.
-	r = mbzip(t, dir, nil, "bpb", "--model", modelPath, "--baselines", "xz", "--plot", "bpb.png", "data").ok(t, "bpb --plot")
+	r = mbzip(t, dir, nil, "bpb", "--model", modelPath, "--baselines", "xz", "--exclude", "SHA*", "--plot", "bpb.png", "data").ok(t, "bpb --plot")
 	for _, want := range []string{"FILE", "MODALITY", "kB/s PER CORE", filepath.Join("data", "big.txt"), "total", "XZ", "test-skewed",
 		strconv.FormatFloat(big.CodedBPB, 'f', 3, 64)} {
 		if !strings.Contains(string(r.stdout), want) {
@@ -158,7 +159,7 @@ func TestBPB(t *testing.T) {
 	mbzip(t, dir, nil, "bpb", "--model", modelPath, "--plot", "bpb.png", "data/noise.bin").fails(t, "plot over an existing file", 1, "exists")
 	mbzip(t, dir, nil, "bpb", "-f", "--model", modelPath, "--baselines", "none", "--plot", "bpb.png", "data/noise.bin").ok(t, "bpb -f --plot")
 
-	r = mbzip(t, dir, nil, "bpb", "--csv", "--model", modelPath, "--baselines", "none", "data").ok(t, "bpb --csv")
+	r = mbzip(t, dir, nil, "bpb", "--csv", "--model", modelPath, "--baselines", "none", "--exclude", "SHA256SUMS", "data").ok(t, "bpb --csv")
 	rows, err := csv.NewReader(bytes.NewReader(r.stdout)).ReadAll()
 	if err != nil {
 		t.Fatalf("bpb --csv does not parse: %v\n%s", err, r.stdout)
@@ -214,6 +215,7 @@ func TestBPBUsage(t *testing.T) {
 		{[]string{"bpb", "--plot", "out.gif", "a.txt"}, "gif"},
 		{[]string{"bpb", "--level", "12", "a.txt"}, "level"},
 		{[]string{"bpb", "-", "a.txt"}, "standard input"},
+		{[]string{"bpb", "--exclude", "[", "a.txt"}, "exclude"},
 		{[]string{"inspect"}, "no file"},
 		{[]string{"inspect", "a.txt", "a.txt"}, "one file"},
 		{[]string{"inspect", "--heatmap", "out.jpg", "a.txt"}, "heatmap"},
