@@ -12,6 +12,10 @@
 #                    Canterbury texts in ../shared/corpus/eval/text when present,
 #                    else this repository's own sources)
 #   MODEL=NAME|FILE  the model for the end-to-end run (default: built-in default)
+#   E2E_BYTES=N      bytes of TEXT used end to end (default 262144)
+#   PUREGO_BYTES=N   bytes of TEXT for the -tags purego build (default 8192:
+#                    the pure-Go kernels run the text prior at a few hundred
+#                    bytes per second)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,27 +83,37 @@ if [ -z "$text" ]; then
 		head -c $((1 << 20)) "$text" >"$text.1m" && mv "$text.1m" "$text"
 	fi
 fi
-size=$(wc -c <"$text")
+go build -tags purego -o "$work/mbzip-purego" ./cmd/mbzip
 model_args=()
 if [ -n "${MODEL:-}" ]; then
 	model_args=(--model "$MODEL")
 fi
 
 now() { date +%s.%N; }
-printf 'end to end: %s (%d bytes)\n\n' "$text" "$size"
-printf '%-8s %-11s %10s %10s %12s %10s\n' threads direction seconds 'MB/s' 'out bytes' 'bits/byte'
-for threads in 1 2; do
-	t0=$(now)
-	"$work/mbzip" compress -q "${model_args[@]}" --threads "$threads" -c "$text" >"$work/t.mbz"
-	t1=$(now)
-	"$work/mbzip" decompress -q "${model_args[@]}" --threads "$threads" -c "$work/t.mbz" >"$work/t.out"
-	t2=$(now)
-	cmp "$text" "$work/t.out"
-	csize=$(wc -c <"$work/t.mbz")
-	awk -v th="$threads" -v a="$t0" -v b="$t1" -v c="$t2" -v n="$size" -v m="$csize" 'BEGIN {
-		printf "%-8s %-11s %10.2f %10.3f %12d %10.3f\n", th, "compress", b - a, n / 1e6 / (b - a), m, 8 * m / n
-		printf "%-8s %-11s %10.2f %10.3f %12d %10s\n", th, "decompress", c - b, n / 1e6 / (c - b), n, "(exact)"
-	}'
-done
+# e2e BUILD BYTES: compress and decompress the first BYTES of TEXT with the
+# given build, threads 1 and 2, checking the round trip.
+e2e() {
+	local build=$1 bytes=$2 threads
+	head -c "$bytes" "$text" >"$work/in"
+	local size
+	size=$(wc -c <"$work/in")
+	for threads in 1 2; do
+		t0=$(now)
+		"$work/$build" compress -q "${model_args[@]}" --threads "$threads" -c "$work/in" >"$work/t.mbz"
+		t1=$(now)
+		"$work/$build" decompress -q "${model_args[@]}" --threads "$threads" -c "$work/t.mbz" >"$work/t.out"
+		t2=$(now)
+		cmp "$work/in" "$work/t.out"
+		csize=$(wc -c <"$work/t.mbz")
+		awk -v bu="$build" -v th="$threads" -v a="$t0" -v b="$t1" -v c="$t2" -v n="$size" -v m="$csize" 'BEGIN {
+			printf "%-14s %-8s %-11s %9d %9.2f %10.1f %10.3f\n", bu, th, "compress", n, b - a, n / 1e3 / (b - a), 8 * m / n
+			printf "%-14s %-8s %-11s %9d %9.2f %10.1f %10s\n", bu, th, "decompress", n, c - b, n / 1e3 / (c - b), "(exact)"
+		}'
+	done
+}
+printf 'end to end: %s\n\n' "$text"
+printf '%-14s %-8s %-11s %9s %9s %10s %10s\n' build threads direction bytes seconds 'kB/s' 'bits/byte'
+e2e mbzip "${E2E_BYTES:-262144}"
+e2e mbzip-purego "${PUREGO_BYTES:-8192}"
 echo
 "$work/mbzip" info "$work/t.mbz" | sed 's/^/  /'
