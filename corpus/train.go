@@ -40,6 +40,11 @@ type CorpusTrainOptions struct {
 	Checkpoint string
 	// Resume, when set, continues the run saved in this checkpoint file.
 	Resume string
+	// Init, when set, starts a new run (step 0, fresh optimizer) from the
+	// weights, config and name of this .safetensors model instead of a
+	// random initialisation: a way to keep training a shipped model when
+	// its checkpoint is gone. Config is ignored.
+	Init string
 	// Configure adjusts the training options before the run. It starts
 	// from model.DefaultTrainOptions() for a new run and from the
 	// checkpoint's options for a resumed one (Duration excepted, which is
@@ -112,9 +117,10 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 
 	// The starting point: a checkpoint or a named config.
 	var (
-		resume *model.Checkpoint
-		cfg    model.Config
-		to     model.TrainOptions
+		resume    *model.Checkpoint
+		initModel *model.Model
+		cfg       model.Config
+		to        model.TrainOptions
 	)
 	if opts.Resume != "" {
 		ck, err := model.LoadCheckpoint(opts.Resume)
@@ -123,6 +129,15 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 		}
 		resume, cfg, to = ck, ck.Model.Cfg, ck.Options
 		to.Duration = 0
+	} else if opts.Init != "" {
+		data, err := os.ReadFile(opts.Init)
+		if err != nil {
+			return fmt.Errorf("corpus: train: initial model: %w", err)
+		}
+		if initModel, err = model.Load(data); err != nil {
+			return fmt.Errorf("corpus: train: initial model %s: %w", opts.Init, err)
+		}
+		cfg, to = initModel.Cfg, model.DefaultTrainOptions()
 	} else {
 		c, ok := model.Configs[opts.Config]
 		if !ok {
@@ -177,9 +192,12 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 		resume.Meta = meta
 		logf("resuming %s at step %d of %d", opts.Resume, resume.Step, to.Steps)
 	} else {
-		m, err = model.New(cfg, to.Seed)
-		if err != nil {
-			return err
+		if m = initModel; m == nil {
+			if m, err = model.New(cfg, to.Seed); err != nil {
+				return err
+			}
+		} else {
+			logf("starting from the weights of %s", opts.Init)
 		}
 		// A step-0 checkpoint, so that every checkpoint of the run carries
 		// the corpus notes.

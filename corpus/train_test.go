@@ -154,3 +154,64 @@ func TestTrainModelRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainModelInit starts a run from a saved model: the output keeps its
+// config and name and stays within a few optimizer steps of its weights,
+// far from the random initialisation a plain run would start from.
+func TestTrainModelInit(t *testing.T) {
+	root, dir := trainCorpus(t), t.TempDir()
+	start, err := model.New(model.Configs["tiny"], 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start.SetName("my-start")
+	initPath := filepath.Join(dir, "start.safetensors")
+	f, err := os.Create(initPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := start.Save(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := tinyTrainOptions(root, dir)
+	opts.Config = "no-such-config" // ignored with Init
+	opts.Init = initPath
+	if err := TrainModel(context.Background(), opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(opts.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := model.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Name() != "my-start" || out.Cfg != start.Cfg {
+		t.Fatalf("output %q %+v, want the initial model's name and config", out.Name(), out.Cfg)
+	}
+	random, err := model.New(model.Configs["tiny"], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxDiff := func(a, b []float32) (d float64) {
+		for i := range a {
+			d = max(d, float64(a[i]-b[i]), float64(b[i]-a[i]))
+		}
+		return d
+	}
+	// 4 AdamW steps at a peak of 1e-3 move no weight by much more than 4e-3.
+	if d := maxDiff(out.Flat(), start.Flat()); d > 0.01 {
+		t.Errorf("output is %g away from the initial weights", d)
+	}
+	if d := maxDiff(out.Flat(), random.Flat()); d < 0.05 {
+		t.Errorf("output is only %g away from a random initialisation", d)
+	}
+	opts.Init, opts.Force = filepath.Join(dir, "missing.safetensors"), true
+	if err := TrainModel(context.Background(), opts, nil); err == nil || !strings.Contains(err.Error(), "initial model") {
+		t.Errorf("missing initial model: err = %v", err)
+	}
+}

@@ -57,6 +57,7 @@ Examples:
    mbzip train --corpus corpus/train/text --config ref --batch 32 --threads 16 \
          --duration 9m --checkpoint run.ckpt -o text-ref.safetensors
    mbzip train --corpus corpus/train/text --resume run.ckpt -o text-ref.safetensors -f
+   mbzip train --corpus corpus/train/text --init text-ref.safetensors --steps 3000 -o text-ref2.safetensors
    mbzip compress --model text-ref.safetensors notes.txt`,
 			strings.Join(corpus.ConfigNames(), ", ")),
 		Flags: []cli.Flag{
@@ -80,6 +81,7 @@ Examples:
 			&cli.IntFlag{Name: "val-windows", Value: def.ValWindows, Usage: "held-out windows to validate on (`N`, 0: none)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop cleanly after this wall `TIME` (e.g. 9m)", DefaultText: "no limit"},
 			&cli.StringFlag{Name: "resume", Usage: "continue the run saved in checkpoint `CKPT`"},
+			&cli.StringFlag{Name: "init", Usage: "start a new run from the weights (and config) of `MODEL`.safetensors instead of random ones"},
 			&cli.StringFlag{Name: "checkpoint", Usage: "write checkpoints to `CKPT` (default OUT.ckpt)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: def.CheckpointEvery, Usage: "also checkpoint every `N` steps (0: only at the end)"},
 			&cli.IntFlag{Name: "log-every", Value: 10, Usage: "progress line every `N` steps when standard error is not a terminal"},
@@ -115,6 +117,10 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 		return nil, usagef(cmd, "no output: give -o OUT.safetensors")
 	case c.IsSet("resume") && c.IsSet("config"):
 		return nil, usagef(cmd, "--resume and --config conflict: a resumed run keeps its checkpoint's config")
+	case c.IsSet("init") && c.IsSet("config"):
+		return nil, usagef(cmd, "--init and --config conflict: the run keeps the initial model's config")
+	case c.IsSet("init") && c.IsSet("resume"):
+		return nil, usagef(cmd, "--init and --resume conflict: a resumed run starts from its checkpoint")
 	case c.Int("log-every") < 1:
 		return nil, usagef(cmd, "--log-every %d: want ≥ 1", c.Int("log-every"))
 	}
@@ -122,7 +128,7 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 	if err != nil {
 		return nil, usagef(cmd, "--modality: %v", err)
 	}
-	if !c.IsSet("resume") {
+	if !c.IsSet("resume") && !c.IsSet("init") {
 		if _, ok := model.Configs[c.String("config")]; !ok {
 			return nil, usagef(cmd, "--config %q: known configs are %s", c.String("config"), strings.Join(corpus.ConfigNames(), ", "))
 		}
@@ -173,6 +179,7 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 			Force:      c.Bool("force"),
 			Checkpoint: c.String("checkpoint"),
 			Resume:     c.String("resume"),
+			Init:       c.String("init"),
 			Configure:  set,
 		},
 		quiet:    c.Bool("quiet"),

@@ -160,6 +160,9 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", corpus, "--steps", "-3", "-o", "x"}, exitUsage, []string{"steps"}},
 		{[]string{"train", "--corpus", corpus, "--resume", "r.ckpt", "--config", "tiny", "-o", "x"}, exitUsage, []string{"conflict"}},
 		{[]string{"train", "--corpus", corpus, "--resume", "missing.ckpt", "-o", "x"}, exitFailure, []string{"missing.ckpt"}},
+		{[]string{"train", "--corpus", corpus, "--init", "m.safetensors", "--config", "tiny", "-o", "x"}, exitUsage, []string{"conflict"}},
+		{[]string{"train", "--corpus", corpus, "--init", "m.safetensors", "--resume", "r.ckpt", "-o", "x"}, exitUsage, []string{"conflict"}},
+		{[]string{"train", "--corpus", corpus, "--init", "missing.safetensors", "-o", "x"}, exitFailure, []string{"missing.safetensors"}},
 		{[]string{"train", "--corpus", evalDir, "--config", "tiny", "-o", "x"}, exitFailure, []string{"eval"}},
 		{[]string{"train", "--corpus", filepath.Join(dir, "nowhere"), "--config", "tiny", "-o", "x"}, exitFailure, []string{"nowhere"}},
 	} {
