@@ -118,17 +118,7 @@ func compressFiles(o *compressOptions) error {
 		}
 		opts = append(opts, codec.WithModel(m))
 	}
-	failed := false
-	for _, name := range o.files {
-		if err := compressFile(o, name, opts); err != nil {
-			reportFailure(name, err)
-			failed = true
-		}
-	}
-	if failed {
-		return errReported
-	}
-	return nil
+	return forEachFile(o.files, func(_ int, name string) error { return compressFile(o, name, opts) })
 }
 
 // compressFile compresses one input to its output, committing the output

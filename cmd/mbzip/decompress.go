@@ -56,17 +56,7 @@ func decompressFiles(o *fileOptions) error {
 		user = m
 	}
 	opts := append(o.codecOptions(), codec.WithModelResolver(modelResolver(user)))
-	failed := false
-	for _, name := range o.files {
-		if err := decompressFile(o, name, opts); err != nil {
-			reportFailure(name, err)
-			failed = true
-		}
-	}
-	if failed {
-		return errReported
-	}
-	return nil
+	return forEachFile(o.files, func(_ int, name string) error { return decompressFile(o, name, opts) })
 }
 
 // decompressFile restores one container, committing the output only when

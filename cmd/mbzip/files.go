@@ -281,3 +281,20 @@ func (s *tempSet) removeAll() {
 
 // isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// forEachFile runs do on every name in turn: a failure is reported as
+// "mbzip: NAME: error" and the next name tried; the result is errReported if
+// any failed, so the command exits 1 after doing all it could.
+func forEachFile(names []string, do func(i int, name string) error) error {
+	failed := false
+	for i, name := range names {
+		if err := do(i, name); err != nil {
+			reportFailure(name, err)
+			failed = true
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}

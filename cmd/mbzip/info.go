@@ -37,23 +37,17 @@ Examples:
 // infoFiles prints the description of every container in turn; a failure
 // is reported and the next file tried.
 func infoFiles(w io.Writer, files []string) error {
-	failed := false
-	for i, name := range files {
+	return forEachFile(files, func(i int, name string) error {
 		info, err := inspectFile(name)
 		if err != nil {
-			reportFailure(name, err)
-			failed = true
-			continue
+			return err
 		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		printInfo(w, displayName(name, true), info)
-	}
-	if failed {
-		return errReported
-	}
-	return nil
+		return nil
+	})
 }
 
 // inspectFile runs codec.Inspect over one file.
