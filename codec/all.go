@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -13,36 +14,8 @@ import (
 // detected from src) serializes it into the stream that is coded, and its
 // side information goes into the header. Options as for NewWriter.
 func EncodeAll(src []byte, opts ...Option) ([]byte, error) {
-	o := defaultOptions()
-	if err := o.apply(opts); err != nil {
-		return nil, err
-	}
-	kind := o.modality
-	if !o.modalitySet {
-		kind = modalities.Detect(src)
-	}
-	stream, side, err := modalities.Serialize(kind, src)
-	if err != nil {
-		return nil, fmt.Errorf("codec: %w", err)
-	}
-	if len(side) > MaxSideInfo {
-		return nil, fmt.Errorf("codec: %d bytes of side information, more than %d", len(side), MaxSideInfo)
-	}
-	var buf bytes.Buffer
-	buf.Grow(len(stream)/2 + 256)
-	w, err := NewWriter(&buf, append(opts, WithModality(kind))...)
-	if err != nil {
-		return nil, err
-	}
-	w.setSide(side)
-	if _, err := w.Write(stream); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	enc, _, err := EncodeAllInfo(context.Background(), src, opts...)
+	return enc, err
 }
 
 // DecodeAll decompresses a whole .mbz file and restores the original with
@@ -82,6 +55,16 @@ type Info struct {
 	// per byte on the file.
 	ModelBits      float64
 	ModelBitsBytes int64
+	// CrossEntropyBits is Σ −log2 p of every byte of the stream under the
+	// model's float distributions, before quantization: the model's
+	// cross-entropy, in float64, each segment summed in byte order and the
+	// segments in order, so it does not depend on the thread count (a
+	// probability that underflowed to 0 counts 149 bits; NaN if the model
+	// gave a probability outside [0, 1]). The file does not record it:
+	// only EncodeAllInfo sets it, from the model pass that codes the file,
+	// and Inspect leaves it 0. ModelBits − CrossEntropyBits is what the
+	// quantization of the probabilities costs.
+	CrossEntropyBits float64
 }
 
 // Inspect reads and checks the whole container without running the model:

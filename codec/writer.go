@@ -35,6 +35,14 @@ type Writer struct {
 	crc      uint32 // CRC-32C of all input so far
 	err      error  // sticky
 	closed   bool
+
+	// What info reports (encode_xent.go): the modality recorded, and over
+	// the segments written, in order: how many were stored, the model's
+	// recorded cost and its float cross-entropy.
+	kind      modalities.Kind
+	stored    int
+	modelBits float64
+	xentBits  float64
 }
 
 // errClosed is returned by Write after Close.
@@ -166,6 +174,7 @@ func (w *Writer) writeHeader() error {
 	if !w.o.modalitySet {
 		kind = modalities.Detect(w.buf[:min(len(w.buf), w.o.segmentSize)])
 	}
+	w.kind = kind
 	if w.net == nil {
 		net, err := encoderNetwork(&w.o, kind)
 		if err != nil {
@@ -220,6 +229,11 @@ func (w *Writer) flush() error {
 			return err
 		}
 		w.segments++
+		if e.method != methodModel {
+			w.stored++
+		}
+		w.modelBits += float64(e.cost) / (1 << bitsFrac) // as Inspect sums it
+		w.xentBits += e.xent.bits
 	}
 	w.in += int64(len(w.buf))
 	w.crc = crc32.Update(w.crc, castagnoli, w.buf)
@@ -242,6 +256,12 @@ type segmentEncoder struct {
 	zbuf  []byte
 	rec   []byte // the record and payload of the last segment
 	err   error
+
+	// Of the last segment: how it was stored, the model's cost of it as
+	// recorded, and in xent.bits its float cross-entropy.
+	method method
+	cost   uint64
+	xent   xentNetwork
 }
 
 // encode codes seg with the model, compares with zstd and the raw bytes,
@@ -252,7 +272,8 @@ func (e *segmentEncoder) encode(seg []byte) {
 	if e.probs == nil {
 		e.probs = make([]float32, e.net.Window()*256)
 	}
-	code, cost, err := encodeModel(e.net, e.level, seg, e.code[:0], e.probs, &e.sc)
+	e.xent = xentNetwork{network: e.net}
+	code, cost, err := encodeModel(&e.xent, e.level, seg, e.code[:0], e.probs, &e.sc)
 	if err != nil {
 		e.err = err
 		return
@@ -274,6 +295,7 @@ func (e *segmentEncoder) encode(seg []byte) {
 			r.method, payload = methodZstd, e.zbuf
 		}
 	}
+	e.method, e.cost = r.method, cost
 	r.codedLen = len(payload)
 	if r.method != methodRaw {
 		r.codedCRC = crc32.Checksum(payload, castagnoli)
