@@ -16,7 +16,11 @@ import (
 // Regenerate with -update only for a deliberate change.
 func TestGolden(t *testing.T) {
 	tiny := WithModel(tinyModel(t))
-	text, err := builtin.Lookup("text-ref-v1")
+	textV1, err := builtin.Lookup("text-ref-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	textV2, err := builtin.Lookup("text-ref-v2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +32,10 @@ func TestGolden(t *testing.T) {
 		{"text-model.mbz", sampleText(300), []Option{tiny, WithSegmentSize(128), withMethod(methodModel)}},
 		{"text-auto.mbz", sampleText(3000), []Option{tiny, WithSegmentSize(1024)}},
 		{"random-raw.mbz", randomBytes(200, 42), []Option{tiny}},
+		// The first text prior, named; files coded with it must keep decoding.
+		{"text-ref-v1.mbz", sampleText(600), []Option{WithModel(textV1), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v1.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-ref-v2.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -56,9 +62,11 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
 			}
-			if g.file == "text-ref-v1.mbz" {
-				if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
-					t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())
+			for _, text := range []interface{ Name() string }{textV1, textV2} {
+				if g.file == text.Name()+".mbz" {
+					if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
+						t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())
+					}
 				}
 			}
 			if !bytes.Equal(enc, golden) {

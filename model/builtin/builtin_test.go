@@ -56,70 +56,78 @@ func TestTestRandomPinned(t *testing.T) {
 	}
 }
 
-// textRefV1 pins the shipped text prior: its fingerprint and the SHA-256 of
-// its probabilities (float32 LE bits) on a fixed text. Files coded with it
-// name it, so a change here is a format change: ship a new name instead.
-const (
-	textRefV1Fingerprint = "297a8c2b2d4441dfe9d29edd1e09428306e3040a0c083814b0e323fe904767dd"
-	textRefV1ProbHash    = "462b6fe8c0b9ab14aa9f6075573cdad4478f380f406281f2a9ee813f90f8c8fe"
-)
+// pinnedTextModels pins the shipped text priors: fingerprint and the
+// SHA-256 of their probabilities (float32 LE bits) on a fixed text. Files
+// coded with them name them, so a change here is a format change: ship a
+// new name instead.
+var pinnedTextModels = []struct{ name, fingerprint, probHash string }{
+	{"text-ref-v1", "297a8c2b2d4441dfe9d29edd1e09428306e3040a0c083814b0e323fe904767dd",
+		"462b6fe8c0b9ab14aa9f6075573cdad4478f380f406281f2a9ee813f90f8c8fe"},
+	{"text-ref-v2", "24fbafafac47e134d01e95d27c7029b314a3e8bcc01016a11db30226cda952ec",
+		"12e8a6cc17fc70864ef8f2b60bc9129811a98268e8cfd296ba4b716421389916"},
+}
 
-func TestTextRefV1Pinned(t *testing.T) {
-	m, err := Lookup("text-ref-v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Cfg != model.Configs["ref"] {
-		t.Fatalf("config %+v, want ref", m.Cfg)
-	}
-	fp := m.Fingerprint()
-	if got := hex.EncodeToString(fp[:]); got != textRefV1Fingerprint {
-		t.Errorf("fingerprint %s, pinned %s", got, textRefV1Fingerprint)
-	}
-	text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 7))
-	probs := make([]float32, len(text)*256)
-	m.Forward(text, probs)
-	h := sha256.New()
-	var b [4]byte
-	for _, p := range probs {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(p))
-		h.Write(b[:])
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != textRefV1ProbHash {
-		t.Errorf("probability hash %s, pinned %s", got, textRefV1ProbHash)
-	}
-	// A trained model must predict this repetitive English far better than
-	// 8 bits per byte: a check that the embedded weights are the trained ones.
-	var bits float64
-	for i, c := range text {
-		bits -= math.Log2(float64(probs[i*256+int(c)]))
-	}
-	if bpb := bits / float64(len(text)); bpb > 4.5 {
-		t.Errorf("text-ref-v1 codes repetitive English at %.2f bits per byte; a trained model does far better", bpb)
+func TestTextModelsPinned(t *testing.T) {
+	for _, pin := range pinnedTextModels {
+		t.Run(pin.name, func(t *testing.T) {
+			m, err := Lookup(pin.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Cfg != model.Configs["ref"] {
+				t.Fatalf("config %+v, want ref", m.Cfg)
+			}
+			fp := m.Fingerprint()
+			if got := hex.EncodeToString(fp[:]); got != pin.fingerprint {
+				t.Errorf("fingerprint %s, pinned %s", got, pin.fingerprint)
+			}
+			text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 7))
+			probs := make([]float32, len(text)*256)
+			m.Forward(text, probs)
+			h := sha256.New()
+			var b [4]byte
+			for _, p := range probs {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(p))
+				h.Write(b[:])
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != pin.probHash {
+				t.Errorf("probability hash %s, pinned %s", got, pin.probHash)
+			}
+			// A trained model must predict this repetitive English far
+			// better than 8 bits per byte: a check that the embedded
+			// weights are the trained ones.
+			var bits float64
+			for i, c := range text {
+				bits -= math.Log2(float64(probs[i*256+int(c)]))
+			}
+			if bpb := bits / float64(len(text)); bpb > 4.5 {
+				t.Errorf("%s codes repetitive English at %.2f bits per byte; a trained model does far better", pin.name, bpb)
+			}
+		})
 	}
 }
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-ref-v1" {
-		t.Fatalf("Default() = %v, %v; want text-ref-v1", d, err)
+	if err != nil || d.Name() != "text-ref-v2" {
+		t.Fatalf("Default() = %v, %v; want text-ref-v2", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v1", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v2", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	if len(l) != 2 || l[0].Name != "text-ref-v1" || l[0].Untrained ||
-		l[1].Name != "test-random-v1" || !l[1].Untrained || !strings.Contains(l[1].Description, "UNTRAINED") {
+	if len(l) != 3 || l[0].Name != "text-ref-v2" || l[0].Untrained || l[1].Name != "text-ref-v1" || l[1].Untrained ||
+		l[2].Name != "test-random-v1" || !l[2].Untrained || !strings.Contains(l[2].Description, "UNTRAINED") {
 		t.Fatalf("List() = %+v", l)
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-ref-v1" {
+	if List()[0].Name != "text-ref-v2" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }

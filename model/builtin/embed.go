@@ -1,0 +1,11 @@
+//go:build !mbzip_nobuiltin
+
+package builtin
+
+import _ "embed"
+
+//go:embed text-ref-v1.safetensors
+var textRefV1 []byte
+
+//go:embed text-ref-v2.safetensors
+var textRefV2 []byte

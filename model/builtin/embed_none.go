@@ -1,0 +1,9 @@
+//go:build mbzip_nobuiltin
+
+package builtin
+
+// Without the weights: a slim binary for training machines, where the
+// working tree and the carried files must stay small. Only `mbzip train`
+// (with --init FILE or a new config) is meant to run from it.
+var textRefV1 []byte
+var textRefV2 []byte
