@@ -1,7 +1,6 @@
 package corpus
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -35,8 +34,8 @@ type BPBOptions struct {
 	// default, the model `mbzip compress` would use (CodecDefaultModel).
 	Model *model.Model
 	// Level and SegmentSize are the codec's (0: codec.DefaultLevel and
-	// codec.DefaultSegmentSize). The cross-entropy sees the same segments
-	// as the coder, so the two figures are comparable.
+	// codec.DefaultSegmentSize). The cross-entropy comes from the coder's
+	// own model pass, so the two figures see the same segments.
 	Level, SegmentSize int
 	// Threads is how many cores the run keeps busy (0: GOMAXPROCS).
 	Threads int
@@ -51,10 +50,10 @@ type BPBOptions struct {
 	// (0: DefaultMaxFileSize).
 	MaxFileSize int64
 	// Progress, if not nil, is called as work completes with the units
-	// done and the units of the whole run: every file counts twice its
-	// size, once for the cross-entropy pass and once for coding (the
-	// baselines are fast next to the model and are not counted). Calls
-	// never overlap; done only grows, and reaches total at the end.
+	// done and the units of the whole run: every file counts its size,
+	// for its one model pass, which codes it and gives the cross-entropy
+	// (the baselines are fast next to the model and are not counted).
+	// Calls never overlap; done only grows, and reaches total at the end.
 	Progress func(done, total int64)
 }
 
@@ -74,9 +73,12 @@ type FileBPB struct {
 	// hex digits of its fingerprint.
 	Model       string `json:"model"`
 	Fingerprint string `json:"fingerprint"`
-	// ModelBits is Σ −log2 p over the stream (streamBits); XentBPB is
-	// ModelBits / Bytes: the model's cross-entropy per original byte,
-	// what an ideal coder would reach without any container.
+	// ModelBits is Σ −log2 p over the stream under the model's float
+	// distributions, taken from the coding pass
+	// (codec.Info.CrossEntropyBits; streamBits gives the same value, as a
+	// test checks); XentBPB is ModelBits / Bytes: the model's
+	// cross-entropy per original byte, what an ideal coder would reach
+	// without any container.
 	ModelBits float64 `json:"model_bits"`
 	XentBPB   float64 `json:"xent_bpb"`
 	// QuantBPB is the cost of the integer frequencies the coder used,
@@ -87,15 +89,19 @@ type FileBPB struct {
 	// CodedBPB = 8 × CodedBytes / Bytes: what `mbzip compress` writes.
 	CodedBytes int64   `json:"coded_bytes"`
 	CodedBPB   float64 `json:"coded_bpb"`
+	// CodedVsXent is how much the container costs over the cross-entropy,
+	// 100 × (CodedBPB − XentBPB) / XentBPB percent: quantization, coder
+	// flushes and records where the model codes, negative where storing
+	// beat the model.
+	CodedVsXent float64 `json:"coded_vs_xent_percent"`
 	// Segments of the container, and how many were stored (raw or zstd)
 	// because the model did worse than storing them.
 	Segments       int `json:"segments"`
 	StoredSegments int `json:"stored_segments"`
-	// Threads is how many cores the file's model passes used;
-	// ModelSeconds and CodingSeconds the wall time of the cross-entropy
-	// pass and of EncodeAll.
+	// Threads is how many cores the file's model pass used;
+	// CodingSeconds its wall time (codec.EncodeAllInfo: the model, the
+	// coder and zstd for every segment).
 	Threads       int     `json:"threads"`
-	ModelSeconds  float64 `json:"model_seconds"`
 	CodingSeconds float64 `json:"coding_seconds"`
 	// Baselines maps each baseline's name to its result.
 	Baselines map[string]BaselineBPB `json:"baselines,omitempty"`
@@ -125,9 +131,9 @@ type BaselineBPB struct {
 // starts when a core is free and takes a share of the free cores in
 // proportion to its size among the bytes still to start (at least one, at
 // most one per segment), and splits its segments over them
-// (codec.WithThreads for coding, the same split for the cross-entropy): a
-// file that is most of the work gets most of the machine, many small files
-// get one core each.
+// (codec.WithThreads): a file that is most of the work gets most of the
+// machine, many small files get one core each. Each file takes one model
+// pass, the coder's, which gives the cross-entropy too.
 // The baselines of a file then run side by side on the file's cores.
 // Nothing runs on more cores than opts.Threads.
 func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, error) {
@@ -167,7 +173,7 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 			continue
 		}
 		todo = append(todo, i)
-		total += 2 * e.size
+		total += e.size
 	}
 	prog := &bpbProgress{fn: opts.Progress, total: total}
 	prog.add(0)
@@ -178,7 +184,7 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 	for range opts.Threads {
 		cores <- struct{}{}
 	}
-	left := total / 2 // bytes of the files not started yet
+	left := total // bytes of the files not started yet
 	var wg sync.WaitGroup
 	for _, i := range todo {
 		select {
@@ -215,7 +221,7 @@ func Measure(ctx context.Context, paths []string, opts BPBOptions) (*BPBReport, 
 					cores <- struct{}{}
 				}
 			}()
-			share := 2 * entries[i].size
+			share := entries[i].size
 			fp := prog.file(share)
 			measureFile(ctx, &files[i], entries[i], k, &opts, fp)
 			fp.finish()
@@ -237,7 +243,7 @@ func CodecKind(data []byte, segmentSize int) modalities.Kind {
 }
 
 // segmentsOf is how many segments a file of size bytes has: the most cores
-// its model passes can use.
+// its model pass can use.
 func segmentsOf(size int64, segSize int) int {
 	return int(max(1, (size+int64(segSize)-1)/int64(segSize)))
 }
@@ -279,23 +285,13 @@ func measureFile(ctx context.Context, r *FileBPB, e bpbEntry, k int, opts *BPBOp
 	fpr := m.Fingerprint()
 	r.Model, r.Fingerprint = m.Name(), hex.EncodeToString(fpr[:6])
 
-	// The model's cross-entropy over the stream. Progress counts stream
-	// bytes scaled to the file's share.
+	// The real container, as `mbzip compress` writes it, and from the
+	// same model pass the cross-entropy. Progress counts stream bytes
+	// scaled to the file's size.
 	scale := float64(len(data)) / float64(len(stream))
-	t0 := time.Now()
-	r.ModelBits, err = streamBits(ctx, m, stream, opts.SegmentSize, k, nil, func(n int) { fp.add(int64(float64(n) * scale)) })
-	r.ModelSeconds = time.Since(t0).Seconds()
-	if err != nil {
-		r.setErr(fmt.Errorf("cross-entropy: %w", err))
-		return
-	}
-	r.XentBPB = r.ModelBits / float64(len(data))
-	fp.upTo(r.Bytes)
-
-	// The real container, as `mbzip compress` writes it.
 	var coded int64
-	t0 = time.Now()
-	enc, err := codec.EncodeAll(data, codec.WithModel(m), codec.WithModality(r.Kind), codec.WithLevel(opts.Level),
+	t0 := time.Now()
+	enc, info, err := codec.EncodeAllInfo(ctx, data, codec.WithModel(m), codec.WithModality(r.Kind), codec.WithLevel(opts.Level),
 		codec.WithSegmentSize(opts.SegmentSize), codec.WithThreads(k),
 		codec.WithProgress(func(in, _ int64) {
 			fp.add(int64(float64(in)*scale) - coded)
@@ -306,16 +302,18 @@ func measureFile(ctx context.Context, r *FileBPB, e bpbEntry, k int, opts *BPBOp
 		r.setErr(fmt.Errorf("coding: %w", err))
 		return
 	}
-	r.CodedBytes = int64(len(enc))
-	r.CodedBPB = 8 * float64(r.CodedBytes) / float64(len(data))
-	info, err := codec.Inspect(bytes.NewReader(enc))
-	if err != nil {
-		r.setErr(fmt.Errorf("reading back the container: %w", err))
+	if math.IsNaN(info.CrossEntropyBits) {
+		r.setErr(errors.New("cross-entropy: the model gave a probability outside [0, 1]"))
 		return
 	}
+	r.ModelBits = info.CrossEntropyBits
+	r.XentBPB = r.ModelBits / float64(len(data))
+	r.CodedBytes = int64(len(enc))
+	r.CodedBPB = 8 * float64(r.CodedBytes) / float64(len(data))
+	r.CodedVsXent = vsPercent(r.CodedBPB, r.XentBPB)
 	r.Segments, r.StoredSegments = info.Segments, info.StoredSegments
 	r.QuantBPB = info.ModelBits / float64(len(data))
-	fp.upTo(2 * r.Bytes)
+	fp.upTo(r.Bytes)
 
 	if err := runBaselines(r, data, opts.Baselines, k); err != nil {
 		r.setErr(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/mbzip/mbzip/codec"
 	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/builtin"
 )
 
 // skewed is the source of the test text: eight letters, independent, with
@@ -139,7 +140,7 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 2 * int64(len(big)+len(small)+len(noise)); total != want || last != total || calls < 3 {
+	if want := int64(len(big) + len(small) + len(noise)); total != want || last != total || calls < 3 {
 		t.Errorf("progress ended at %d of %d after %d calls, want %d of %d", last, total, calls, want, want)
 	}
 	if r.Measured != 3 || r.Failed != 0 || len(r.Files) != 3 {
@@ -209,6 +210,9 @@ func TestMeasureMatchesCodec(t *testing.T) {
 		t.Errorf("big.txt: coded %.4f bpb against cross-entropy %.4f: %.3f %% apart, want 0 to 0.5 %%",
 			bigRow.CodedBPB, bigRow.XentBPB, 100*rel)
 	}
+	if want := 100 * (bigRow.CodedBPB - bigRow.XentBPB) / bigRow.XentBPB; math.Abs(bigRow.CodedVsXent-want) > 1e-9 {
+		t.Errorf("big.txt: coded vs xent %v %%, want %v", bigRow.CodedVsXent, want)
+	}
 	if bigRow.QuantBPB < bigRow.XentBPB || bigRow.QuantBPB > bigRow.CodedBPB {
 		t.Errorf("big.txt: quantized %.5f bpb, want between cross-entropy %.5f and coded %.5f",
 			bigRow.QuantBPB, bigRow.XentBPB, bigRow.CodedBPB)
@@ -249,6 +253,7 @@ func TestMeasureMatchesCodec(t *testing.T) {
 			Modality   string                     `json:"modality"`
 			CodedBytes int64                      `json:"coded_bytes"`
 			XentBPB    float64                    `json:"xent_bpb"`
+			VsXent     *float64                   `json:"coded_vs_xent_percent"`
 			Baselines  map[string]json.RawMessage `json:"baselines"`
 			Error      string                     `json:"error"`
 		} `json:"files"`
@@ -260,6 +265,7 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	}
 	if parsed.Model != "test-fixed" || len(parsed.Files) != 3 || parsed.Files[1].CodedBytes != bigRow.CodedBytes ||
 		parsed.Files[1].XentBPB != bigRow.XentBPB || parsed.Files[0].Modality != "bytes" ||
+		parsed.Files[1].VsXent == nil || *parsed.Files[1].VsXent != bigRow.CodedVsXent || parsed.Total.CodedVsXent != r.Total.CodedVsXent ||
 		len(parsed.Files[2].Baselines) != 4 || parsed.Total.CodedBytes != r.Total.CodedBytes || len(parsed.Modalities) != 2 {
 		t.Errorf("JSON does not carry the report:\n%s", buf.Bytes())
 	}
@@ -280,7 +286,7 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	for i, h := range rows[0] {
 		col[h] = i
 	}
-	for _, h := range []string{"row", "path", "coded_bytes", "xent_bpb", "zstd_bpb", "flate_seconds", "error"} {
+	for _, h := range []string{"row", "path", "coded_bytes", "xent_bpb", "coded_vs_xent_percent", "zstd_bpb", "flate_seconds", "error"} {
 		if _, ok := col[h]; !ok {
 			t.Errorf("CSV header lacks %q: %v", h, rows[0])
 		}
@@ -295,10 +301,51 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	if err := r.WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{bigRow.Path, noiseRow.Path, "MODALITY", "total", "XENT", "BROTLI", "kB/s PER CORE",
-		strconv.FormatFloat(bigRow.CodedBPB, 'f', 3, 64)} {
+	for _, want := range []string{bigRow.Path, noiseRow.Path, "MODALITY", "total", "XENT", "MBZ-XENT", "BROTLI", "kB/s PER CORE",
+		strconv.FormatFloat(bigRow.CodedBPB, 'f', 3, 64), percentString(bigRow.CodedVsXent),
+		"On the 1 file over 100 kB coded by the model in every segment, MBZ is " + percentString(bigRow.CodedVsXent)} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+// TestMeasureXentOnePass checks that the cross-entropy Measure takes from
+// the coding pass (codec.Info.CrossEntropyBits) is the one the separate
+// model pass streamBits gives, with the untrained test-random-v1 on text it
+// codes worse than zstd (stored segments) and, with a small segment size,
+// on more segments than threads. They are equal, not merely close: both
+// add the same float64 values, −log2 of the same float32 probabilities of
+// the deterministic model.Forward over the same windows, in the same order
+// (each segment in byte order from 0, then the segments in order from 0).
+func TestMeasureXentOnePass(t *testing.T) {
+	m, err := builtin.Lookup("test-random-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text, _ := skewedText(9000, 5)
+	data := append([]byte("Some words first, then skewed letters: "), text...)
+	path := filepath.Join(dir, "a.txt")
+	writeTestFile(t, path, data)
+	for _, c := range []struct{ seg, threads int }{{codec.DefaultSegmentSize, 1}, {1000, 2}, {3001, 3}} {
+		r, err := Measure(context.Background(), []string{path}, BPBOptions{Model: m, SegmentSize: c.seg, Threads: c.threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := r.Files[0]
+		if f.Err() != nil {
+			t.Fatal(f.Err())
+		}
+		old, err := streamBits(context.Background(), m, data, c.seg, 1, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ModelBits != old {
+			t.Errorf("segments of %d, %d threads: one pass gives %v bits, the separate pass %v", c.seg, c.threads, f.ModelBits, old)
+		}
+		if f.ModelBits <= 0 || f.XentBPB != f.ModelBits/float64(len(data)) {
+			t.Errorf("model bits %v, xent %v bpb", f.ModelBits, f.XentBPB)
 		}
 	}
 }
