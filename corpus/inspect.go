@@ -16,10 +16,9 @@ import (
 
 // This file finds where a model is surprised by a file: the bits −log2 p
 // of every byte of its canonical stream, with the contexts the codec gives
-// them. A HeatmapRenderer draws the result: today HTMLHeatmap (bytes shaded
-// by their bits, for text and any other data); ImageHeatmap (bits per
-// pixel as a picture) is the place for images and is pending until the
-// image modality exists (issue 7).
+// them. A HeatmapRenderer draws the result: HTMLHeatmap (bytes shaded by
+// their bits, for text and any other data) or ImageHeatmap (bits per pixel
+// as a picture, inspect_image.go).
 
 // Surprise holds the bits of every byte of a file's canonical stream.
 type Surprise struct {
@@ -27,13 +26,21 @@ type Surprise struct {
 	Name string
 	// Kind is the modality the codec gives the file; Stream and Side are
 	// modalities.Serialize's output for it (Stream is the file itself for
-	// text and bytes).
+	// text and bytes), unless Raster is set.
 	Kind         modalities.Kind
 	Data, Stream []byte
 	Side         []byte
-	// Model is the model's name, Fingerprint its fingerprint.
-	Model       string
-	Fingerprint [32]byte
+	// Raster is set when the file was inspected as an image
+	// (InspectOptions.Image): Stream is then Raster.Pix, the pixels as
+	// the image modality is planned to code them (not what compress codes
+	// today: the file's bytes), and ImageFormat names the file's format.
+	Raster      *modalities.Raster
+	ImageFormat string
+	// Model is the model's name, Fingerprint its fingerprint; DefaultModel
+	// says it was the default, not InspectOptions.Model.
+	Model        string
+	Fingerprint  [32]byte
+	DefaultModel bool
 	// SegmentSize is the codec's segment size the contexts follow.
 	SegmentSize int
 	// Bits[i] is −log2 p of Stream[i] (at most 149 bits, for a probability
@@ -55,8 +62,13 @@ func (s *Surprise) BPB() float64 {
 type InspectOptions struct {
 	// Name names the file in renderings.
 	Name string
+	// Image decodes the file as an image (modalities.DecodeImage) and
+	// measures its pixels' stream, modalities.ImageRaster, instead of the
+	// file's bytes; the file must be an image.
+	Image bool
 	// Model is the model to ask; nil: the file's modality's default, as
-	// `mbzip compress` would use (CodecDefaultModel).
+	// `mbzip compress` would use (CodecDefaultModel). For Image that is
+	// the default of bytes, the text prior, until an image model exists.
 	Model *model.Model
 	// SegmentSize is the codec's segment size (0: codec.DefaultSegmentSize):
 	// the model's context starts afresh at every segment, as in coding.
@@ -68,7 +80,9 @@ type InspectOptions struct {
 
 // Surprisal runs the model over data as the codec would code it and
 // returns the bits of every byte. The modality is detected from the first
-// segment, as codec.Writer does.
+// segment, as codec.Writer does. With opts.Image the stream is the
+// pixels' instead, cut into segments of opts.SegmentSize bytes in the same
+// way.
 func Surprisal(ctx context.Context, data []byte, opts InspectOptions) (*Surprise, error) {
 	if opts.SegmentSize == 0 {
 		opts.SegmentSize = codec.DefaultSegmentSize
@@ -82,14 +96,24 @@ func Surprisal(ctx context.Context, data []byte, opts InspectOptions) (*Surprise
 	s := &Surprise{Name: opts.Name, Data: data, SegmentSize: opts.SegmentSize}
 	s.Kind = CodecKind(data, opts.SegmentSize)
 	var err error
-	if s.Stream, s.Side, err = modalities.Serialize(s.Kind, data); err != nil {
+	defaultKind := s.Kind
+	if opts.Image {
+		img, format, err := modalities.DecodeImage(data)
+		if err != nil {
+			return nil, fmt.Errorf("corpus: %w", err)
+		}
+		s.Raster, s.ImageFormat = modalities.ImageRaster(img), format
+		s.Stream = s.Raster.Pix
+		defaultKind = modalities.Bytes // no image model yet (issue 7)
+	} else if s.Stream, s.Side, err = modalities.Serialize(s.Kind, data); err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	m := opts.Model
 	if m == nil {
-		if m, err = CodecDefaultModel(s.Kind); err != nil {
+		if m, err = CodecDefaultModel(defaultKind); err != nil {
 			return nil, err
 		}
+		s.DefaultModel = true
 	}
 	s.Model, s.Fingerprint = m.Name(), m.Fingerprint()
 	s.Bits = make([]float32, len(s.Stream))
@@ -101,16 +125,13 @@ func Surprisal(ctx context.Context, data []byte, opts InspectOptions) (*Surprise
 
 // HeatmapRenderer draws a Surprise into w.
 type HeatmapRenderer interface {
-	// Supports returns nil if the renderer can draw files of kind k, else
-	// why not; callers ask before the model pass, which is the slow part.
-	Supports(k modalities.Kind) error
+	// Supports returns nil if the renderer can draw the file data, which
+	// the codec gives kind k, else why not; callers ask before the model
+	// pass, which is the slow part.
+	Supports(data []byte, k modalities.Kind) error
 	// Render draws s.
 	Render(w io.Writer, s *Surprise) error
 }
-
-// ErrHeatmapPending is wrapped by ImageHeatmap's error: per-pixel heatmaps
-// need the image modality, which does not exist yet (issue 7).
-var ErrHeatmapPending = errors.New("per-pixel heatmaps are pending: they need the image modality (issue 7)")
 
 // ErrHeatmapFormat is wrapped by HeatmapFor's error for an output whose
 // extension names no renderer.
@@ -126,22 +147,4 @@ func HeatmapFor(path string) (HeatmapRenderer, error) {
 		return ImageHeatmap{}, nil
 	}
 	return nil, fmt.Errorf("corpus: %s: %w: want OUT.html (bytes shaded by their bits) or OUT.png (bits per pixel, images)", path, ErrHeatmapFormat)
-}
-
-// ImageHeatmap draws bits per pixel as a picture with a colour scale. It
-// needs to know which stream bytes make which pixel, which only the image
-// modality can say; until it exists (issue 7) no file is an image and
-// Render returns an error wrapping ErrHeatmapPending. Images are coded as
-// bytes today: HTMLHeatmap shows their per-byte bits.
-type ImageHeatmap struct{}
-
-// Supports reports that per-pixel heatmaps are pending: no kind is an
-// image yet.
-func (ImageHeatmap) Supports(k modalities.Kind) error {
-	return fmt.Errorf("%w; this file is coded as %v today: write an .html heatmap for its per-byte bits", ErrHeatmapPending, k)
-}
-
-// Render reports that per-pixel heatmaps are pending.
-func (h ImageHeatmap) Render(_ io.Writer, s *Surprise) error {
-	return fmt.Errorf("corpus: %s: %w", s.Name, h.Supports(s.Kind))
 }

@@ -45,7 +45,7 @@ type HTMLHeatmap struct {
 }
 
 // Supports returns nil: any stream can be shown byte by byte.
-func (HTMLHeatmap) Supports(modalities.Kind) error { return nil }
+func (HTMLHeatmap) Supports([]byte, modalities.Kind) error { return nil }
 
 // Render writes the page.
 func (h HTMLHeatmap) Render(w io.Writer, s *Surprise) error {

@@ -210,21 +210,26 @@ func TestHeatmapFor(t *testing.T) {
 	if _, err := HeatmapFor("d.jpg"); !errors.Is(err, ErrHeatmapFormat) {
 		t.Errorf("d.jpg: %v", err)
 	}
-	if err := (HTMLHeatmap{}).Supports(modalities.Bytes); err != nil {
+	if err := (HTMLHeatmap{}).Supports([]byte("x"), modalities.Bytes); err != nil {
 		t.Error(err)
 	}
-	// Per-pixel heatmaps wait for the image modality.
+	// A Kodak image (or, without the corpus, a small PNG) is coded as
+	// bytes but drawn as pixels; text and broken PNGs are not images.
 	kodak := filepath.Join("..", "..", "shared", "corpus", "eval", "image", "kodim23.png")
 	data, err := os.ReadFile(kodak)
 	if err != nil {
-		data = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR")
+		data = testPNG(t, 16, 12)
 	}
-	kind := CodecKind(data, 1<<16)
-	err = ImageHeatmap{}.Supports(kind)
-	if !errors.Is(err, ErrHeatmapPending) || !strings.Contains(err.Error(), ".html") {
-		t.Errorf("image heatmap of a PNG coded as %v: %v", kind, err)
+	if err := (ImageHeatmap{}).Supports(data, CodecKind(data, 1<<16)); err != nil {
+		t.Errorf("image heatmap of a PNG: %v", err)
 	}
-	if err := (ImageHeatmap{}).Render(io.Discard, &Surprise{Name: "x.png", Kind: kind}); !errors.Is(err, ErrHeatmapPending) {
-		t.Errorf("Render: %v", err)
+	for name, bad := range map[string][]byte{"text": []byte("plain text\n"), "truncated PNG": data[:100]} {
+		err := ImageHeatmap{}.Supports(bad, CodecKind(bad, 1<<16))
+		if (!errors.Is(err, modalities.ErrNotImage) && !errors.Is(err, modalities.ErrBadImage)) || !strings.Contains(err.Error(), ".html") {
+			t.Errorf("image heatmap of %s: %v", name, err)
+		}
+	}
+	if err := (ImageHeatmap{}).Render(io.Discard, &Surprise{Name: "x.png", Kind: modalities.Bytes}); !errors.Is(err, modalities.ErrNotImage) {
+		t.Errorf("Render of a byte inspection: %v", err)
 	}
 }

@@ -31,20 +31,33 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "FILE",
 		Description: `Runs the model over FILE with the contexts compress gives it and prints its
 modality, model and cross-entropy in bits per byte. With --heatmap it draws
-where the bits go:
-   OUT.html  every byte shaded by its bits (−log2 p), with a legend, the
-             totals and the most surprising lines (text) or blocks (other
-             data); text is shown as text, anything else as a hex dump
-   OUT.png   bits per pixel of an image, with a colour scale: PENDING, it
-             needs the image modality; images are coded as bytes today, so
-             write OUT.html for them
+where the bits go; the output's extension picks the drawing:
+   OUT.html  every byte of FILE as compress codes it, shaded by its bits
+             (−log2 p), with a legend, the totals and the most surprising
+             lines (text) or blocks (other data); text is shown as text,
+             anything else (an image file too) as a hex dump
+   OUT.png   FILE must be an image (PNG, JPEG, GIF, BMP, TIFF, WebP); its
+             pixels are decoded and written row by row, each pixel's
+             samples interleaved (grey; R,G,B; or R,G,B,A when the image
+             has alpha), one byte per sample (two for 16-bit images), the
+             stream the image modality will code; the model runs over that
+             stream in segments as compress would cut it, and the picture
+             shows each pixel's bits (the sum over its bytes) on the
+             viridis scale with a colour bar, the mean, minimum and
+             maximum. There is no image model yet: the default is the
+             model compress uses for bytes, the text prior text-ref-v1
+             (the picture's title names the model). Anything that is not
+             an image fails with exit code 1 and writes nothing.
+compress still codes image files as bytes: OUT.png measures what the image
+modality will code, not the .mbz compress writes today.
 
 Examples:
    mbzip inspect notes.txt
    mbzip inspect --heatmap notes.html notes.txt
+   mbzip inspect --heatmap kodim23-bits.png kodim23.png
    mbzip inspect --model my.safetensors --heatmap book.html --limit 4M book1`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "heatmap", Usage: "draw the bits of every byte into `OUT.html` (or OUT.png for images, pending)"},
+			&cli.StringFlag{Name: "heatmap", Usage: "draw the bits of every byte into `OUT.html`, or of every pixel of an image into OUT.png"},
 			&cli.StringFlag{Name: "model", EnvVars: []string{"MBZIP_MODEL"},
 				Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in model of the file's modality)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite an existing heatmap", DisableDefaultText: true},
@@ -132,8 +145,8 @@ func runInspect(o *inspectOptions, stdout io.Writer) error {
 		if render, err = corpus.HeatmapFor(o.heatmap); err != nil {
 			return err
 		}
-		if err := render.Supports(corpus.CodecKind(data, segSize)); err != nil {
-			return fmt.Errorf("%s: %w", o.heatmap, err)
+		if err := render.Supports(data, corpus.CodecKind(data, segSize)); err != nil {
+			return fmt.Errorf("%s: %w", displayName(o.file, true), err)
 		}
 		if !o.force {
 			if _, err := os.Stat(o.heatmap); err == nil {
@@ -142,6 +155,7 @@ func runInspect(o *inspectOptions, stdout io.Writer) error {
 		}
 	}
 	opts := corpus.InspectOptions{Name: displayName(o.file, true), SegmentSize: segSize, Threads: o.threads}
+	_, opts.Image = render.(corpus.ImageHeatmap)
 	if o.model != "" {
 		if opts.Model, err = loadModel(o.model); err != nil {
 			return err
@@ -155,7 +169,14 @@ func runInspect(o *inspectOptions, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  modality        %v\n", s.Kind)
 	fmt.Fprintf(stdout, "  bytes           %d\n", len(s.Data))
 	fmt.Fprintf(stdout, "  model           %s (fingerprint %s)\n", s.Model, hex.EncodeToString(s.Fingerprint[:6]))
-	fmt.Fprintf(stdout, "  cross-entropy   %.4f bits per byte (Σ −log2 p = %.0f bits; no coding)\n", s.BPB(), s.TotalBits)
+	if r := s.Raster; r != nil {
+		fmt.Fprintf(stdout, "  image           %s, %d×%d pixels, %s: %d bytes of pixels in raster order\n",
+			s.ImageFormat, r.Width, r.Height, r.ColourModel(), len(r.Pix))
+		fmt.Fprintf(stdout, "  cross-entropy   %.4f bits per pixel byte, %.3f bits per pixel (Σ −log2 p = %.0f bits; no coding)\n",
+			s.TotalBits/float64(max(len(r.Pix), 1)), s.TotalBits/float64(r.Width*r.Height), s.TotalBits)
+	} else {
+		fmt.Fprintf(stdout, "  cross-entropy   %.4f bits per byte (Σ −log2 p = %.0f bits; no coding)\n", s.BPB(), s.TotalBits)
+	}
 	if render == nil {
 		return nil
 	}
