@@ -3,6 +3,7 @@ package corpus
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -225,6 +226,28 @@ func (r *BPBReport) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// ReadBPBReport reads a report that WriteJSON wrote, so that it can be
+// written again as a table, CSV or plot without measuring again. The
+// files' errors come back as errors with the same message; a file's Kind
+// is set from its modality's name when modalities knows it.
+func ReadBPBReport(r io.Reader) (*BPBReport, error) {
+	var rep BPBReport
+	if err := json.NewDecoder(r).Decode(&rep); err != nil {
+		return nil, fmt.Errorf("corpus: reading a bpb report: %w", err)
+	}
+	for i := range rep.Files {
+		f := &rep.Files[i]
+		if f.Error != "" {
+			f.err = errors.New(f.Error)
+			continue
+		}
+		if k, err := modalities.ParseKind(f.Modality); err == nil {
+			f.Kind = k
+		}
+	}
+	return &rep, nil
 }
 
 // csvHeader returns the CSV columns: the fixed ones, then three per

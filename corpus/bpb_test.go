@@ -275,6 +275,7 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	if err := r.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
+	csvOut := append([]byte(nil), buf.Bytes()...)
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil {
 		t.Fatalf("CSV does not parse: %v", err)
@@ -301,6 +302,38 @@ func TestMeasureMatchesCodec(t *testing.T) {
 	if err := r.WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
+	tableOut := append([]byte(nil), buf.Bytes()...)
+	func() {
+		// A report read back from its JSON writes the same table and CSV.
+		var js bytes.Buffer
+		if err := r.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadBPBReport(&js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := back.WriteTable(&out); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), tableOut) {
+			t.Errorf("table from the JSON:\n%s\nfrom the run:\n%s", out.Bytes(), tableOut)
+		}
+		out.Reset()
+		if err := back.WriteCSV(&out); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), csvOut) {
+			t.Errorf("CSV from the JSON:\n%s\nfrom the run:\n%s", out.Bytes(), csvOut)
+		}
+		if back.Files[1].Kind != modalities.Text || back.Files[0].Kind != modalities.Bytes {
+			t.Errorf("kinds read back: %v, %v", back.Files[0].Kind, back.Files[1].Kind)
+		}
+		if _, err := ReadBPBReport(strings.NewReader("{not json")); err == nil {
+			t.Error("a malformed report was read")
+		}
+	}()
 	for _, want := range []string{bigRow.Path, noiseRow.Path, "MODALITY", "total", "XENT", "MBZ-XENT", "BROTLI", "kB/s PER CORE",
 		strconv.FormatFloat(bigRow.CodedBPB, 'f', 3, 64), percentString(bigRow.CodedVsXent),
 		"On the 1 file over 100 kB coded by the model in every segment, MBZ is " + percentString(bigRow.CodedVsXent)} {
@@ -468,6 +501,22 @@ func TestMeasureFailures(t *testing.T) {
 	}
 	if nerr != len(checks) || parsed.Failed != len(checks) {
 		t.Errorf("JSON has %d error rows, failed %d; want %d", nerr, parsed.Failed, len(checks))
+	}
+	back, err := ReadBPBReport(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nerr = 0
+	for i := range back.Files {
+		if e := back.Files[i].Err(); e != nil {
+			nerr++
+			if e.Error() != back.Files[i].Error {
+				t.Errorf("%s: error read back as %q, want %q", back.Files[i].Path, e, back.Files[i].Error)
+			}
+		}
+	}
+	if nerr != len(checks) || back.Failed != len(checks) {
+		t.Errorf("report read back: %d error rows, failed %d; want %d", nerr, back.Failed, len(checks))
 	}
 	// A plot of nothing is refused, not drawn empty.
 	empty, err := Measure(context.Background(), []string{filepath.Join(dir, "a", "empty.txt")}, BPBOptions{Model: m})

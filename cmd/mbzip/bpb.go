@@ -24,6 +24,7 @@ type bpbOptions struct {
 	exclude     []string
 	json, csv   bool
 	plot        string
+	fromJSON    string
 	force       bool
 	quiet       bool
 	threads     int
@@ -42,7 +43,7 @@ func bpbCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "bpb",
 		Usage:     "measure bits per byte of files and folders, against classic codecs",
-		ArgsUsage: "PATH...",
+		ArgsUsage: "PATH... | --from-json REPORT.json",
 		Description: `Walks the files and folders given (following symbolic links; a link loop is
 reported and skipped), detects each file's modality as compress does, and
 measures in bits per original byte:
@@ -59,6 +60,8 @@ Output: an aligned table on standard output, or --json (schema: corpus.BPBReport
 in the source) or --csv (header line; first column "file", "modality" or
 "total"). --plot OUT.png draws bits per byte per modality and method as a bar
 chart (also .svg, .pdf). Progress goes to standard error when it is a terminal.
+--from-json REPORT.json writes a report saved with --json again, as a table,
+--csv or --plot, without measuring: one run gives every form.
 
 A file that cannot be read (permissions, a folder that cannot be listed, a
 file that changes while read) is reported on standard error and left out;
@@ -67,6 +70,7 @@ the totals cover the others and the exit status is 1.
 Examples:
    mbzip bpb --exclude SHA256SUMS ../shared/corpus/eval/text
    mbzip bpb --json ../shared/corpus/eval > eval.json
+   mbzip bpb --from-json eval.json --plot eval.png > eval.txt
    mbzip bpb --plot eval.png --baselines zstd,xz ../shared/corpus/eval
    mbzip bpb --model my.safetensors --baselines none notes.txt`,
 		Flags: []cli.Flag{
@@ -78,6 +82,7 @@ Examples:
 			&cli.BoolFlag{Name: "json", Usage: "write the report as JSON", DisableDefaultText: true},
 			&cli.BoolFlag{Name: "csv", Usage: "write the report as CSV", DisableDefaultText: true},
 			&cli.StringFlag{Name: "plot", Usage: "draw bits per byte per modality as a bar chart into `OUT.png` (or .svg, .pdf)"},
+			&cli.StringFlag{Name: "from-json", Usage: "write the report saved by --json in `FILE` instead of measuring"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite an existing plot", DisableDefaultText: true},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar", DisableDefaultText: true},
 			&cli.IntFlag{Name: "threads", Usage: "keep `N` cores busy", DefaultText: "all cores"},
@@ -98,23 +103,28 @@ Examples:
 // parseBPBOptions reads bpb's flags and checks them.
 func parseBPBOptions(c *cli.Context) (*bpbOptions, error) {
 	o := &bpbOptions{
-		model:   c.String("model"),
-		json:    c.Bool("json"),
-		csv:     c.Bool("csv"),
-		plot:    c.String("plot"),
-		force:   c.Bool("force"),
-		quiet:   c.Bool("quiet"),
-		threads: c.Int("threads"),
-		level:   c.Int("level"),
-		exclude: c.StringSlice("exclude"),
-		paths:   c.Args().Slice(),
+		model:    c.String("model"),
+		json:     c.Bool("json"),
+		csv:      c.Bool("csv"),
+		plot:     c.String("plot"),
+		fromJSON: c.String("from-json"),
+		force:    c.Bool("force"),
+		quiet:    c.Bool("quiet"),
+		threads:  c.Int("threads"),
+		level:    c.Int("level"),
+		exclude:  c.StringSlice("exclude"),
+		paths:    c.Args().Slice(),
 	}
 	var err error
 	if o.baselines, err = corpus.ParseBaselines(c.String("baselines")); err != nil {
 		return nil, usagef("bpb", "--baselines: %v", err)
 	}
 	switch {
-	case len(o.paths) == 0:
+	case c.IsSet("from-json") && (o.fromJSON == "" || o.fromJSON == stdioName):
+		return nil, usagef("bpb", "--from-json needs a file name")
+	case o.fromJSON != "" && len(o.paths) > 0:
+		return nil, usagef("bpb", "--from-json writes a saved report: give no file or folder to measure")
+	case len(o.paths) == 0 && o.fromJSON == "":
 		return nil, usagef("bpb", "no file or folder to measure")
 	case o.json && o.csv:
 		return nil, usagef("bpb", "--json and --csv conflict: pick one format")
@@ -153,34 +163,23 @@ func parseBPBOptions(c *cli.Context) (*bpbOptions, error) {
 	return o, nil
 }
 
-// runBPB measures, reports each failed file on standard error, writes the
-// report to stdout and the plot to its file. The error at the end only sets
-// the exit code when files failed.
+// runBPB measures (or reads the --from-json report), reports each failed
+// file on standard error, writes the report to stdout and the plot to its
+// file. The error at the end only sets the exit code when files failed.
 func runBPB(o *bpbOptions, stdout io.Writer) error {
-	opts := corpus.BPBOptions{
-		Level:       o.level,
-		SegmentSize: o.segmentSize,
-		Threads:     o.threads,
-		Baselines:   o.baselines,
-		Exclude:     o.exclude,
-	}
-	if o.model != "" {
-		m, err := loadModel(o.model)
-		if err != nil {
-			return err
-		}
-		opts.Model = m
-	}
 	// Refuse an existing plot now rather than after a long measurement.
 	if o.plot != "" && !o.force {
 		if _, err := os.Stat(o.plot); err == nil {
 			return fmt.Errorf("%s: already exists (use -f to overwrite)", o.plot)
 		}
 	}
-	bar := newWorkBar(o.quiet, "bpb")
-	opts.Progress = bar.set
-	report, err := corpus.Measure(context.Background(), o.paths, opts)
-	bar.clear()
+	var report *corpus.BPBReport
+	var err error
+	if o.fromJSON != "" {
+		report, err = readBPBReport(o.fromJSON)
+	} else {
+		report, err = measureBPB(o)
+	}
 	if err != nil {
 		return err
 	}
@@ -213,6 +212,43 @@ func runBPB(o *bpbOptions, stdout io.Writer) error {
 		return errReported
 	}
 	return nil
+}
+
+// measureBPB runs corpus.Measure with bpb's options and a progress bar.
+func measureBPB(o *bpbOptions) (*corpus.BPBReport, error) {
+	opts := corpus.BPBOptions{
+		Level:       o.level,
+		SegmentSize: o.segmentSize,
+		Threads:     o.threads,
+		Baselines:   o.baselines,
+		Exclude:     o.exclude,
+	}
+	if o.model != "" {
+		m, err := loadModel(o.model)
+		if err != nil {
+			return nil, err
+		}
+		opts.Model = m
+	}
+	bar := newWorkBar(o.quiet, "bpb")
+	opts.Progress = bar.set
+	report, err := corpus.Measure(context.Background(), o.paths, opts)
+	bar.clear()
+	return report, err
+}
+
+// readBPBReport reads a report saved with --json.
+func readBPBReport(path string) (*corpus.BPBReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	report, err := corpus.ReadBPBReport(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return report, nil
 }
 
 // writePlot draws the report's chart into path through a temporary file.

@@ -113,6 +113,7 @@ func TestBPB(t *testing.T) {
 	writeFile(t, filepath.Join(data, "SHA256SUMS"), []byte("left out by --exclude\n"))
 
 	r := mbzip(t, dir, nil, "bpb", "--json", "--model", modelPath, "--baselines", "zstd,flate", "data", "--exclude", "SHA256SUMS").ok(t, "bpb --json")
+	jsonOut := r.stdout
 	var rep bpbJSON
 	if err := json.Unmarshal(r.stdout, &rep); err != nil {
 		t.Fatalf("bpb --json does not parse: %v\n%s", err, r.stdout)
@@ -181,6 +182,27 @@ func TestBPB(t *testing.T) {
 		rows[1][11] != strconv.FormatInt(big.CodedBytes, 10) || rows[6][0] != "total" {
 		t.Errorf("CSV:\n%s", r.stdout)
 	}
+
+	// The JSON report written again as a table, CSV and plot.
+	writeFile(t, filepath.Join(dir, "report.json"), jsonOut)
+	r = mbzip(t, dir, nil, "bpb", "--from-json", "report.json", "--plot", "again.svg").ok(t, "bpb --from-json")
+	for _, want := range []string{"FILE", filepath.Join("data", "big.txt"), "test-skewed", "MBZ-XENT",
+		strconv.FormatFloat(big.CodedBPB, 'f', 3, 64), fmt.Sprintf("%+.2f%%", big.VsXent)} {
+		if !strings.Contains(string(r.stdout), want) {
+			t.Errorf("table from the JSON lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if svg, err := os.ReadFile(filepath.Join(dir, "again.svg")); err != nil || !bytes.Contains(svg, []byte("<svg")) {
+		t.Errorf("again.svg: %v", err)
+	}
+	r = mbzip(t, dir, nil, "bpb", "--from-json", "report.json", "--csv").ok(t, "bpb --from-json --csv")
+	if rows, err := csv.NewReader(bytes.NewReader(r.stdout)).ReadAll(); err != nil || len(rows) != 1+3+2+1 ||
+		rows[1][11] != strconv.FormatInt(big.CodedBytes, 10) {
+		t.Errorf("CSV from the JSON (%v):\n%s", err, r.stdout)
+	}
+	mbzip(t, dir, nil, "bpb", "--from-json", "missing.json").fails(t, "--from-json of a missing file", 1, "no such file")
+	writeFile(t, filepath.Join(dir, "bad.json"), []byte("{"))
+	mbzip(t, dir, nil, "bpb", "--from-json", "bad.json").fails(t, "--from-json of a bad file", 1, "bad.json")
 }
 
 // TestBPBFailures: files that cannot be read are reported on stderr, the
@@ -229,6 +251,8 @@ func TestBPBUsage(t *testing.T) {
 		{[]string{"bpb", "--level", "12", "a.txt"}, "level"},
 		{[]string{"bpb", "-", "a.txt"}, "standard input"},
 		{[]string{"bpb", "--exclude", "[", "a.txt"}, "exclude"},
+		{[]string{"bpb", "--from-json", "r.json", "a.txt"}, "from-json"},
+		{[]string{"bpb", "--from-json", "-"}, "from-json"},
 		{[]string{"inspect"}, "no file"},
 		{[]string{"inspect", "a.txt", "a.txt"}, "one file"},
 		{[]string{"inspect", "--heatmap", "out.jpg", "a.txt"}, "heatmap"},
