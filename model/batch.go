@@ -33,7 +33,11 @@ type rowState struct {
 	stepped bool // the step for position pos is done and last is valid
 	prev    byte // the byte at pos−1, used when pos%P ≠ 0
 
-	patch  []float32 // GlobalDim: h_t of the bytes of the current patch, the next patch's global input
+	patch []float32 // GlobalDim: h_t of the bytes of the current patch, the next patch's global input
+	// The key/value caches, per layer in kernels.AttentionStep's layout:
+	// keys head-major (heads × capacity × head width), values transposed
+	// (dim × capacity). The capacity is ContextPatches (global) or
+	// PatchSize (local).
 	gK, gV []float32 // GlobalLayers × ContextPatches × GlobalDim
 	lK, lV []float32 // LocalLayers × PatchSize × LocalDim
 	g      []float32 // PatchSize × LocalDim: g2l output of the current patch
@@ -200,9 +204,8 @@ func (b *Batch) step(rows []int) {
 				k := st.patches
 				kc := st.gK[l*layer : (l+1)*layer]
 				vc := st.gV[l*layer : (l+1)*layer]
-				copy(kc[k*dg:(k+1)*dg], gs.k[i*dg:(i+1)*dg])
-				copy(vc[k*dg:(k+1)*dg], gs.v[i*dg:(i+1)*dg])
-				kernels.Attention(gs.att[i*dg:], gs.q[i*dg:], kc, vc, 1, k+1, k, c.GlobalHeads, dg, gs.scratch)
+				cacheKV(kc, vc, gs.k[i*dg:(i+1)*dg], gs.v[i*dg:(i+1)*dg], k, c.ContextPatches, c.GlobalHeads)
+				kernels.AttentionStep(gs.att[i*dg:], gs.q[i*dg:], kc, vc, k+1, c.ContextPatches, c.GlobalHeads, dg, gs.scratch)
 			}
 			gs.post(blk, ns)
 		}
@@ -231,13 +234,27 @@ func (b *Batch) step(rows []int) {
 			pp := st.pos % p
 			kc := st.lK[l*layer : (l+1)*layer]
 			vc := st.lV[l*layer : (l+1)*layer]
-			copy(kc[pp*dl:(pp+1)*dl], ls.k[i*dl:(i+1)*dl])
-			copy(vc[pp*dl:(pp+1)*dl], ls.v[i*dl:(i+1)*dl])
-			kernels.Attention(ls.att[i*dl:], ls.q[i*dl:], kc, vc, 1, pp+1, pp, c.LocalHeads, dl, ls.scratch)
+			cacheKV(kc, vc, ls.k[i*dl:(i+1)*dl], ls.v[i*dl:(i+1)*dl], pp, p, c.LocalHeads)
+			kernels.AttentionStep(ls.att[i*dl:], ls.q[i*dl:], kc, vc, pp+1, p, c.LocalHeads, dl, ls.scratch)
 		}
 		ls.post(blk, n)
 	}
 	for i, r := range rows {
 		copy(b.rows[r].last, ls.x[i*dl:(i+1)*dl])
+	}
+}
+
+// cacheKV stores key k and value v of position j into one layer's caches in
+// kernels.AttentionStep's layout: kc head-major (heads × ld × hd), vc
+// transposed (dim × ld), ld being the caches' capacity.
+func cacheKV(kc, vc, k, v []float32, j, ld, heads int) {
+	dim := len(k)
+	hd := dim / heads
+	for h := range heads {
+		copy(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
+	}
+	vc = vc[:dim*ld]
+	for d, x := range v[:dim] {
+		vc[d*ld+j] = x
 	}
 }
