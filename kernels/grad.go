@@ -17,10 +17,18 @@ import "math"
 // windows or heads across goroutines and sums the per-goroutine gradients in a
 // fixed order.
 
+// linearBackwardRows is the number of rows of dy and x that LinearBackward
+// reduces in one matrix product for dw and db. The products of the chunks
+// are added to dw one after the other: a reduction over k = 256 keeps the
+// packed operands in L2 (a product over thousands of rows runs from L3 at
+// half the speed), and the chunks' transposes stay small.
+const linearBackwardRows = 256
+
 // LinearBackwardScratch returns the number of floats of scratch that
 // LinearBackward needs for m rows of in inputs and out outputs.
 func LinearBackwardScratch(m, in, out int) int {
-	return in*out + m*(in+out)
+	r := padStride(min(m, linearBackwardRows))
+	return max(in*padStride(out), out*(in+1)) + r*(in+1+out)
 }
 
 // LinearBackward is the backward pass of Linear (y = x·wᵀ + bias, x m×in,
@@ -29,42 +37,67 @@ func LinearBackwardScratch(m, in, out int) int {
 //   - dx = dy·w (m×in), overwriting dx: dx[i*in+j] = Dot(dy row i, column j
 //     of w), the 16 lanes running over o. dx may be nil (the first layer has no
 //     input gradient to pass on).
-//   - dw += dyᵀ·x (out×in), ACCUMULATING into dw: dw[o*in+j] = dw[o*in+j] +
-//     Dot(column o of dy, column j of x), the lanes running over the rows i,
-//     the dot rounded before the add. Accumulating lets a trainer sum the
-//     gradient of several calls (windows of a batch, patches of a step) into one
-//     buffer in the order it calls.
-//   - db += Σ_i dy[i] (out), accumulating: db[o] = db[o] + Sum(column o of dy).
-//     db may be nil (a layer without bias).
+//   - dw += dyᵀ·x (out×in), ACCUMULATING into dw, chunk by chunk: the rows
+//     are cut into chunks of 256 (the last one shorter) and, for each chunk
+//     in order, dw[o*in+j] = dw[o*in+j] + Dot(column o of dy, column j of x)
+//     over the rows of the chunk, the lanes running over those rows, the dot
+//     rounded before the add. Accumulating lets a trainer sum the gradient of
+//     several calls (windows of a batch, patches of a step) into one buffer in
+//     the order it calls.
+//   - db += Σ_i dy[i] (out), accumulating the same way: for each chunk,
+//     db[o] = db[o] + Sum(column o of dy over the chunk). db may be nil (a
+//     layer without bias).
 //
 // The columns are packed into rows of scratch first, so every dot runs over
-// contiguous memory and the products are exactly MatMulT's. scratch must hold
-// LinearBackwardScratch(m, in, out) floats; dx, dw, db and scratch must not
-// overlap each other or the inputs.
+// contiguous memory and the products are exactly MatMulT's. The column sums
+// come out of the same product as dw, as the dot with a row of ones: a
+// product by 1 is exact, so each lane adds exactly what Sum adds. scratch
+// must hold LinearBackwardScratch(m, in, out) floats; dx, dw, db and scratch
+// must not overlap each other or the inputs.
 func LinearBackward(dx, dw, db, dy, x, w []float32, m, in, out int, scratch []float32) {
 	_ = dy[:m*out]
 	_ = x[:m*in]
 	_ = w[:out*in]
 	_ = dw[:out*in]
-	big := scratch[:in*out]               // wᵀ (in×out), then the dw term (out×in)
-	dyT := scratch[in*out : in*out+out*m] // dyᵀ (out×m)
-	xT := scratch[in*out+out*m : in*out+out*m+in*m]
+	r := min(m, linearBackwardRows)
+	ld := padStride(r) // row stride of the packed chunks
+	in1 := in          // columns of the dw product: in, plus the ones for db
+	if db != nil {
+		db = db[:out]
+		in1++
+	}
+	nb := max(in*padStride(out), out*(in+1))
+	big := scratch[:nb] // wᵀ (in×out), then a chunk's dw|db term (out×in1)
+	s := scratch[nb:]
+	dyT := s[:out*ld]                  // dyᵀ of a chunk (out×rows)
+	xT := s[out*ld : out*ld+(in+1)*ld] // xᵀ of a chunk (in×rows), then ones
 
 	if dx != nil {
 		_ = dx[:m*in]
-		Transpose(big, w, out, in)
-		MatMulT(dx, dy, big, m, in, out)
+		ldw := padStride(out)
+		transposeStrided(big, ldw, w, in, out, in)
+		matMulTPanels(dx[:m*in], in, dy, out, big, ldw, m, in, out)
 	}
-	Transpose(dyT, dy, m, out)
-	Transpose(xT, x, m, in)
-	MatMulT(big, dyT, xT, out, in, m)
-	for i, g := range big {
-		dw[i] += g
-	}
-	if db != nil {
-		db = db[:out]
-		for o := range db {
-			db[o] += Sum(dyT[o*m : (o+1)*m])
+	for i0 := 0; i0 < m; i0 += r {
+		rows := min(r, m-i0)
+		transposeStrided(dyT, ld, dy[i0*out:], out, rows, out)
+		transposeStrided(xT, ld, x[i0*in:], in, rows, in)
+		if db != nil {
+			ones := xT[in*ld : in*ld+rows]
+			for i := range ones {
+				ones[i] = 1
+			}
+		}
+		matMulTPanels(big, in1, dyT, ld, xT, ld, out, in1, rows)
+		for o := range out {
+			g := big[o*in1 : o*in1+in]
+			d := dw[o*in : o*in+in]
+			for j, v := range g {
+				d[j] += v
+			}
+			if db != nil {
+				db[o] += big[o*in1+in]
+			}
 		}
 	}
 }

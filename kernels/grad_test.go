@@ -137,7 +137,7 @@ func linearGrad64(dy, x, w []float64, m, in, out int) (dx, dw, db []float64) {
 
 func TestLinearBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 18}, {40, 20, 50}} {
+	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 18}, {40, 20, 50}, {256, 9, 5}, {300, 7, 13}, {531, 17, 6}} {
 		m, in, out := sh[0], sh[1], sh[2]
 		t.Run(fmt.Sprintf("m%d_in%d_out%d", m, in, out), func(t *testing.T) {
 			x := randVec(rng, m*in, 1)
@@ -169,7 +169,9 @@ func TestLinearBackward(t *testing.T) {
 			checkGrad(t, "db", db, rdb, 1e-5)
 
 			// Documented order: dx is Dot over o of row i of dy and column j
-			// of w; dw is Dot over i of the columns; db is Sum of a column.
+			// of w; dw adds, chunk of linearBackwardRows rows after chunk,
+			// the Dot over the chunk's rows of the columns; db likewise the
+			// Sum of the chunk of a column.
 			col := func(a []float32, rows, cols, c int) []float32 {
 				v := make([]float32, rows)
 				for r := range rows {
@@ -185,30 +187,45 @@ func TestLinearBackward(t *testing.T) {
 					}
 				}
 			}
+			// spec returns dw and db after one call that starts from dw0, db0.
+			spec := func(dw0, db0 []float32) (sw, sb []float32) {
+				sw = append([]float32(nil), dw0...)
+				sb = append([]float32(nil), db0...)
+				for i0 := 0; i0 < m; i0 += linearBackwardRows {
+					rows := min(linearBackwardRows, m-i0)
+					dyc, xc := dy[i0*out:(i0+rows)*out], x[i0*in:(i0+rows)*in]
+					for o := range out {
+						sb[o] += Sum(col(dyc, rows, out, o))
+						for j := range in {
+							sw[o*in+j] += Dot(col(dyc, rows, out, o), col(xc, rows, in, j))
+						}
+					}
+				}
+				return sw, sb
+			}
+			sw, sb := spec(make([]float32, out*in), make([]float32, out))
 			for o := range out {
-				if db[o] != Sum(col(dy, m, out, o)) {
-					t.Fatalf("db[%d] not Sum of the column", o)
+				if math.Float32bits(db[o]) != math.Float32bits(sb[o]) {
+					t.Fatalf("db[%d] = %v, want chunked Sum %v", o, db[o], sb[o])
 				}
 				for j := range in {
-					want := Dot(col(dy, m, out, o), col(x, m, in, j))
-					if math.Float32bits(dw[o*in+j]) != math.Float32bits(want) {
-						t.Fatalf("dw[%d,%d] = %v, want Dot order %v", o, j, dw[o*in+j], want)
+					if math.Float32bits(dw[o*in+j]) != math.Float32bits(sw[o*in+j]) {
+						t.Fatalf("dw[%d,%d] = %v, want chunked Dot order %v", o, j, dw[o*in+j], sw[o*in+j])
 					}
 				}
 			}
 
 			// dw and db accumulate; dx (possibly nil) is overwritten.
-			dw1 := append([]float32(nil), dw...)
-			db1 := append([]float32(nil), db...)
+			sw, sb = spec(dw, db)
 			LinearBackward(nil, dw, db, dy, x, w, m, in, out, scratch)
 			for i := range dw {
-				if dw[i] != 2*dw1[i] {
-					t.Fatalf("dw[%d] after two calls = %v, want %v", i, dw[i], 2*dw1[i])
+				if math.Float32bits(dw[i]) != math.Float32bits(sw[i]) {
+					t.Fatalf("dw[%d] after two calls = %v, want %v", i, dw[i], sw[i])
 				}
 			}
 			for i := range db {
-				if db[i] != 2*db1[i] {
-					t.Fatalf("db[%d] after two calls = %v, want %v", i, db[i], 2*db1[i])
+				if math.Float32bits(db[i]) != math.Float32bits(sb[i]) {
+					t.Fatalf("db[%d] after two calls = %v, want %v", i, db[i], sb[i])
 				}
 			}
 			dx2 := make([]float32, m*in)

@@ -52,10 +52,61 @@ func Linear(y, x, w, bias []float32, m, in, out int) {
 
 // Transpose writes the n×m transpose of the m×n matrix a into dst.
 func Transpose(dst, a []float32, m, n int) {
-	_ = dst[:m*n]
-	for i := range m {
-		for j, v := range a[i*n : (i+1)*n] {
-			dst[j*m+i] = v
+	transposeStrided(dst, m, a, n, m, n)
+}
+
+// transposeStrided writes the n×m transpose of the m×n matrix a (row stride
+// lda) into dst at row stride ldd: dst[j*ldd+i] = a[i*lda+j].
+//
+// It moves blocks of 8 rows of a at a time: for each column j the 8 values
+// of those rows go to 8 contiguous floats of row j of dst. The reads stream
+// along 8 rows and every write fills half a cache line, instead of one
+// float per line at a stride of ldd. A transpose only moves floats, so the
+// order is free. A caller that picks ldd itself should use padStride: a
+// power-of-two stride maps all the rows being written to a few cache sets.
+func transposeStrided(dst []float32, ldd int, a []float32, lda int, m, n int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = dst[:(n-1)*ldd+m]
+	_ = a[:(m-1)*lda+n]
+	i := 0
+	for ; i+8 <= m; i += 8 {
+		r0 := a[i*lda : i*lda+n]
+		r1 := a[(i+1)*lda:][:len(r0)]
+		r2 := a[(i+2)*lda:][:len(r0)]
+		r3 := a[(i+3)*lda:][:len(r0)]
+		r4 := a[(i+4)*lda:][:len(r0)]
+		r5 := a[(i+5)*lda:][:len(r0)]
+		r6 := a[(i+6)*lda:][:len(r0)]
+		r7 := a[(i+7)*lda:][:len(r0)]
+		d := dst[i:]
+		for j, v := range r0 {
+			d := d[j*ldd:][:8:8]
+			d[0] = v
+			d[1] = r1[j]
+			d[2] = r2[j]
+			d[3] = r3[j]
+			d[4] = r4[j]
+			d[5] = r5[j]
+			d[6] = r6[j]
+			d[7] = r7[j]
 		}
 	}
+	for ; i < m; i++ {
+		for j, v := range a[i*lda : i*lda+n] {
+			dst[j*ldd+i] = v
+		}
+	}
+}
+
+// padStride returns a row stride of at least n floats for a matrix written
+// or read column-wise: a whole number of 64-byte lines, and an odd number of
+// them, so that consecutive rows fall in different cache sets.
+func padStride(n int) int {
+	l := (n + 15) &^ 15
+	if l/16%2 == 0 {
+		l += 16
+	}
+	return l
 }

@@ -92,7 +92,7 @@ func TestLinear(t *testing.T) {
 
 func TestTranspose(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
-	for _, s := range [][2]int{{0, 0}, {1, 1}, {1, 7}, {7, 1}, {5, 9}, {16, 16}, {33, 17}} {
+	for _, s := range [][2]int{{0, 0}, {1, 1}, {1, 7}, {7, 1}, {5, 9}, {16, 16}, {33, 17}, {8, 3}, {16, 40}, {70, 9}, {9, 70}} {
 		m, n := s[0], s[1]
 		a := randF32(r, m*n, 1)
 		buf, d := guarded(m*n, 3)

@@ -1,0 +1,80 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// trainLinearShapes are the (rows, in, out) of every LinearBackward of a
+// "ref" training step over two windows per thread: the global transformer's
+// 512 patch rows and the local one's 4096 byte rows.
+var trainLinearShapes = [][3]int{
+	{512, 256, 768},  // global QKV
+	{512, 256, 256},  // global out
+	{512, 256, 1024}, // global fc1
+	{512, 1024, 256}, // global fc2
+	{4096, 32, 96},   // global → local
+	{4096, 96, 288},  // local QKV
+	{4096, 96, 384},  // local fc1
+	{4096, 384, 96},  // local fc2
+	{4096, 96, 256},  // head
+}
+
+func BenchmarkLinearBackwardTrain(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range trainLinearShapes {
+		m, in, out := s[0], s[1], s[2]
+		x := benchVec(rng, m*in, 1)
+		w := benchVec(rng, out*in, 1)
+		dy := benchVec(rng, m*out, 1)
+		dx := make([]float32, m*in)
+		dw := make([]float32, out*in)
+		db := make([]float32, out)
+		scratch := make([]float32, LinearBackwardScratch(m, in, out))
+		b.Run(fmt.Sprintf("m=%d,in=%d,out=%d", m, in, out), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			t0 := threadCPU()
+			for b.Loop() {
+				LinearBackward(dx, dw, db, dy, x, w, m, in, out, scratch)
+			}
+			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+func BenchmarkTranspose(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range [][2]int{{4096, 96}, {4096, 384}, {512, 1024}, {768, 256}, {256, 256}, {256, 64}} {
+		m, n := s[0], s[1]
+		a := benchVec(rng, m*n, 1)
+		d := make([]float32, m*n)
+		b.Run(fmt.Sprintf("%dx%d", m, n), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			t0 := threadCPU()
+			for b.Loop() {
+				Transpose(d, a, m, n)
+			}
+			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+func BenchmarkMatMulTTrain(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range [][3]int{{4096, 96, 288}, {288, 96, 4096}, {4096, 288, 96}, {96, 384, 4096}, {384, 96, 4096}, {768, 256, 512}, {512, 256, 768}} {
+		m, n, k := s[0], s[1], s[2]
+		a := benchVec(rng, m*k, 1)
+		bt := benchVec(rng, n*k, 1)
+		c := make([]float32, m*n)
+		b.Run(fmt.Sprintf("m=%d,n=%d,k=%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				MatMulT(c, a, bt, m, n, k)
+			}
+			reportGFLOPs(b, 2*float64(m*n*k))
+		})
+	}
+}
