@@ -45,9 +45,10 @@ where the bits go; the output's extension picks the drawing:
              shows each pixel's bits (the sum over its bytes) on the
              viridis scale with a colour bar, the mean, minimum and
              maximum. There is no image model yet: the default is the
-             model compress uses for bytes, the text prior text-ref-v1
-             (the picture's title names the model). Anything that is not
-             an image fails with exit code 1 and writes nothing.
+             model compress uses for bytes, the built-in text prior (see
+             mbzip models; the picture's title names the model used).
+             Anything that is not an image (or does not decode) fails
+             with exit code 1 and writes nothing.
 compress still codes image files as bytes: OUT.png measures what the image
 modality will code, not the .mbz compress writes today.
 
@@ -59,7 +60,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "heatmap", Usage: "draw the bits of every byte into `OUT.html`, or of every pixel of an image into OUT.png"},
 			&cli.StringFlag{Name: "model", EnvVars: []string{"MBZIP_MODEL"},
-				Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in model of the file's modality)"},
+				Usage: "built-in model `NAME` or a .safetensors FILE (default: the built-in model of the file's modality; for OUT.png that of bytes, the text prior)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite an existing heatmap", DisableDefaultText: true},
 			&cli.IntFlag{Name: "threads", Usage: "use `N` cores", DefaultText: "all cores"},
 			&cli.StringFlag{Name: "segment-size", Usage: "contexts of compress with segments of `SIZE` bytes",
