@@ -207,8 +207,12 @@ func SoftmaxCrossEntropy(dlogits, logits []float32, target byte) float32 {
 // AttentionBackward needs for T positions, heads heads and width dim.
 func AttentionBackwardScratch(T, heads, dim int) int {
 	hd := dim / heads
-	return 3*T*T + 6*T*hd
+	return 3*T*T + T*hd
 }
+
+// attBlock is the number of rows of a causal attention matrix that
+// AttentionBackward computes per product, a multiple of Lanes.
+const attBlock = 16
 
 // AttentionBackward is the backward pass of Attention in its batched form
 // (t0 = 0, nq = nk = T, causal). q, k, v and dout = ∂L/∂out are T×dim,
@@ -222,13 +226,17 @@ func AttentionBackwardScratch(T, heads, dim int) int {
 //	dP[t][j] = Dot(dout_t, v_j)                          (j ≤ t, lanes over d)
 //	c_t      = Dot(P_t, dP_t) over j ≤ t                 (lanes over j)
 //	G[t][j]  = float32(float32(P[t][j]·float32(dP[t][j] − c_t))·scale)
-//	dq_t[d]  = Σ_j G[t][j]·k_j[d]     lanes over j = 0…T−1
+//	dq_t[d]  = Σ_j G[t][j]·k_j[d]     lanes over j = 0…L(t)−1
 //	dk_j[d]  = Σ_t G[t][j]·q_t[d]     lanes over t = 0…T−1
 //	dv_j[d]  = Σ_t P[t][j]·dout_t[d]  lanes over t = 0…T−1
 //
-// The last three are MatMulT products over the full T with the zeros of the
-// causal mask included (a zero term leaves a lane unchanged), so a blocked or
-// assembly MatMulT gives the same bits. scratch must hold
+// with L(t) = min(T, 16·⌈(t+1)/16⌉): the sum for dq runs to the end of the
+// 16-row block of t, over the zeros of the causal mask up to there. The
+// products are computed in blocks of 16 rows that skip the zeros above the
+// diagonal: for dq and the scores, the columns past the block; for dk and
+// dv, the terms t < 16·⌊j/16⌋, which come first in their lanes, where a zero
+// product added to a lane that is still +0 leaves it +0 — so those two are
+// exactly the sums over the full T. scratch must hold
 // AttentionBackwardScratch(T, heads, dim) floats and not overlap anything else.
 func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, scratch []float32) {
 	hd := dim / heads
@@ -241,32 +249,26 @@ func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, s
 	_ = dk[:T*dim]
 	_ = dv[:T*dim]
 	tt, th := T*T, T*hd
-	s := scratch[:3*tt+6*th]
+	s := scratch[:3*tt+th]
 	p, g, sq := s[:tt], s[tt:2*tt], s[2*tt:3*tt] // P, then G, then a transpose of either
-	s = s[3*tt:]
-	qh, kh, vh, oh := s[:th], s[th:2*th], s[2*th:3*th], s[3*th:4*th]
-	tr, res := s[4*th:5*th], s[5*th:6*th] // a hd×T transpose; a T×hd result
+	tr := s[3*tt : 3*tt+th]                      // a hd×T transpose
 
 	for h := range heads {
 		c0 := h * hd
-		gatherHead(qh, q, T, dim, c0, hd)
-		gatherHead(kh, k, T, dim, c0, hd)
-		gatherHead(vh, v, T, dim, c0, hd)
-		gatherHead(oh, dout, T, dim, c0, hd)
-
-		// P, row by row as the forward computes it; dP into g.
-		clear(p)
+		// P and dP (into g), row block by row block, each block's columns
+		// up to its last row; then the rows as the forward computes them.
+		for t0 := 0; t0 < T; t0 += attBlock {
+			r := min(attBlock, T-t0)
+			matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
+			matMulTStrided(g[t0*T:], T, dout[t0*dim+c0:], dim, v[c0:], dim, r, t0+r, hd)
+		}
 		for t := range T {
 			pt := p[t*T : t*T+t+1]
-			qt := qh[t*hd : (t+1)*hd]
 			for j := range pt {
-				pt[j] = Dot(qt, kh[j*hd:(j+1)*hd]) * scale
+				pt[j] *= scale
 			}
 			Softmax(pt, pt)
-		}
-		MatMulT(g, oh, vh, T, T, hd)
-		for t := range T {
-			pt := p[t*T : t*T+t+1]
+			clear(p[t*T+t+1 : (t+1)*T])
 			gt := g[t*T : (t+1)*T]
 			c := Dot(pt, gt[:t+1])
 			for j, pj := range pt {
@@ -275,34 +277,24 @@ func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, s
 			clear(gt[t+1:])
 		}
 
-		// dq = G·k.
-		Transpose(tr, kh, T, hd)
-		MatMulT(res, g, tr, T, hd, T)
-		scatterHead(dq, res, T, dim, c0, hd)
-		// dk = Gᵀ·q.
-		Transpose(sq, g, T, T)
-		Transpose(tr, qh, T, hd)
-		MatMulT(res, sq, tr, T, hd, T)
-		scatterHead(dk, res, T, dim, c0, hd)
-		// dv = Pᵀ·dout.
-		Transpose(sq, p, T, T)
-		Transpose(tr, oh, T, hd)
-		MatMulT(res, sq, tr, T, hd, T)
-		scatterHead(dv, res, T, dim, c0, hd)
-	}
-}
-
-// gatherHead copies columns [c0, c0+hd) of the T×dim matrix src into the
-// contiguous T×hd matrix dst.
-func gatherHead(dst, src []float32, T, dim, c0, hd int) {
-	for t := range T {
-		copy(dst[t*hd:(t+1)*hd], src[t*dim+c0:t*dim+c0+hd])
-	}
-}
-
-// scatterHead is the inverse of gatherHead.
-func scatterHead(dst, src []float32, T, dim, c0, hd int) {
-	for t := range T {
-		copy(dst[t*dim+c0:t*dim+c0+hd], src[t*hd:(t+1)*hd])
+		// dq = G·k, each row block over the columns up to its end.
+		transposeStrided(tr, T, k[c0:], dim, T, hd)
+		for t0 := 0; t0 < T; t0 += attBlock {
+			r := min(attBlock, T-t0)
+			matMulTStrided(dq[t0*dim+c0:], dim, g[t0*T:], T, tr, T, r, hd, t0+r)
+		}
+		// dk = Gᵀ·q and dv = Pᵀ·dout, each row block j0… from t = j0 on.
+		transposeStrided(sq, T, g, T, T, T)
+		transposeStrided(tr, T, q[c0:], dim, T, hd)
+		for j0 := 0; j0 < T; j0 += attBlock {
+			r := min(attBlock, T-j0)
+			matMulTStrided(dk[j0*dim+c0:], dim, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
+		}
+		transposeStrided(sq, T, p, T, T, T)
+		transposeStrided(tr, T, dout[c0:], dim, T, hd)
+		for j0 := 0; j0 < T; j0 += attBlock {
+			r := min(attBlock, T-j0)
+			matMulTStrided(dv[j0*dim+c0:], dim, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
+		}
 	}
 }

@@ -78,3 +78,27 @@ func BenchmarkMatMulTTrain(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkAttentionBackwardTrain(b *testing.B) {
+	for _, s := range [][3]int{{256, 4, 256}, {8, 2, 96}} {
+		T, heads, dim := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		q := benchVec(rng, T*dim, 1)
+		k := benchVec(rng, T*dim, 1)
+		v := benchVec(rng, T*dim, 1)
+		dout := benchVec(rng, T*dim, 1)
+		dq := make([]float32, T*dim)
+		dk := make([]float32, T*dim)
+		dv := make([]float32, T*dim)
+		scratch := make([]float32, AttentionBackwardScratch(T, heads, dim))
+		b.Run(fmt.Sprintf("T=%d,heads=%d,dim=%d", T, heads, dim), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			t0 := threadCPU()
+			for b.Loop() {
+				AttentionBackward(dq, dk, dv, dout, q, k, v, T, heads, dim, scratch)
+			}
+			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

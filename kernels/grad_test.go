@@ -547,7 +547,7 @@ func attentionGrad64(dout, q, k, v []float64, T, heads, dim int) (dq, dk, dv []f
 
 func TestAttentionBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, sh := range [][3]int{{1, 1, 4}, {3, 1, 5}, {5, 2, 8}, {19, 2, 12}, {40, 4, 32}} {
+	for _, sh := range [][3]int{{1, 1, 4}, {3, 1, 5}, {5, 2, 8}, {8, 2, 96}, {19, 2, 12}, {40, 4, 32}, {64, 2, 34}} {
 		T, heads, dim := sh[0], sh[1], sh[2]
 		t.Run(fmt.Sprintf("T%d_h%d_d%d", T, heads, dim), func(t *testing.T) {
 			q := randVec(rng, T*dim, 1.5)
@@ -598,7 +598,103 @@ func TestAttentionBackward(t *testing.T) {
 					t.Fatalf("result depends on the scratch contents at %d", i)
 				}
 			}
+
+			// The documented order, bit for bit.
+			sq, sk, sv := make([]float32, T*dim), make([]float32, T*dim), make([]float32, T*dim)
+			attentionBackwardSpec(sq, sk, sv, dout, q, k, v, T, heads, dim, nil)
+			for i := range dq {
+				if math.Float32bits(dq[i]) != math.Float32bits(sq[i]) ||
+					math.Float32bits(dk[i]) != math.Float32bits(sk[i]) ||
+					math.Float32bits(dv[i]) != math.Float32bits(sv[i]) {
+					t.Fatalf("element %d: dq, dk, dv = %v %v %v, spec %v %v %v", i, dq[i], dk[i], dv[i], sq[i], sk[i], sv[i])
+				}
+			}
 		})
+	}
+}
+
+// attentionBackwardSpec is AttentionBackward written plainly after its doc
+// comment: heads gathered into contiguous matrices, every row of P by Dot,
+// full-T MatMulT products for dk and dv, and dq by one Dot per element.
+func attentionBackwardSpec(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, scratch []float32) {
+	hd := dim / heads
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	_ = q[:T*dim]
+	_ = k[:T*dim]
+	_ = v[:T*dim]
+	_ = dout[:T*dim]
+	_ = dq[:T*dim]
+	_ = dk[:T*dim]
+	_ = dv[:T*dim]
+	tt, th := T*T, T*hd
+	s := make([]float32, 3*tt+6*th)
+	p, g, sq := s[:tt], s[tt:2*tt], s[2*tt:3*tt] // P, then G, then a transpose of either
+	s = s[3*tt:]
+	qh, kh, vh, oh := s[:th], s[th:2*th], s[2*th:3*th], s[3*th:4*th]
+	tr, res := s[4*th:5*th], s[5*th:6*th] // a hd×T transpose; a T×hd result
+
+	for h := range heads {
+		c0 := h * hd
+		gatherHead(qh, q, T, dim, c0, hd)
+		gatherHead(kh, k, T, dim, c0, hd)
+		gatherHead(vh, v, T, dim, c0, hd)
+		gatherHead(oh, dout, T, dim, c0, hd)
+
+		// P, row by row as the forward computes it; dP into g.
+		clear(p)
+		for t := range T {
+			pt := p[t*T : t*T+t+1]
+			qt := qh[t*hd : (t+1)*hd]
+			for j := range pt {
+				pt[j] = Dot(qt, kh[j*hd:(j+1)*hd]) * scale
+			}
+			Softmax(pt, pt)
+		}
+		MatMulT(g, oh, vh, T, T, hd)
+		for t := range T {
+			pt := p[t*T : t*T+t+1]
+			gt := g[t*T : (t+1)*T]
+			c := Dot(pt, gt[:t+1])
+			for j, pj := range pt {
+				gt[j] = float32(float32(pj*float32(gt[j]-c)) * scale)
+			}
+			clear(gt[t+1:])
+		}
+
+		// dq = G·k, row t over j < L(t) = min(T, 16·⌈(t+1)/16⌉).
+		Transpose(tr, kh, T, hd)
+		for t := range T {
+			n := min(T, (t/Lanes+1)*Lanes)
+			for d := range hd {
+				res[t*hd+d] = Dot(g[t*T:t*T+n], tr[d*T:d*T+n])
+			}
+		}
+		scatterHead(dq, res, T, dim, c0, hd)
+		// dk = Gᵀ·q.
+		Transpose(sq, g, T, T)
+		Transpose(tr, qh, T, hd)
+		MatMulT(res, sq, tr, T, hd, T)
+		scatterHead(dk, res, T, dim, c0, hd)
+		// dv = Pᵀ·dout.
+		Transpose(sq, p, T, T)
+		Transpose(tr, oh, T, hd)
+		MatMulT(res, sq, tr, T, hd, T)
+		scatterHead(dv, res, T, dim, c0, hd)
+	}
+}
+
+// gatherHead copies columns [c0, c0+hd) of the T×dim matrix src into the
+// contiguous T×hd matrix dst.
+func gatherHead(dst, src []float32, T, dim, c0, hd int) {
+	for t := range T {
+		copy(dst[t*hd:(t+1)*hd], src[t*dim+c0:t*dim+c0+hd])
+	}
+}
+
+// scatterHead is the inverse of gatherHead.
+func scatterHead(dst, src []float32, T, dim, c0, hd int) {
+	for t := range T {
+		copy(dst[t*dim+c0:t*dim+c0+hd], src[t*hd:(t+1)*hd])
 	}
 }
 

@@ -3,9 +3,11 @@ package kernels
 // MatMulT computes c = a · bᵀ: c[i*n+j] = Dot(a[i*k:(i+1)*k], b[j*k:(j+1)*k])
 // for i < m, j < n. a is m×k, b is n×k and c is m×n, all row-major; every
 // element is rounded exactly as Dot rounds it. The other layouts (a·b, aᵀ·b)
-// are this one after packing the operands so that k is contiguous.
+// are this one after packing the operands so that k is contiguous. Many rows
+// of a go through in L2-sized panels (matMulTPanels), which changes only
+// the order in which the outputs are computed.
 func MatMulT(c, a, b []float32, m, n, k int) {
-	matMulTStrided(c[:m*n], n, a[:m*k], k, b[:n*k], k, m, n, k)
+	matMulTPanels(c[:m*n], n, a[:m*k], k, b[:n*k], k, m, n, k)
 }
 
 // checkStrided panics (as a slice expression would) unless c, a and b hold
