@@ -200,7 +200,7 @@ reduce:
 	RET
 
 // func mmAVX2_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x1(SB), $64-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -208,6 +208,8 @@ TEXT ·mmAVX2_1x1(SB), $64-56
 	MOVQ   b+32(FP), DX
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
+	IMUL3Q $0x00000002, BX, DI
+	ADDQ   DX, DI
 	VXORPS Y0, Y0, Y0
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
@@ -216,6 +218,8 @@ TEXT ·mmAVX2_1x1(SB), $64-56
 
 loop0:
 	VMOVUPS     (DX)(AX*1), Y1
+	PREFETCHT0  (DI)
+	ADDQ        $0x00000040, DI
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y1, Y15, Y0
 	ADDQ        $0x40, AX
@@ -290,7 +294,7 @@ done1:
 	RET
 
 // func mmAVX2_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x2(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -299,6 +303,8 @@ TEXT ·mmAVX2_1x2(SB), $128-56
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
 	LEAQ   (DX)(BX*1), SI
+	IMUL3Q $0x00000004, BX, R8
+	ADDQ   DX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	XORQ   AX, AX
@@ -309,6 +315,9 @@ TEXT ·mmAVX2_1x2(SB), $128-56
 loop0:
 	VMOVUPS     (DX)(AX*1), Y2
 	VMOVUPS     (SI)(AX*1), Y3
+	PREFETCHT0  (R8)
+	PREFETCHT0  64(R8)
+	ADDQ        $0x00000080, R8
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y2, Y15, Y0
 	VFMADD231PS Y3, Y15, Y1
@@ -397,7 +406,7 @@ done1:
 	RET
 
 // func mmAVX2_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x3(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -407,6 +416,8 @@ TEXT ·mmAVX2_1x3(SB), $192-56
 	SHLQ   $0x02, BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
+	IMUL3Q $0x00000006, BX, R9
+	ADDQ   DX, R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -419,6 +430,10 @@ loop0:
 	VMOVUPS     (DX)(AX*1), Y3
 	VMOVUPS     (SI)(AX*1), Y4
 	VMOVUPS     (DI)(AX*1), Y5
+	PREFETCHT0  (R9)
+	PREFETCHT0  64(R9)
+	PREFETCHT0  128(R9)
+	ADDQ        $0x000000c0, R9
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y3, Y15, Y0
 	VFMADD231PS Y4, Y15, Y1
@@ -523,7 +538,7 @@ done1:
 	RET
 
 // func mmAVX2_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x4(SB), $256-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -534,6 +549,8 @@ TEXT ·mmAVX2_1x4(SB), $256-56
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
+	IMUL3Q $0x00000008, BX, R10
+	ADDQ   DX, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -548,6 +565,11 @@ loop0:
 	VMOVUPS     (SI)(AX*1), Y5
 	VMOVUPS     (DI)(AX*1), Y6
 	VMOVUPS     (R8)(AX*1), Y7
+	PREFETCHT0  (R10)
+	PREFETCHT0  64(R10)
+	PREFETCHT0  128(R10)
+	PREFETCHT0  192(R10)
+	ADDQ        $0x00000100, R10
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y4, Y15, Y0
 	VFMADD231PS Y5, Y15, Y1
@@ -666,7 +688,7 @@ done1:
 	RET
 
 // func mmAVX2_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x5(SB), $320-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -678,6 +700,8 @@ TEXT ·mmAVX2_1x5(SB), $320-56
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
+	IMUL3Q $0x0000000a, BX, R11
+	ADDQ   DX, R11
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -694,6 +718,12 @@ loop0:
 	VMOVUPS     (DI)(AX*1), Y7
 	VMOVUPS     (R8)(AX*1), Y8
 	VMOVUPS     (R9)(AX*1), Y9
+	PREFETCHT0  (R11)
+	PREFETCHT0  64(R11)
+	PREFETCHT0  128(R11)
+	PREFETCHT0  192(R11)
+	PREFETCHT0  256(R11)
+	ADDQ        $0x00000140, R11
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y5, Y15, Y0
 	VFMADD231PS Y6, Y15, Y1
@@ -839,7 +869,7 @@ done1:
 	RET
 
 // func mmAVX2_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x6(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -852,6 +882,8 @@ TEXT ·mmAVX2_1x6(SB), $384-56
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
 	LEAQ   (R9)(BX*1), R10
+	IMUL3Q $0x0000000c, BX, R12
+	ADDQ   DX, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -870,6 +902,13 @@ loop0:
 	VMOVUPS     (R8)(AX*1), Y9
 	VMOVUPS     (R9)(AX*1), Y10
 	VMOVUPS     (R10)(AX*1), Y11
+	PREFETCHT0  (R12)
+	PREFETCHT0  64(R12)
+	PREFETCHT0  128(R12)
+	PREFETCHT0  192(R12)
+	PREFETCHT0  256(R12)
+	PREFETCHT0  320(R12)
+	ADDQ        $0x00000180, R12
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y6, Y15, Y0
 	VFMADD231PS Y7, Y15, Y1
@@ -1029,7 +1068,7 @@ done1:
 	RET
 
 // func mmAVX2_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x7(SB), $448-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -1043,6 +1082,8 @@ TEXT ·mmAVX2_1x7(SB), $448-56
 	LEAQ   (R8)(BX*1), R9
 	LEAQ   (R9)(BX*1), R10
 	LEAQ   (R10)(BX*1), R11
+	IMUL3Q $0x0000000e, BX, R13
+	ADDQ   DX, R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1063,6 +1104,14 @@ loop0:
 	VMOVUPS     (R9)(AX*1), Y11
 	VMOVUPS     (R10)(AX*1), Y12
 	VMOVUPS     (R11)(AX*1), Y13
+	PREFETCHT0  (R13)
+	PREFETCHT0  64(R13)
+	PREFETCHT0  128(R13)
+	PREFETCHT0  192(R13)
+	PREFETCHT0  256(R13)
+	PREFETCHT0  320(R13)
+	PREFETCHT0  384(R13)
+	ADDQ        $0x000001c0, R13
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y7, Y15, Y0
 	VFMADD231PS Y8, Y15, Y1
@@ -1238,7 +1287,7 @@ done1:
 	RET
 
 // func mmAVX2_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_1x8(SB), $512-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -1253,6 +1302,8 @@ TEXT ·mmAVX2_1x8(SB), $512-56
 	LEAQ   (R9)(BX*1), R10
 	LEAQ   (R10)(BX*1), R11
 	LEAQ   (R11)(BX*1), R12
+	IMUL3Q $0x00000010, BX, R14
+	ADDQ   DX, R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1267,6 +1318,15 @@ TEXT ·mmAVX2_1x8(SB), $512-56
 	JZ     tail0
 
 loop0:
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	PREFETCHT0  256(R14)
+	PREFETCHT0  320(R14)
+	PREFETCHT0  384(R14)
+	PREFETCHT0  448(R14)
+	ADDQ        $0x00000200, R14
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS (DX)(AX*1), Y15, Y0
 	VFMADD231PS (SI)(AX*1), Y15, Y1
@@ -2094,7 +2154,7 @@ reduce:
 	RET
 
 // func mmAVX2_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_2x1(SB), $96-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -2103,6 +2163,8 @@ TEXT ·mmAVX2_2x1(SB), $96-56
 	MOVQ   b+32(FP), SI
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
+	IMUL3Q $0x00000002, BX, R8
+	ADDQ   SI, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	XORQ   AX, AX
@@ -2112,6 +2174,8 @@ TEXT ·mmAVX2_2x1(SB), $96-56
 
 loop0:
 	VMOVUPS     (SI)(AX*1), Y2
+	PREFETCHT0  (R8)
+	ADDQ        $0x00000040, R8
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y2, Y15, Y0
 	VMOVUPS     (DX)(AX*1), Y15
@@ -2211,7 +2275,7 @@ done1:
 	RET
 
 // func mmAVX2_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_2x2(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -2221,6 +2285,8 @@ TEXT ·mmAVX2_2x2(SB), $192-56
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
 	LEAQ   (SI)(BX*1), DI
+	IMUL3Q $0x00000004, BX, R9
+	ADDQ   SI, R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2233,6 +2299,9 @@ TEXT ·mmAVX2_2x2(SB), $192-56
 loop0:
 	VMOVUPS     (SI)(AX*1), Y4
 	VMOVUPS     (DI)(AX*1), Y5
+	PREFETCHT0  (R9)
+	PREFETCHT0  64(R9)
+	ADDQ        $0x00000080, R9
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y4, Y15, Y0
 	VFMADD231PS Y5, Y15, Y1
@@ -2353,7 +2422,7 @@ done1:
 	RET
 
 // func mmAVX2_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_2x3(SB), $288-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -2364,6 +2433,8 @@ TEXT ·mmAVX2_2x3(SB), $288-56
 	SHLQ   $0x02, BX
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
+	IMUL3Q $0x00000006, BX, R10
+	ADDQ   SI, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2379,6 +2450,10 @@ loop0:
 	VMOVUPS     (SI)(AX*1), Y6
 	VMOVUPS     (DI)(AX*1), Y7
 	VMOVUPS     (R8)(AX*1), Y8
+	PREFETCHT0  (R10)
+	PREFETCHT0  64(R10)
+	PREFETCHT0  128(R10)
+	ADDQ        $0x000000c0, R10
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y6, Y15, Y0
 	VFMADD231PS Y7, Y15, Y1
@@ -2524,7 +2599,7 @@ done1:
 	RET
 
 // func mmAVX2_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_2x4(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -2536,6 +2611,8 @@ TEXT ·mmAVX2_2x4(SB), $384-56
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
+	IMUL3Q $0x00000008, BX, R11
+	ADDQ   SI, R11
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2554,6 +2631,11 @@ loop0:
 	VMOVUPS     (DI)(AX*1), Y9
 	VMOVUPS     (R8)(AX*1), Y10
 	VMOVUPS     (R9)(AX*1), Y11
+	PREFETCHT0  (R11)
+	PREFETCHT0  64(R11)
+	PREFETCHT0  128(R11)
+	PREFETCHT0  192(R11)
+	ADDQ        $0x00000100, R11
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y8, Y15, Y0
 	VFMADD231PS Y9, Y15, Y1
@@ -2720,7 +2802,7 @@ done1:
 	RET
 
 // func mmAVX2_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_2x5(SB), $480-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -2733,6 +2815,8 @@ TEXT ·mmAVX2_2x5(SB), $480-56
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
 	LEAQ   (R9)(BX*1), R10
+	IMUL3Q $0x0000000a, BX, R12
+	ADDQ   SI, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2754,6 +2838,12 @@ loop0:
 	VMOVUPS     (R8)(AX*1), Y12
 	VMOVUPS     (R9)(AX*1), Y13
 	VMOVUPS     (R10)(AX*1), Y14
+	PREFETCHT0  (R12)
+	PREFETCHT0  64(R12)
+	PREFETCHT0  128(R12)
+	PREFETCHT0  192(R12)
+	PREFETCHT0  256(R12)
+	ADDQ        $0x00000140, R12
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y10, Y15, Y0
 	VFMADD231PS Y11, Y15, Y1
@@ -3975,7 +4065,7 @@ reduce:
 	RET
 
 // func mmAVX2_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_3x1(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -3985,6 +4075,8 @@ TEXT ·mmAVX2_3x1(SB), $128-56
 	MOVQ   b+32(FP), DI
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
+	IMUL3Q $0x00000002, BX, R9
+	ADDQ   DI, R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3995,6 +4087,8 @@ TEXT ·mmAVX2_3x1(SB), $128-56
 
 loop0:
 	VMOVUPS     (DI)(AX*1), Y3
+	PREFETCHT0  (R9)
+	ADDQ        $0x00000040, R9
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y3, Y15, Y0
 	VMOVUPS     (DX)(AX*1), Y15
@@ -4119,7 +4213,7 @@ done1:
 	RET
 
 // func mmAVX2_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_3x2(SB), $256-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -4130,6 +4224,8 @@ TEXT ·mmAVX2_3x2(SB), $256-56
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
 	LEAQ   (DI)(BX*1), R8
+	IMUL3Q $0x00000004, BX, R10
+	ADDQ   DI, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4144,6 +4240,9 @@ TEXT ·mmAVX2_3x2(SB), $256-56
 loop0:
 	VMOVUPS     (DI)(AX*1), Y6
 	VMOVUPS     (R8)(AX*1), Y7
+	PREFETCHT0  (R10)
+	PREFETCHT0  64(R10)
+	ADDQ        $0x00000080, R10
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y6, Y15, Y0
 	VFMADD231PS Y7, Y15, Y1
@@ -4296,7 +4395,7 @@ done1:
 	RET
 
 // func mmAVX2_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_3x3(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -4308,6 +4407,8 @@ TEXT ·mmAVX2_3x3(SB), $384-56
 	SHLQ   $0x02, BX
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
+	IMUL3Q $0x00000006, BX, R11
+	ADDQ   DI, R11
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4326,6 +4427,10 @@ loop0:
 	VMOVUPS     (DI)(AX*1), Y9
 	VMOVUPS     (R8)(AX*1), Y10
 	VMOVUPS     (R9)(AX*1), Y11
+	PREFETCHT0  (R11)
+	PREFETCHT0  64(R11)
+	PREFETCHT0  128(R11)
+	ADDQ        $0x000000c0, R11
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y9, Y15, Y0
 	VFMADD231PS Y10, Y15, Y1
@@ -5394,7 +5499,7 @@ reduce:
 	RET
 
 // func mmAVX2_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_4x1(SB), $160-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -5405,6 +5510,8 @@ TEXT ·mmAVX2_4x1(SB), $160-56
 	MOVQ   b+32(FP), R8
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
+	IMUL3Q $0x00000002, BX, R10
+	ADDQ   R8, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5416,6 +5523,8 @@ TEXT ·mmAVX2_4x1(SB), $160-56
 
 loop0:
 	VMOVUPS     (R8)(AX*1), Y4
+	PREFETCHT0  (R10)
+	ADDQ        $0x00000040, R10
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y4, Y15, Y0
 	VMOVUPS     (DX)(AX*1), Y15
@@ -5565,7 +5674,7 @@ done1:
 	RET
 
 // func mmAVX2_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_4x2(SB), $320-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -5577,6 +5686,8 @@ TEXT ·mmAVX2_4x2(SB), $320-56
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
 	LEAQ   (R8)(BX*1), R9
+	IMUL3Q $0x00000004, BX, R11
+	ADDQ   R8, R11
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5593,6 +5704,9 @@ TEXT ·mmAVX2_4x2(SB), $320-56
 loop0:
 	VMOVUPS     (R8)(AX*1), Y8
 	VMOVUPS     (R9)(AX*1), Y9
+	PREFETCHT0  (R11)
+	PREFETCHT0  64(R11)
+	ADDQ        $0x00000080, R11
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y8, Y15, Y0
 	VFMADD231PS Y9, Y15, Y1
@@ -5777,7 +5891,7 @@ done1:
 	RET
 
 // func mmAVX2_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·mmAVX2_4x3(SB), $480-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
@@ -5790,6 +5904,8 @@ TEXT ·mmAVX2_4x3(SB), $480-56
 	SHLQ   $0x02, BX
 	LEAQ   (R8)(BX*1), R9
 	LEAQ   (R9)(BX*1), R10
+	IMUL3Q $0x00000006, BX, R12
+	ADDQ   R8, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5811,6 +5927,10 @@ loop0:
 	VMOVUPS     (R8)(AX*1), Y12
 	VMOVUPS     (R9)(AX*1), Y13
 	VMOVUPS     (R10)(AX*1), Y14
+	PREFETCHT0  (R12)
+	PREFETCHT0  64(R12)
+	PREFETCHT0  128(R12)
+	ADDQ        $0x000000c0, R12
 	VMOVUPS     (CX)(AX*1), Y15
 	VFMADD231PS Y12, Y15, Y0
 	VFMADD231PS Y13, Y15, Y1

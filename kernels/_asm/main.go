@@ -230,6 +230,10 @@ func dotAVX512() {
 	RET()
 }
 
+// prefetchBlocks is how many column blocks ahead the AVX2 micro-kernels
+// prefetch rows of B.
+const prefetchBlocks = 2
+
 const microSig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)"
 
 // kernelName is the name of the R×C micro-kernel of an instruction set.
@@ -373,6 +377,15 @@ func microAVX2(r, c int) {
 	bt := AllocLocal(32 * c)
 	ap, bp, off, cnt := loadPointers(r, c)
 	k := gp[2+r+c]
+	// pf walks the memory that follows this block's C rows of B at
+	// prefetchBlocks blocks ahead, C cache lines per iteration of the first
+	// pass, so that the next calls of a column loop find their rows of B in
+	// L1 (with small m the weights stream from L3 or memory, and the
+	// demand misses of one call alone cannot keep enough lines in flight).
+	// Prefetching never faults and changes no result.
+	pf := gp[2+r+c+1]
+	IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
+	ADDQ(bp[0], pf)
 	for h := range 2 {
 		d := 32 * h
 		for i := range r {
@@ -387,6 +400,12 @@ func microAVX2(r, c int) {
 		Label(fmt.Sprintf("loop%d", h))
 		for j := range breg {
 			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, breg[j])
+		}
+		if h == 0 {
+			for j := range c {
+				PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
+			}
+			ADDQ(U32(64*c), pf)
 		}
 		for i := range r {
 			VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ya)
