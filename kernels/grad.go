@@ -89,15 +89,13 @@ func LinearBackward(dx, dw, db, dy, x, w []float32, m, in, out int, scratch []fl
 			}
 		}
 		matMulTPanels(big, in1, dyT, ld, xT, ld, out, in1, rows)
+		if db == nil {
+			addVec(dw[:out*in], big)
+			continue
+		}
 		for o := range out {
-			g := big[o*in1 : o*in1+in]
-			d := dw[o*in : o*in+in]
-			for j, v := range g {
-				d[j] += v
-			}
-			if db != nil {
-				db[o] += big[o*in1+in]
-			}
+			addVec(dw[o*in:o*in+in], big[o*in1:])
+			db[o] += big[o*in1+in]
 		}
 	}
 }

@@ -94,6 +94,7 @@ type GradWorkspace struct {
 	dv        []float32    // gradient of v (rows×d)
 	dqkv, dh  []float32    // packed q|k|v gradient (rows×3d); MLP hidden gradient (rows×4d)
 	geluScr   []float32    // kernels.GELUBackwardVec scratch (rows×4d)
+	lnScr     []float32    // kernels.LayerNormBackwardRows scratch
 }
 
 // NewGradWorkspace returns a workspace for up to windows windows of m's
@@ -131,6 +132,7 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.dq, ws.dk, ws.dv = make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
 	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
+	ws.lnScr = make([]float32, kernels.LayerNormBackwardScratch(max(dg, dl)))
 	return ws
 }
 
@@ -296,10 +298,7 @@ func (ws *GradWorkspace) backward(windows [][]byte) {
 	// Head: Linear, then LN_f row by row (into dx).
 	kernels.LinearBackward(ws.da[:nl*dl], g.headW, g.headB, ws.logits[:nl*256], ws.lnf[:nl*dl], m.w.headW, nl, dl, 256, ws.lbScr)
 	xf := ws.loc.xs[len(ws.loc.xs)-1]
-	for i := range nl {
-		r := ws.dx[i*dl : (i+1)*dl]
-		kernels.LayerNormBackward(r, g.lnfW, g.lnfB, ws.da[i*dl:(i+1)*dl], xf[i*dl:(i+1)*dl], m.w.lnfW, lnEps)
-	}
+	kernels.LayerNormBackwardRows(ws.dx, g.lnfW, g.lnfB, ws.da, xf, m.w.lnfW, nl, dl, lnEps, ws.lnScr)
 	ws.stackBackward(&ws.loc, m.w.lBlocks, g.lBlocks, nl)
 
 	// Local input: dx is now ∂L/∂(local input), which is also ∂L/∂g.
@@ -355,10 +354,8 @@ func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, 
 		kernels.LinearBackward(dh, g.fc2W, g.fc2B, dx, L.ha[:4*n], b.fc2W, rows, 4*d, d, ws.lbScr)
 		kernels.GELUBackwardVec(dh, dh, L.hp[:4*n], ws.geluScr)
 		kernels.LinearBackward(da, g.fc1W, g.fc1B, dh, L.a2[:n], b.fc1W, rows, d, 4*d, ws.lbScr)
-		for i := range rows {
-			kernels.LayerNormBackward(dt[i*d:(i+1)*d], g.ln2W, g.ln2B, da[i*d:(i+1)*d], L.xm[i*d:(i+1)*d], b.ln2W, lnEps)
-		}
-		addInPlace(dx, dt) // dx = ∂L/∂xm
+		kernels.LayerNormBackwardRows(dt, g.ln2W, g.ln2B, da, L.xm, b.ln2W, rows, d, lnEps, ws.lnScr)
+		kernels.Add(dx, dt) // dx = ∂L/∂xm
 
 		// xm = x + out(Attn(q, k, v)), q|k|v = qkv(LN1(x)).
 		datt := ws.datt[:n]
@@ -376,9 +373,7 @@ func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, 
 		}
 		kernels.LinearBackward(da, g.qkvW, g.qkvB, dqkv, L.a1[:n], b.qkvW, rows, d, 3*d, ws.lbScr)
 		x := s.xs[l]
-		for i := range rows {
-			kernels.LayerNormBackward(dt[i*d:(i+1)*d], g.ln1W, g.ln1B, da[i*d:(i+1)*d], x[i*d:(i+1)*d], b.ln1W, lnEps)
-		}
-		addInPlace(dx, dt) // dx = ∂L/∂x
+		kernels.LayerNormBackwardRows(dt, g.ln1W, g.ln1B, da, x, b.ln1W, rows, d, lnEps, ws.lnScr)
+		kernels.Add(dx, dt) // dx = ∂L/∂x
 	}
 }

@@ -145,6 +145,13 @@ func NoDecayRanges(layout []Tensor) []ParamRange {
 // params or grads do not have len(M) elements, like a slice index out of range:
 // that is a programming error, not bad data.
 func (o *AdamW) Step(params, grads []float32, lr float32) {
+	o.StepThreads(params, grads, lr, 1)
+}
+
+// StepThreads is Step with the parameters cut into threads contiguous
+// ranges updated by as many goroutines. Every parameter's update reads only
+// its own p, g, m and v, so the result is the same bits for any threads.
+func (o *AdamW) StepThreads(params, grads []float32, lr float32, threads int) {
 	n := len(o.M)
 	if len(params) != n || len(grads) != n || len(o.V) != n {
 		panic(fmt.Sprintf("model: AdamW.Step: %d params, %d grads, optimizer for %d", len(params), len(grads), n))
@@ -173,13 +180,24 @@ func (o *AdamW) Step(params, grads []float32, lr float32) {
 			p[i] = pi - float32(stepSize*mi)/den
 		}
 	}
-	off := 0
-	for _, r := range o.NoDecay {
-		update(off, r.Off, true)
-		update(r.Off, r.Off+r.Len, false)
-		off = r.Off + r.Len
-	}
-	update(off, n, true)
+	// [lo, hi) of each thread, cut at the NoDecay ranges.
+	threads = max(1, min(threads, n/4096))
+	parallel(threads, func(i int) {
+		lo, hi := i*n/threads, (i+1)*n/threads
+		span := func(a, b int, decayed bool) {
+			a, b = max(a, lo), min(b, hi)
+			if a < b {
+				update(a, b, decayed)
+			}
+		}
+		off := 0
+		for _, r := range o.NoDecay {
+			span(off, r.Off, true)
+			span(r.Off, r.Off+r.Len, false)
+			off = r.Off + r.Len
+		}
+		span(off, n, true)
+	})
 	o.Steps++
 }
 
@@ -306,14 +324,25 @@ func GradNorm(grads []float32) float32 {
 // infinite norm leaves grads untouched and is returned as is: the caller
 // should skip that step.
 func ClipGradNorm(grads []float32, maxNorm float32) float32 {
+	return clipGradNorm(grads, maxNorm, 1)
+}
+
+// clipGradNorm is ClipGradNorm with the scaling (not the norm, whose sum
+// has one order) split across threads goroutines; the bits are the same.
+func clipGradNorm(grads []float32, maxNorm float32, threads int) float32 {
 	norm := GradNorm(grads)
 	if maxNorm <= 0 || !(norm > maxNorm) || math.IsInf(float64(norm), 0) {
 		return norm
 	}
 	scale := float32(float64(maxNorm) / (float64(norm) + 1e-6))
-	for i, g := range grads {
-		grads[i] = float32(g * scale)
-	}
+	n := len(grads)
+	threads = max(1, min(threads, n/4096))
+	parallel(threads, func(i int) {
+		g := grads[i*n/threads : (i+1)*n/threads]
+		for j, v := range g {
+			g[j] = float32(v * scale)
+		}
+	})
 	return norm
 }
 

@@ -289,3 +289,56 @@ func TestScheduleLR(t *testing.T) {
 		t.Errorf("no warmup: LR(0) = %v, want 1", got)
 	}
 }
+
+// StepThreads and the threaded clipping give Step's and ClipGradNorm's bits
+// for any number of goroutines, across NoDecay ranges that straddle the
+// goroutines' boundaries.
+func TestAdamWStepThreads(t *testing.T) {
+	const n = 50000
+	rng := rand.New(rand.NewPCG(7, 8))
+	nd := []ParamRange{{Off: 0, Len: 3}, {Off: 12000, Len: 9000}, {Off: 33333, Len: 1}, {Off: 49990, Len: 10}}
+	p0 := make([]float32, n)
+	g0 := make([]float32, n)
+	for i := range p0 {
+		p0[i] = float32(rng.NormFloat64())
+		g0[i] = float32(rng.NormFloat64() * 1e-2)
+	}
+	var want []float32
+	var wantG []float32
+	for _, threads := range []int{1, 2, 3, 7} {
+		o, err := NewAdamW(n, DefaultTrainOptions().adamW(), nd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := append([]float32(nil), p0...)
+		g := append([]float32(nil), g0...)
+		if norm, want := clipGradNorm(g, 0.5, threads), GradNorm(g0); norm != want {
+			t.Fatalf("threads %d: norm %v, want %v", threads, norm, want)
+		}
+		for s := range 3 {
+			o.StepThreads(p, g, 1e-3*float32(s+1), threads)
+		}
+		if threads == 1 {
+			want, wantG = p, g
+			// Step and ClipGradNorm are the one-goroutine forms.
+			o2, _ := NewAdamW(n, DefaultTrainOptions().adamW(), nd)
+			p2 := append([]float32(nil), p0...)
+			g2 := append([]float32(nil), g0...)
+			ClipGradNorm(g2, 0.5)
+			for s := range 3 {
+				o2.Step(p2, g2, 1e-3*float32(s+1))
+			}
+			for i := range p2 {
+				if math.Float32bits(p2[i]) != math.Float32bits(p[i]) || math.Float32bits(g2[i]) != math.Float32bits(g[i]) {
+					t.Fatalf("Step and StepThreads(1) differ at %d", i)
+				}
+			}
+			continue
+		}
+		for i := range p {
+			if math.Float32bits(p[i]) != math.Float32bits(want[i]) || math.Float32bits(g[i]) != math.Float32bits(wantG[i]) {
+				t.Fatalf("threads %d: p[%d] = %v, g = %v, want %v, %v", threads, i, p[i], g[i], want[i], wantG[i])
+			}
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/mbzip/mbzip/kernels"
 )
 
 // This file holds the training loop: data-parallel steps of AdamW over
@@ -387,8 +389,7 @@ func (t *trainer) step(ctx context.Context, ck *Checkpoint, lr float32) (loss fl
 		t.data.Sample(win)
 	}
 	threads := len(t.ws)
-	for i, ws := range t.ws {
-		ws.ZeroGrad()
+	for i := range t.ws {
 		t.nats[i] = 0
 	}
 	mb := opts.Batch / opts.Accum
@@ -399,6 +400,9 @@ func (t *trainer) step(ctx context.Context, ck *Checkpoint, lr float32) (loss fl
 		}
 		micro := t.windows[a*mb : (a+1)*mb]
 		parallel(threads, func(i int) {
+			if a == 0 {
+				t.ws[i].ZeroGrad() // each goroutine clears its own arena
+			}
 			lo, hi := i*mb/threads, (i+1)*mb/threads
 			nats, err := t.ws[i].Accumulate(micro[lo:hi], scale)
 			t.nats[i] += nats
@@ -420,7 +424,7 @@ func (t *trainer) step(ctx context.Context, ck *Checkpoint, lr float32) (loss fl
 			lo, hi := i*n/threads, (i+1)*n/threads
 			dst := grad[lo:hi]
 			for _, ws := range t.ws[1:] {
-				addInPlace(dst, ws.Grad()[lo:hi])
+				kernels.Add(dst, ws.Grad()[lo:hi])
 			}
 		})
 	}
@@ -430,11 +434,11 @@ func (t *trainer) step(ctx context.Context, ck *Checkpoint, lr float32) (loss fl
 	}
 	loss = nats / (float64(opts.Batch) * float64(t.m.Cfg.Window()))
 
-	norm = ClipGradNorm(grad, opts.Clip)
+	norm = clipGradNorm(grad, opts.Clip, threads)
 	if math.IsNaN(float64(norm)) || math.IsInf(float64(norm), 0) {
 		return loss, norm, true, nil
 	}
-	ck.Opt.Step(t.m.Flat(), grad, lr)
+	ck.Opt.StepThreads(t.m.Flat(), grad, lr, threads)
 	return loss, norm, false, nil
 }
 
