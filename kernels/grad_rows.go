@@ -4,7 +4,7 @@ import "math"
 
 // LayerNormBackwardScratch returns the floats of scratch that
 // LayerNormBackwardRows needs for rows of width n.
-func LayerNormBackwardScratch(n int) int { return n }
+func LayerNormBackwardScratch(n int) int { return 2 * n }
 
 // LayerNormBackwardRows is LayerNormBackward on rows consecutive rows of
 // width n (dx, dy and x are rows×n, row-major), bit for bit: row i gives
@@ -13,7 +13,9 @@ func LayerNormBackwardScratch(n int) int { return n }
 //
 // Per row it keeps ĝ in scratch, so that s1 and s2 are Sum(ĝ) and
 // Dot(ĝ, x̂) — the same lanes, fused products and Reduce16 as the scalar
-// loop of LayerNormBackward — and the dot runs in the vector Dot. scratch
+// loop of LayerNormBackward — and the dot runs in the vector Dot. The sums
+// (of x for the mean, and s1) are vector Dots with a row of ones: x·1 is
+// exact, so each lane adds exactly what Sum adds. scratch
 // must hold LayerNormBackwardScratch(n) floats; dx must not overlap dy, x or
 // g.
 func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps float32, scratch []float32) {
@@ -25,13 +27,16 @@ func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps floa
 	if db != nil {
 		db = db[:n]
 	}
-	gh := scratch[:n]
+	gh, ones := scratch[:n], scratch[n:2*n]
+	for i := range ones {
+		ones[i] = 1
+	}
 	nf := float32(n)
 	for row := range rows {
 		xr := x[row*n : (row+1)*n]
 		dxr := dx[row*n : (row+1)*n]
 		dyr := dy[row*n : (row+1)*n]
-		mean := Sum(xr) / nf
+		mean := dotVec(xr, ones) / nf
 		for i, v := range xr {
 			dxr[i] = v - mean
 		}
@@ -45,8 +50,8 @@ func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps floa
 		if db != nil {
 			addVec(db, dyr)
 		}
-		m1 := Sum(gh) / nf
-		m2 := Dot(gh, dxr) / nf
+		m1 := dotVec(gh, ones) / nf
+		m2 := dotVec(gh, dxr) / nf
 		for i, xh := range dxr {
 			dxr[i] = float32(r * float32(float32(gh[i]-m1)-float32(xh*m2)))
 		}

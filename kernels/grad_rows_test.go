@@ -47,7 +47,7 @@ func TestLayerNormBackwardRows(t *testing.T) {
 
 				// Without db.
 				dg2 := append([]float32(nil), dg0...)
-				LayerNormBackwardRows(got, dg2, nil, dy, x, g, rows, n, 1e-5, make([]float32, n))
+				LayerNormBackwardRows(got, dg2, nil, dy, x, g, rows, n, 1e-5, make([]float32, LayerNormBackwardScratch(n)))
 				same("dx (no db)", got, want)
 				same("dg (no db)", dg2, wdg)
 			})
