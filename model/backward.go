@@ -16,8 +16,10 @@ import (
 // rows for the local one, so that every Linear is one matrix product over all
 // of them (forward and backward alike); attention runs per window (global)
 // or per patch (local). Each kept activation is computed by the same kernel
-// calls, on the same operands, as Forward computes it, so the probabilities
-// (and hence the loss) are bit-identical to Forward's for the same window.
+// calls, on the same operands, as Forward computes it — or, for attention,
+// by kernels.AttentionBatch, which gives kernels.Attention's bits — so the
+// probabilities (and hence the loss) are bit-identical to Forward's for the
+// same window.
 //
 // Training need only be reproducible for a given seed and thread count
 // (DESIGN.md §2), but the backward pass follows the forward's discipline: all
@@ -85,7 +87,7 @@ type GradWorkspace struct {
 	logits    []float32    // B·W × 256: logits, then ∂L/∂logits in place
 	prow      [256]float32 // one row of p − onehot
 	gradView  []Tensor     // Params-like views of grad, for tests and reports
-	attScr    []float32    // kernels.Attention scratch
+	attScr    []float32    // kernels.AttentionBatch scratch
 	abScr     []float32    // kernels.AttentionBackward scratch
 	lbScr     []float32    // kernels.LinearBackward scratch
 	dx, dt    []float32    // residual-stream gradient and a LayerNorm-backward temporary
@@ -114,7 +116,8 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.loc = newStackActs(nl, dl, c.LocalHeads, p, c.LocalLayers)
 	ws.lnf = make([]float32, nl*dl)
 	ws.logits = make([]float32, nl*256)
-	ws.attScr = make([]float32, max(k, p)+kernels.Lanes*max(dg/c.GlobalHeads, dl/c.LocalHeads))
+	ws.attScr = make([]float32, max(kernels.AttentionBatchScratch(k, c.GlobalHeads, dg),
+		kernels.AttentionBatchScratch(p, c.LocalHeads, dl)))
 	ws.abScr = make([]float32, max(kernels.AttentionBackwardScratch(k, c.GlobalHeads, dg),
 		kernels.AttentionBackwardScratch(p, c.LocalHeads, dl)))
 	lb := 0
@@ -230,7 +233,7 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 
 // stackForward runs the blocks over the first rows rows of s.xs[0], keeping
 // every activation: the operations of stack.pre and stack.post, in the same
-// order on the same operands.
+// order on the same operands (attention by AttentionBatch, bit-identical).
 func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows int) {
 	d, n := s.d, rows*s.d
 	for l := range blocks {
@@ -246,7 +249,7 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		kernels.Linear(L.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], rows, d, d)
 		for r := 0; r < rows; r += s.seg {
 			o := r * d
-			kernels.Attention(L.att[o:], L.q[o:], L.k[o:], L.v[o:], s.seg, s.seg, 0, s.heads, d, ws.attScr)
+			kernels.AttentionBatch(L.att[o:], L.q[o:], L.k[o:], L.v[o:], s.seg, s.heads, d, ws.attScr)
 		}
 		// next serves as the projection y before it becomes the output.
 		kernels.Linear(next, L.att[:n], b.outW, b.outB, rows, d, d)

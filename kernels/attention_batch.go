@@ -1,0 +1,46 @@
+package kernels
+
+import "math"
+
+// AttentionBatchScratch returns the floats of scratch AttentionBatch needs
+// for T positions, heads heads and width dim.
+func AttentionBatchScratch(T, heads, dim int) int {
+	return T*T + T*(dim/heads)
+}
+
+// AttentionBatch is the batched causal Attention (t0 = 0, nq = nk = T),
+// bit for bit, computed as matrix products instead of one score row and one
+// axpy per key: per head, the scores of 16 rows at a time are one product
+// up to the block's last key (every score is the same Dot as Attention's),
+// scaled and put through Softmax row by row as Attention does, and out_t is
+// the product of P_t (length t+1) with vᵀ, each out_t[d] = Dot(P_t, column d
+// of v over j ≤ t) — Attention's order (lane j mod 16, fused, Reduce16). It
+// is what the training forward runs; Attention stays the one definition.
+// scratch must hold AttentionBatchScratch(T, heads, dim) floats and overlap
+// nothing else.
+func AttentionBatch(out, q, k, v []float32, T, heads, dim int, scratch []float32) {
+	hd := dim / heads
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	_ = out[:T*dim]
+	_ = q[:T*dim]
+	_ = k[:T*dim]
+	_ = v[:T*dim]
+	p := scratch[:T*T]
+	vt := scratch[T*T : T*T+T*hd] // vᵀ of the head, hd×T
+	for h := range heads {
+		c0 := h * hd
+		for t0 := 0; t0 < T; t0 += attBlock {
+			r := min(attBlock, T-t0)
+			matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
+		}
+		transposeStrided(vt, T, v[c0:], dim, T, hd)
+		for t := range T {
+			pt := p[t*T : t*T+t+1]
+			for j := range pt {
+				pt[j] *= scale
+			}
+			Softmax(pt, pt)
+			matMulTStrided(out[t*dim+c0:], hd, pt, t+1, vt, T, 1, hd, t+1)
+		}
+	}
+}

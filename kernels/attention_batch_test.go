@@ -1,0 +1,64 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// AttentionBatch gives Attention's batched result bit for bit on every
+// instruction set.
+func TestAttentionBatch(t *testing.T) {
+	defer func(l isaLevel) { isa = l }(isa)
+	for _, l := range isaLevels {
+		isa = l
+		rng := rand.New(rand.NewPCG(41, 42))
+		for _, sh := range [][3]int{{1, 1, 4}, {3, 1, 5}, {8, 2, 96}, {17, 2, 12}, {40, 4, 32}, {100, 3, 39}, {256, 4, 256}} {
+			T, heads, dim := sh[0], sh[1], sh[2]
+			t.Run(fmt.Sprintf("%v/T%d_h%d_d%d", l, T, heads, dim), func(t *testing.T) {
+				q := randF32(rng, T*dim, 2)
+				k := randF32(rng, T*dim, 2)
+				v := randF32(rng, T*dim, 1)
+				want := make([]float32, T*dim)
+				Attention(want, q, k, v, T, T, 0, heads, dim, make([]float32, T+Lanes*dim))
+				buf, got := guarded(T*dim, 2)
+				AttentionBatch(got, q, k, v, T, heads, dim, randF32(rng, AttentionBatchScratch(T, heads, dim), 9))
+				checkGuard(t, buf, T*dim, 2, "AttentionBatch")
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("out[%d] = %v, Attention %v", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkAttentionBatch(b *testing.B) {
+	for _, s := range [][3]int{{256, 4, 256}, {8, 2, 96}} {
+		T, heads, dim := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		q := benchVec(rng, T*dim, 1)
+		k := benchVec(rng, T*dim, 1)
+		v := benchVec(rng, T*dim, 1)
+		out := make([]float32, T*dim)
+		scratch := make([]float32, max(AttentionBatchScratch(T, heads, dim), T+Lanes*dim))
+		for _, name := range []string{"Attention", "AttentionBatch"} {
+			b.Run(fmt.Sprintf("%s/T=%d,heads=%d,dim=%d", name, T, heads, dim), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				t0 := threadCPU()
+				for b.Loop() {
+					if name == "Attention" {
+						Attention(out, q, k, v, T, T, 0, heads, dim, scratch)
+					} else {
+						AttentionBatch(out, q, k, v, T, heads, dim, scratch)
+					}
+				}
+				b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
