@@ -16,9 +16,11 @@ func AttentionBatchScratch(T, heads, dim int) int {
 // the product of P_t (length t+1) with vᵀ, each out_t[d] = Dot(P_t, column d
 // of v over j ≤ t) — Attention's order (lane j mod 16, fused, Reduce16). It
 // is what the training forward runs; Attention stays the one definition.
+// probs, if not nil, keeps P for AttentionBackwardKept: heads×T×T floats,
+// head h's P at [h·T·T, (h+1)·T·T), row-major, zero above the diagonal.
 // scratch must hold AttentionBatchScratch(T, heads, dim) floats and overlap
 // nothing else.
-func AttentionBatch(out, q, k, v []float32, T, heads, dim int, scratch []float32) {
+func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
 	hd := dim / heads
 	scale := 1 / float32(math.Sqrt(float64(hd)))
 	_ = out[:T*dim]
@@ -27,8 +29,14 @@ func AttentionBatch(out, q, k, v []float32, T, heads, dim int, scratch []float32
 	_ = v[:T*dim]
 	p := scratch[:T*T]
 	vt := scratch[T*T : T*T+T*hd] // vᵀ of the head, hd×T
+	if probs != nil {
+		_ = probs[:heads*T*T]
+	}
 	for h := range heads {
 		c0 := h * hd
+		if probs != nil {
+			p = probs[h*T*T : (h+1)*T*T]
+		}
 		for t0 := 0; t0 < T; t0 += attBlock {
 			r := min(attBlock, T-t0)
 			matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
@@ -40,6 +48,9 @@ func AttentionBatch(out, q, k, v []float32, T, heads, dim int, scratch []float32
 				pt[j] *= scale
 			}
 			Softmax(pt, pt)
+			if probs != nil {
+				clear(p[t*T+t+1 : (t+1)*T])
+			}
 			matMulTStrided(out[t*dim+c0:], hd, pt, t+1, vt, T, 1, hd, t+1)
 		}
 	}

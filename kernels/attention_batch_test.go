@@ -24,11 +24,36 @@ func TestAttentionBatch(t *testing.T) {
 				want := make([]float32, T*dim)
 				Attention(want, q, k, v, T, T, 0, heads, dim, make([]float32, T+Lanes*dim))
 				buf, got := guarded(T*dim, 2)
-				AttentionBatch(got, q, k, v, T, heads, dim, randF32(rng, AttentionBatchScratch(T, heads, dim), 9))
+				AttentionBatch(got, q, k, v, nil, T, heads, dim, randF32(rng, AttentionBatchScratch(T, heads, dim), 9))
 				checkGuard(t, buf, T*dim, 2, "AttentionBatch")
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("out[%d] = %v, Attention %v", i, got[i], want[i])
+					}
+				}
+
+				// Keeping P changes nothing, and AttentionBackwardKept on
+				// the kept P is AttentionBackward.
+				probs := randF32(rng, heads*T*T, 9)
+				got2 := make([]float32, T*dim)
+				AttentionBatch(got2, q, k, v, probs, T, heads, dim, randF32(rng, AttentionBatchScratch(T, heads, dim), 9))
+				for i := range want {
+					if math.Float32bits(got2[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("with probs: out[%d] = %v, Attention %v", i, got2[i], want[i])
+					}
+				}
+				dout := randF32(rng, T*dim, 1)
+				var d1, d2 [3][]float32
+				for i := range d1 {
+					d1[i], d2[i] = make([]float32, T*dim), make([]float32, T*dim)
+				}
+				AttentionBackward(d1[0], d1[1], d1[2], dout, q, k, v, T, heads, dim, make([]float32, AttentionBackwardScratch(T, heads, dim)))
+				AttentionBackwardKept(d2[0], d2[1], d2[2], dout, q, k, v, probs, T, heads, dim, randF32(rng, AttentionBackwardScratch(T, heads, dim), 9))
+				for j := range d1 {
+					for i := range d1[j] {
+						if math.Float32bits(d1[j][i]) != math.Float32bits(d2[j][i]) {
+							t.Fatalf("AttentionBackwardKept: gradient %d differs at %d: %v, want %v", j, i, d2[j][i], d1[j][i])
+						}
 					}
 				}
 			})
@@ -54,7 +79,7 @@ func BenchmarkAttentionBatch(b *testing.B) {
 					if name == "Attention" {
 						Attention(out, q, k, v, T, T, 0, heads, dim, scratch)
 					} else {
-						AttentionBatch(out, q, k, v, T, heads, dim, scratch)
+						AttentionBatch(out, q, k, v, nil, T, heads, dim, scratch)
 					}
 				}
 				b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")

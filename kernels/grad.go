@@ -237,6 +237,21 @@ const attBlock = 16
 // exactly the sums over the full T. scratch must hold
 // AttentionBackwardScratch(T, heads, dim) floats and not overlap anything else.
 func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, scratch []float32) {
+	attentionBackward(dq, dk, dv, dout, q, k, v, nil, T, heads, dim, scratch)
+}
+
+// AttentionBackwardKept is AttentionBackward, bit for bit, with the
+// probabilities P of every head taken from probs as AttentionBatch kept
+// them (heads×T×T) instead of recomputed: that saves the score product and
+// the softmax. scratch must hold AttentionBackwardScratch(T, heads, dim)
+// floats.
+func AttentionBackwardKept(dq, dk, dv, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
+	_ = probs[:heads*T*T]
+	attentionBackward(dq, dk, dv, dout, q, k, v, probs, T, heads, dim, scratch)
+}
+
+// attentionBackward is AttentionBackward; probs, when not nil, holds P.
+func attentionBackward(dq, dk, dv, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
 	hd := dim / heads
 	scale := 1 / float32(math.Sqrt(float64(hd)))
 	_ = q[:T*dim]
@@ -255,18 +270,25 @@ func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, s
 		c0 := h * hd
 		// P and dP (into g), row block by row block, each block's columns
 		// up to its last row; then the rows as the forward computes them.
+		if probs != nil {
+			p = probs[h*tt : (h+1)*tt]
+		}
 		for t0 := 0; t0 < T; t0 += attBlock {
 			r := min(attBlock, T-t0)
-			matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
+			if probs == nil {
+				matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
+			}
 			matMulTStrided(g[t0*T:], T, dout[t0*dim+c0:], dim, v[c0:], dim, r, t0+r, hd)
 		}
 		for t := range T {
 			pt := p[t*T : t*T+t+1]
-			for j := range pt {
-				pt[j] *= scale
+			if probs == nil {
+				for j := range pt {
+					pt[j] *= scale
+				}
+				Softmax(pt, pt)
+				clear(p[t*T+t+1 : (t+1)*T])
 			}
-			Softmax(pt, pt)
-			clear(p[t*T+t+1 : (t+1)*T])
 			gt := g[t*T : (t+1)*T]
 			c := Dot(pt, gt[:t+1])
 			for j, pj := range pt {

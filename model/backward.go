@@ -46,11 +46,13 @@ type layerActs struct {
 	a1, q, k, v, att []float32 // LN1 output, projections, attention output (rows×d)
 	xm, a2           []float32 // stream after the attention residual; its LN2 output (rows×d)
 	hp, ha           []float32 // MLP hidden before and after GELU (rows×4d)
+	probs            []float32 // attention probabilities, heads×seg×seg per segment (rows·heads·seg)
 }
 
 func newStackActs(rows, d, heads, seg, layers int) stackActs {
 	n := rows * d
-	buf := make([]float32, n*(layers+1)+layers*(15*n))
+	np := rows * heads * seg
+	buf := make([]float32, n*(layers+1)+layers*(15*n+np))
 	take := func(k int) []float32 {
 		s := buf[:k:k]
 		buf = buf[k:]
@@ -65,6 +67,7 @@ func newStackActs(rows, d, heads, seg, layers int) stackActs {
 		L.a1, L.q, L.k, L.v, L.att = take(n), take(n), take(n), take(n), take(n)
 		L.xm, L.a2 = take(n), take(n)
 		L.hp, L.ha = take(4*n), take(4*n)
+		L.probs = take(np)
 	}
 	return s
 }
@@ -100,9 +103,10 @@ type GradWorkspace struct {
 }
 
 // NewGradWorkspace returns a workspace for up to windows windows of m's
-// Window() bytes. Its memory is about 16·(GlobalLayers·K·D_G +
-// LocalLayers·W·D_L)·4 bytes per window plus one gradient arena: about
-// 50 MB per window for the "ref" config.
+// Window() bytes. Its memory is about (16·(GlobalLayers·K·D_G +
+// LocalLayers·W·D_L) + GlobalLayers·K·H_G·K + LocalLayers·W·H_L·P)·4 bytes
+// per window (activations and attention probabilities) plus one gradient
+// arena: about 55 MB per window for the "ref" config.
 func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	windows = max(windows, 1)
 	c := m.Cfg
@@ -249,7 +253,7 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		kernels.Linear(L.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], rows, d, d)
 		for r := 0; r < rows; r += s.seg {
 			o := r * d
-			kernels.AttentionBatch(L.att[o:], L.q[o:], L.k[o:], L.v[o:], s.seg, s.heads, d, ws.attScr)
+			kernels.AttentionBatch(L.att[o:], L.q[o:], L.k[o:], L.v[o:], L.probs[r*s.heads*s.seg:], s.seg, s.heads, d, ws.attScr)
 		}
 		// next serves as the projection y before it becomes the output.
 		kernels.Linear(next, L.att[:n], b.outW, b.outB, rows, d, d)
@@ -365,7 +369,7 @@ func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, 
 		kernels.LinearBackward(datt, g.outW, g.outB, dx, L.att[:n], b.outW, rows, d, d, ws.lbScr)
 		for r := 0; r < rows; r += s.seg {
 			o := r * d
-			kernels.AttentionBackward(ws.dq[o:], ws.dk[o:], ws.dv[o:], datt[o:], L.q[o:], L.k[o:], L.v[o:], s.seg, s.heads, d, ws.abScr)
+			kernels.AttentionBackwardKept(ws.dq[o:], ws.dk[o:], ws.dv[o:], datt[o:], L.q[o:], L.k[o:], L.v[o:], L.probs[r*s.heads*s.seg:], s.seg, s.heads, d, ws.abScr)
 		}
 		dqkv := ws.dqkv[:3*n]
 		for i := range rows {

@@ -19,11 +19,13 @@ func BenchmarkAccumulate(b *testing.B) {
 			b.SetBytes(int64(cfg.Window()))
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := processCPU()
 			for range b.N {
 				if _, err := ws.Accumulate(win, 1/float32(cfg.Window())); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(processCPU()-c0)/1e6/float64(b.N), "cpu-ms/op")
 			reportGFLOPs(b, cfg, cfg.Window()) // forward FLOPs only: ×3 for the training work
 		})
 	}
