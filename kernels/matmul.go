@@ -44,11 +44,9 @@ func Linear(y, x, w, bias []float32, m, in, out int) {
 	if bias == nil {
 		return
 	}
+	bias = bias[:out]
 	for i := range m {
-		yi := y[i*out : (i+1)*out]
-		for o, b := range bias[:out] {
-			yi[o] += b
-		}
+		addVec(y[i*out:(i+1)*out], bias)
 	}
 }
 
