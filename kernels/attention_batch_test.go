@@ -48,11 +48,24 @@ func TestAttentionBatch(t *testing.T) {
 					d1[i], d2[i] = make([]float32, T*dim), make([]float32, T*dim)
 				}
 				AttentionBackward(d1[0], d1[1], d1[2], dout, q, k, v, T, heads, dim, make([]float32, AttentionBackwardScratch(T, heads, dim)))
-				AttentionBackwardKept(d2[0], d2[1], d2[2], dout, q, k, v, probs, T, heads, dim, randF32(rng, AttentionBackwardScratch(T, heads, dim), 9))
+				AttentionBackwardKept(d2[0], d2[1], d2[2], dim, dout, q, k, v, probs, T, heads, dim, randF32(rng, AttentionBackwardScratch(T, heads, dim), 9))
 				for j := range d1 {
 					for i := range d1[j] {
 						if math.Float32bits(d1[j][i]) != math.Float32bits(d2[j][i]) {
 							t.Fatalf("AttentionBackwardKept: gradient %d differs at %d: %v, want %v", j, i, d2[j][i], d1[j][i])
+						}
+					}
+				}
+				// Into a packed q|k|v gradient: ldd = 3·dim, the thirds at 0, dim, 2·dim.
+				pbuf, packed := guarded(3*T*dim, 0)
+				AttentionBackwardKept(packed, packed[dim:], packed[2*dim:], 3*dim, dout, q, k, v, probs, T, heads, dim, make([]float32, AttentionBackwardScratch(T, heads, dim)))
+				checkGuard(t, pbuf, 3*T*dim, 0, "AttentionBackwardKept packed")
+				for j := range d1 {
+					for r := range T {
+						for c := range dim {
+							if got, want := packed[r*3*dim+j*dim+c], d1[j][r*dim+c]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("packed: gradient %d row %d col %d = %v, want %v", j, r, c, got, want)
+							}
 						}
 					}
 				}

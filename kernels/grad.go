@@ -237,30 +237,37 @@ const attBlock = 16
 // exactly the sums over the full T. scratch must hold
 // AttentionBackwardScratch(T, heads, dim) floats and not overlap anything else.
 func AttentionBackward(dq, dk, dv, dout, q, k, v []float32, T, heads, dim int, scratch []float32) {
-	attentionBackward(dq, dk, dv, dout, q, k, v, nil, T, heads, dim, scratch)
+	attentionBackward(dq, dk, dv, dim, dout, q, k, v, nil, T, heads, dim, scratch)
 }
 
 // AttentionBackwardKept is AttentionBackward, bit for bit, with the
 // probabilities P of every head taken from probs as AttentionBatch kept
 // them (heads×T×T) instead of recomputed: that saves the score product and
-// the softmax. scratch must hold AttentionBackwardScratch(T, heads, dim)
-// floats.
-func AttentionBackwardKept(dq, dk, dv, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
+// the softmax. Row t of dq, dk and dv starts at t·ldd (ldd ≥ dim), so that
+// they can be the thirds of one packed q|k|v gradient (ldd = 3·dim); the
+// floats between the rows are left alone. scratch must hold
+// AttentionBackwardScratch(T, heads, dim) floats.
+func AttentionBackwardKept(dq, dk, dv []float32, ldd int, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
 	_ = probs[:heads*T*T]
-	attentionBackward(dq, dk, dv, dout, q, k, v, probs, T, heads, dim, scratch)
+	if ldd < dim {
+		panic("kernels: AttentionBackwardKept: ldd < dim")
+	}
+	attentionBackward(dq, dk, dv, ldd, dout, q, k, v, probs, T, heads, dim, scratch)
 }
 
 // attentionBackward is AttentionBackward; probs, when not nil, holds P.
-func attentionBackward(dq, dk, dv, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
+func attentionBackward(dq, dk, dv []float32, ldd int, dout, q, k, v, probs []float32, T, heads, dim int, scratch []float32) {
 	hd := dim / heads
 	scale := 1 / float32(math.Sqrt(float64(hd)))
 	_ = q[:T*dim]
 	_ = k[:T*dim]
 	_ = v[:T*dim]
 	_ = dout[:T*dim]
-	_ = dq[:T*dim]
-	_ = dk[:T*dim]
-	_ = dv[:T*dim]
+	if T > 0 {
+		_ = dq[:(T-1)*ldd+dim]
+		_ = dk[:(T-1)*ldd+dim]
+		_ = dv[:(T-1)*ldd+dim]
+	}
 	tt, th := T*T, T*hd
 	s := scratch[:3*tt+th]
 	p, g, sq := s[:tt], s[tt:2*tt], s[2*tt:3*tt] // P, then G, then a transpose of either
@@ -301,20 +308,20 @@ func attentionBackward(dq, dk, dv, dout, q, k, v, probs []float32, T, heads, dim
 		transposeStrided(tr, T, k[c0:], dim, T, hd)
 		for t0 := 0; t0 < T; t0 += attBlock {
 			r := min(attBlock, T-t0)
-			matMulTStrided(dq[t0*dim+c0:], dim, g[t0*T:], T, tr, T, r, hd, t0+r)
+			matMulTStrided(dq[t0*ldd+c0:], ldd, g[t0*T:], T, tr, T, r, hd, t0+r)
 		}
 		// dk = Gᵀ·q and dv = Pᵀ·dout, each row block j0… from t = j0 on.
 		transposeStrided(sq, T, g, T, T, T)
 		transposeStrided(tr, T, q[c0:], dim, T, hd)
 		for j0 := 0; j0 < T; j0 += attBlock {
 			r := min(attBlock, T-j0)
-			matMulTStrided(dk[j0*dim+c0:], dim, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
+			matMulTStrided(dk[j0*ldd+c0:], ldd, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
 		}
 		transposeStrided(sq, T, p, T, T, T)
 		transposeStrided(tr, T, dout[c0:], dim, T, hd)
 		for j0 := 0; j0 < T; j0 += attBlock {
 			r := min(attBlock, T-j0)
-			matMulTStrided(dv[j0*dim+c0:], dim, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
+			matMulTStrided(dv[j0*ldd+c0:], ldd, sq[j0*T+j0:], T, tr[j0:], T, r, hd, T-j0)
 		}
 	}
 }

@@ -95,8 +95,6 @@ type GradWorkspace struct {
 	lbScr     []float32    // kernels.LinearBackward scratch
 	dx, dt    []float32    // residual-stream gradient and a LayerNorm-backward temporary
 	da, datt  []float32    // gradient of a LayerNorm output; of an attention output
-	dq, dk    []float32    // gradients of q and k (rows×d)
-	dv        []float32    // gradient of v (rows×d)
 	dqkv, dh  []float32    // packed q|k|v gradient (rows×3d); MLP hidden gradient (rows×4d)
 	geluScr   []float32    // kernels.GELUBackwardVec scratch (rows×4d)
 	lnScr     []float32    // kernels.LayerNormBackwardRows scratch
@@ -136,7 +134,6 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.lbScr = make([]float32, lb)
 	n := max(ng*dg, nl*dl)
 	ws.dx, ws.dt, ws.da, ws.datt = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-	ws.dq, ws.dk, ws.dv = make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
 	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
 	ws.lnScr = make([]float32, kernels.LayerNormBackwardScratch(max(dg, dl)))
@@ -367,16 +364,13 @@ func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, 
 		// xm = x + out(Attn(q, k, v)), q|k|v = qkv(LN1(x)).
 		datt := ws.datt[:n]
 		kernels.LinearBackward(datt, g.outW, g.outB, dx, L.att[:n], b.outW, rows, d, d, ws.lbScr)
+		// ∂L/∂q, ∂L/∂k, ∂L/∂v straight into the thirds of the packed q|k|v
+		// gradient (rows×3d).
+		dqkv := ws.dqkv[:3*n]
 		for r := 0; r < rows; r += s.seg {
 			o := r * d
-			kernels.AttentionBackwardKept(ws.dq[o:], ws.dk[o:], ws.dv[o:], datt[o:], L.q[o:], L.k[o:], L.v[o:], L.probs[r*s.heads*s.seg:], s.seg, s.heads, d, ws.abScr)
-		}
-		dqkv := ws.dqkv[:3*n]
-		for i := range rows {
-			row := dqkv[3*i*d : 3*(i+1)*d]
-			copy(row[:d], ws.dq[i*d:(i+1)*d])
-			copy(row[d:2*d], ws.dk[i*d:(i+1)*d])
-			copy(row[2*d:], ws.dv[i*d:(i+1)*d])
+			g3 := dqkv[3*o:]
+			kernels.AttentionBackwardKept(g3, g3[d:], g3[2*d:], 3*d, datt[o:], L.q[o:], L.k[o:], L.v[o:], L.probs[r*s.heads*s.seg:], s.seg, s.heads, d, ws.abScr)
 		}
 		kernels.LinearBackward(da, g.qkvW, g.qkvB, dqkv, L.a1[:n], b.qkvW, rows, d, 3*d, ws.lbScr)
 		x := s.xs[l]
