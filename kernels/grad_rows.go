@@ -57,3 +57,36 @@ func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps floa
 		}
 	}
 }
+
+// LayerNormRowsScratch returns the floats of scratch that LayerNormRows
+// needs for rows of width n.
+func LayerNormRowsScratch(n int) int { return n }
+
+// LayerNormRows is LayerNorm on rows consecutive rows of width n (dst and x
+// rows×n, row-major), bit for bit: the mean's sum is a vector Dot with a row
+// of ones, which adds exactly what Sum adds in each lane. scratch must hold
+// LayerNormRowsScratch(n) floats; dst may not overlap x.
+func LayerNormRows(dst, x, g, b []float32, rows, n int, eps float32, scratch []float32) {
+	_ = dst[:rows*n]
+	_ = x[:rows*n]
+	g = g[:n]
+	b = b[:n]
+	ones := scratch[:n]
+	for i := range ones {
+		ones[i] = 1
+	}
+	nf := float32(n)
+	for row := range rows {
+		xr := x[row*n : (row+1)*n]
+		dr := dst[row*n : (row+1)*n]
+		mean := dotVec(xr, ones) / nf
+		for i, v := range xr {
+			dr[i] = v - mean
+		}
+		v := dotVec(dr, dr) / nf
+		r := 1 / float32(math.Sqrt(float64(v+eps)))
+		for i, d := range dr {
+			dr[i] = float32(float32(d*r)*g[i]) + b[i]
+		}
+	}
+}

@@ -97,7 +97,7 @@ type GradWorkspace struct {
 	da, datt  []float32    // gradient of a LayerNorm output; of an attention output
 	dqkv, dh  []float32    // packed q|k|v gradient (rows×3d); MLP hidden gradient (rows×4d)
 	geluScr   []float32    // kernels.GELUBackwardVec scratch (rows×4d)
-	lnScr     []float32    // kernels.LayerNormBackwardRows scratch
+	lnScr     []float32    // kernels.LayerNormRows and LayerNormBackwardRows scratch
 }
 
 // NewGradWorkspace returns a workspace for up to windows windows of m's
@@ -136,7 +136,7 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.dx, ws.dt, ws.da, ws.datt = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
 	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
-	ws.lnScr = make([]float32, kernels.LayerNormBackwardScratch(max(dg, dl)))
+	ws.lnScr = make([]float32, max(kernels.LayerNormBackwardScratch(max(dg, dl)), kernels.LayerNormRowsScratch(max(dg, dl))))
 	return ws
 }
 
@@ -226,24 +226,21 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 
 	// Head up to the logits: LN_f, Linear.
 	xf := ws.loc.xs[len(ws.loc.xs)-1]
-	for i := range nl {
-		kernels.LayerNorm(ws.lnf[i*dl:(i+1)*dl], xf[i*dl:(i+1)*dl], m.w.lnfW, m.w.lnfB, lnEps)
-	}
+	kernels.LayerNormRows(ws.lnf, xf, m.w.lnfW, m.w.lnfB, nl, dl, lnEps, ws.lnScr)
 	kernels.Linear(ws.logits[:nl*256], ws.lnf[:nl*dl], m.w.headW, m.w.headB, nl, dl, 256)
 }
 
 // stackForward runs the blocks over the first rows rows of s.xs[0], keeping
 // every activation: the operations of stack.pre and stack.post, in the same
-// order on the same operands (attention by AttentionBatch, bit-identical).
+// order on the same operands (attention by AttentionBatch, LayerNorm by
+// LayerNormRows, both bit-identical).
 func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows int) {
 	d, n := s.d, rows*s.d
 	for l := range blocks {
 		b := &blocks[l]
 		L := &s.layers[l]
 		x, next := s.xs[l][:n], s.xs[l+1][:n]
-		for i := range rows {
-			kernels.LayerNorm(L.a1[i*d:(i+1)*d], x[i*d:(i+1)*d], b.ln1W, b.ln1B, lnEps)
-		}
+		kernels.LayerNormRows(L.a1, x, b.ln1W, b.ln1B, rows, d, lnEps, ws.lnScr)
 		a := L.a1[:n]
 		kernels.Linear(L.q, a, b.qkvW[:d*d], b.qkvB[:d], rows, d, d)
 		kernels.Linear(L.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], rows, d, d)
@@ -255,19 +252,14 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		// next serves as the projection y before it becomes the output.
 		kernels.Linear(next, L.att[:n], b.outW, b.outB, rows, d, d)
 		xm := L.xm[:n]
-		for i, xi := range x {
-			xm[i] = xi + next[i]
-		}
-		for i := range rows {
-			kernels.LayerNorm(L.a2[i*d:(i+1)*d], xm[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
-		}
+		copy(xm, x)
+		kernels.Add(xm, next) // x + y: one IEEE addition, as Forward adds
+		kernels.LayerNormRows(L.a2, xm, b.ln2W, b.ln2B, rows, d, lnEps, ws.lnScr)
 		kernels.Linear(L.hp, L.a2[:n], b.fc1W, b.fc1B, rows, d, 4*d)
 		copy(L.ha[:4*n], L.hp[:4*n])
 		kernels.GELUInPlace(L.ha[:4*n])
 		kernels.Linear(next, L.ha[:4*n], b.fc2W, b.fc2B, rows, 4*d, d)
-		for i, v := range xm {
-			next[i] = v + next[i]
-		}
+		kernels.Add(next, xm)
 	}
 }
 
