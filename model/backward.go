@@ -24,9 +24,13 @@ import (
 // Training need only be reproducible for a given seed and thread count
 // (DESIGN.md §2), but the backward pass follows the forward's discipline: all
 // reductions are kernels calls (Dot, Sum, MatMulT through kernels.LinearBackward,
-// LayerNormBackward, AttentionBackward), every product that is added is fused
-// or rounded explicitly, and the scatter-adds into embedding gradients run in
-// row order. A gradient is therefore the same on every GOARCH and build.
+// LayerNormBackwardRows, AttentionBackwardKept), every product that is added
+// is fused or rounded explicitly, and the scatter-adds into embedding
+// gradients run in row order. A gradient is therefore the same on every
+// GOARCH and build. The order of a weight gradient's sum depends on the rows
+// of the call (LinearBackward adds 256-row chunks in turn), so it depends on
+// how many windows a workspace takes at once: fixed for a given batch and
+// thread count.
 
 // ErrWindows reports training windows that do not fit a GradWorkspace: too
 // many of them, or one whose length is not the model's Window().
