@@ -1,0 +1,97 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// layoutShapes are the decoding and coding shapes of benchMatShapes plus two
+// of training: the global QKV product over one 256-patch window and the
+// local QKV product over one 2048-byte window.
+var layoutShapes = append(append([][3]int(nil), benchMatShapes...), [3]int{256, 768, 256}, [3]int{2048, 288, 96})
+
+// layouts are the three products the forward and backward passes need, as
+// the model computes them: c = a·bᵀ directly (Linear's forward), c = a·b
+// (dx = dy·w) and c = aᵀ·b (dw = dyᵀ·x) through Transpose into MatMulT, so
+// each figure includes its transposes.
+var layouts = []struct {
+	name string
+	// run computes c (m×n) from a and b stored as the layout says, using
+	// the scratch at (m×k) and bt (n×k).
+	run func(c, a, b, at, bt []float32, m, n, k int)
+	// gonum is the same product through gonum's pure-Go Sgemm.
+	gonum func(impl gonum.Implementation, c, a, b []float32, m, n, k int)
+}{
+	{
+		name: "ABt",
+		run:  func(c, a, b, _, _ []float32, m, n, k int) { MatMulT(c, a, b, m, n, k) },
+		gonum: func(impl gonum.Implementation, c, a, b []float32, m, n, k int) {
+			impl.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, k, b, k, 0, c, n)
+		},
+	},
+	{
+		name: "AB",
+		run: func(c, a, b, _, bt []float32, m, n, k int) {
+			Transpose(bt, b, k, n)
+			MatMulT(c, a, bt, m, n, k)
+		},
+		gonum: func(impl gonum.Implementation, c, a, b []float32, m, n, k int) {
+			impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		},
+	},
+	{
+		name: "AtB",
+		run: func(c, a, b, at, bt []float32, m, n, k int) {
+			Transpose(at, a, k, m)
+			Transpose(bt, b, k, n)
+			MatMulT(c, at, bt, m, n, k)
+		},
+		gonum: func(impl gonum.Implementation, c, a, b []float32, m, n, k int) {
+			impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, m, b, n, 0, c, n)
+		},
+	},
+}
+
+// BenchmarkMatMulLayouts measures the three matrix-product layouts (ABt:
+// c = a·bᵀ, AB: c = a·b, AtB: c = aᵀ·b) at the model's shapes for every
+// implementation this CPU runs and for gonum's pure-Go BLAS: GFLOP/s counts
+// 2·m·n·k per product.
+func BenchmarkMatMulLayouts(b *testing.B) {
+	type operands struct{ a, b, at, bt, c []float32 }
+	r := rand.New(rand.NewPCG(1, 2))
+	ops := make(map[[3]int]operands)
+	for _, s := range layoutShapes {
+		m, n, k := s[0], s[1], s[2]
+		ops[s] = operands{benchVec(r, m*k, 1), benchVec(r, n*k, 1), make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)}
+	}
+	each := func(b *testing.B, run func(b *testing.B, l int, o operands, m, n, k int)) {
+		for li, l := range layouts {
+			for _, s := range layoutShapes {
+				m, n, k := s[0], s[1], s[2]
+				b.Run(fmt.Sprintf("%s/m=%d,n=%d,k=%d", l.name, m, n, k), func(b *testing.B) {
+					run(b, li, ops[s], m, n, k)
+					reportGFLOPs(b, 2*float64(m*n*k))
+				})
+			}
+		}
+	}
+	benchEachISA(b, func(b *testing.B) {
+		each(b, func(b *testing.B, l int, o operands, m, n, k int) {
+			for b.Loop() {
+				layouts[l].run(o.c, o.a, o.b, o.at, o.bt, m, n, k)
+			}
+		})
+	})
+	b.Run("gonum", func(b *testing.B) {
+		var impl gonum.Implementation
+		each(b, func(b *testing.B, l int, o operands, m, n, k int) {
+			for b.Loop() {
+				layouts[l].gonum(impl, o.c, o.a, o.b, m, n, k)
+			}
+		})
+	})
+}
