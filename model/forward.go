@@ -15,7 +15,7 @@ type stack struct {
 	q, k, v  []float32 // projections
 	att, y   []float32 // attention output; projection back into the stream
 	h        []float32 // MLP hidden, rows × 4d
-	scratch  []float32 // kernels.Attention scratch
+	scratch  []float32 // kernels.Attention / kernels.AttentionBatch scratch
 }
 
 func newStack(rows, d, heads, maxKeys int) *stack {
@@ -26,7 +26,7 @@ func newStack(rows, d, heads, maxKeys int) *stack {
 		q: make([]float32, n), k: make([]float32, n), v: make([]float32, n),
 		att: make([]float32, n), y: make([]float32, n),
 		h:       make([]float32, 4*n),
-		scratch: make([]float32, maxKeys+kernels.Lanes*(d/heads)),
+		scratch: make([]float32, max(maxKeys+kernels.Lanes*(d/heads), kernels.AttentionBatchScratch(maxKeys, heads, d))),
 	}
 }
 
@@ -174,7 +174,9 @@ func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
 	for l := range m.w.gBlocks {
 		b := &m.w.gBlocks[l]
 		gs.pre(b, np)
-		kernels.Attention(gs.att, gs.q, gs.k, gs.v, np, np, 0, c.GlobalHeads, dg, gs.scratch)
+		// AttentionBatch is Attention over all np rows, bit for bit, as
+		// matrix products.
+		kernels.AttentionBatch(gs.att, gs.q, gs.k, gs.v, nil, np, c.GlobalHeads, dg, gs.scratch)
 		gs.post(b, np)
 	}
 	// Patch outputs cut into np·P slices of width e, each projected to D_L.
@@ -195,7 +197,7 @@ func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
 		for s := 0; s < n; s += p {
 			r := min(p, n-s)
 			o := s * dl
-			kernels.Attention(ls.att[o:], ls.q[o:], ls.k[o:], ls.v[o:], r, r, 0, c.LocalHeads, dl, ls.scratch)
+			kernels.AttentionBatch(ls.att[o:], ls.q[o:], ls.k[o:], ls.v[o:], nil, r, c.LocalHeads, dl, ls.scratch)
 		}
 		ls.post(b, n)
 	}
