@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Prepares .carry/dev/ (ignored by git) for one call on the remote device
+# machine (16-core Xeon with AVX-512) that checks determinism there and
+# measures what this 2-core machine cannot:
+#
+#   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
+#     included) and the model's golden probability hashes;
+#   - a file compressed there with text-ref-v2 (--model FILE) must equal,
+#     byte for byte, the one compressed here, and the file made here must
+#     decompress there;
+#   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA;
+#   - `mbzip train` throughput on 16 threads and PyTorch's on the same model.
+#
+#   bash scripts/device-check.sh      # then make the printed call
+#
+# Binaries travel xz-compressed (the device unpacks them with Python's lzma)
+# and the slim mbzip is built with -tags mbzip_nobuiltin: the weights it
+# needs are in the working tree (model/builtin/*.safetensors).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=${SRC:-/work/shared/corpus/train/text}
+dev=.carry/dev
+rm -rf "$dev" && mkdir -p "$dev/corpus"
+export CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+go build -tags mbzip_nobuiltin -trimpath -ldflags='-s -w' -o "$dev/mbzip" ./cmd/mbzip
+go test -c -o "$dev/kernels.test" ./kernels
+go test -c -o "$dev/model.test" ./model
+cp "$SRC/docs.tar.zst" "$dev/corpus/"
+head -c 200000 README.md >"$dev/sample"
+{ cat kernels/*.go || true; } | head -c 100000 >>"$dev/sample"
+"$dev/mbzip" compress -q --model model/builtin/text-ref-v2.safetensors -c "$dev/sample" >"$dev/sample.here.mbz"
+xz -T2 -6 "$dev/mbzip" "$dev/kernels.test" "$dev/model.test"
+du -sh "$dev"
+cat <<'CALL'
+
+Device call (run tool), timeout_s 300, carry [".carry/dev"]:
+
+cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model ../../model/builtin/text-ref-v2.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model ../../model/builtin/text-ref-v2.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 60 ./mbzip train --corpus corpus --config ref --steps 30 --batch 32 --threads 16 --val-windows 0 --log-every 10 -o /tmp/t.safetensors > $OUT/train16.txt 2>&1; timeout 40 python3 ../../scripts/pytorch-ref/megabyte.py bench --threads 16 --batch 32 --steps 3 > $OUT/torch16.txt 2>&1; cat $OUT/*.txt | tail -40
+CALL
