@@ -52,26 +52,6 @@ func xentBits(p float32) float64 {
 	return math.NaN()
 }
 
-// info describes what the Writer wrote, as Inspect would read it back, plus
-// CrossEntropyBits, which only the encoder knows. Valid after Close.
-func (w *Writer) info() *Info {
-	return &Info{
-		Version:          Version,
-		ModelName:        w.net.Name(),
-		Fingerprint:      w.net.Fingerprint(),
-		Level:            w.o.level,
-		Modality:         w.kind,
-		SegmentSize:      w.o.segmentSize,
-		OriginalSize:     w.in,
-		CompressedSize:   w.out,
-		Segments:         int(w.segments),
-		StoredSegments:   w.stored,
-		ModelBits:        w.modelBits,
-		ModelBitsBytes:   w.in,
-		CrossEntropyBits: w.xentBits,
-	}
-}
-
 // EncodeAllInfo is EncodeAll that also returns the Info of the file it
 // wrote: what Inspect would read from it, and CrossEntropyBits, the model's
 // cross-entropy of the coded stream (see Info), from the same model pass
@@ -122,5 +102,13 @@ func EncodeAllInfo(ctx context.Context, src []byte, opts ...Option) ([]byte, *In
 	if err := w.Close(); err != nil {
 		return nil, nil, err
 	}
-	return buf.Bytes(), w.info(), nil
+	// The file itself says the rest (no model runs in Inspect); only the
+	// cross-entropy is the encoder's own.
+	enc := buf.Bytes()
+	info, err := Inspect(bytes.NewReader(enc))
+	if err != nil {
+		return nil, nil, fmt.Errorf("codec: reading back what was written: %w", err)
+	}
+	info.CrossEntropyBits = w.xentBits
+	return enc, info, nil
 }

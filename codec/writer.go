@@ -36,13 +36,9 @@ type Writer struct {
 	err      error  // sticky
 	closed   bool
 
-	// What info reports (encode_xent.go): the modality recorded, and over
-	// the segments written, in order: how many were stored, the model's
-	// recorded cost and its float cross-entropy.
-	kind      modalities.Kind
-	stored    int
-	modelBits float64
-	xentBits  float64
+	// xentBits is the model's float cross-entropy of the segments written,
+	// summed in segment order (encode_xent.go; EncodeAllInfo reports it).
+	xentBits float64
 }
 
 // errClosed is returned by Write after Close.
@@ -174,7 +170,6 @@ func (w *Writer) writeHeader() error {
 	if !w.o.modalitySet {
 		kind = modalities.Detect(w.buf[:min(len(w.buf), w.o.segmentSize)])
 	}
-	w.kind = kind
 	if w.net == nil {
 		net, err := encoderNetwork(&w.o, kind)
 		if err != nil {
@@ -229,10 +224,6 @@ func (w *Writer) flush() error {
 			return err
 		}
 		w.segments++
-		if e.method != methodModel {
-			w.stored++
-		}
-		w.modelBits += float64(e.cost) / (1 << bitsFrac) // as Inspect sums it
 		w.xentBits += e.xent.bits
 	}
 	w.in += int64(len(w.buf))
@@ -257,11 +248,8 @@ type segmentEncoder struct {
 	rec   []byte // the record and payload of the last segment
 	err   error
 
-	// Of the last segment: how it was stored, the model's cost of it as
-	// recorded, and in xent.bits its float cross-entropy.
-	method method
-	cost   uint64
-	xent   xentNetwork
+	// xent.bits is the float cross-entropy of the last segment.
+	xent xentNetwork
 }
 
 // encode codes seg with the model, compares with zstd and the raw bytes,
@@ -295,7 +283,6 @@ func (e *segmentEncoder) encode(seg []byte) {
 			r.method, payload = methodZstd, e.zbuf
 		}
 	}
-	e.method, e.cost = r.method, cost
 	r.codedLen = len(payload)
 	if r.method != methodRaw {
 		r.codedCRC = crc32.Checksum(payload, castagnoli)

@@ -56,39 +56,36 @@ func lazy(build func() (*model.Model, error)) func() (*model.Model, error) {
 	}
 }
 
+// embedded loads the weights an embed file holds (nil in a
+// -tags mbzip_nobuiltin binary) as the model called name, once.
+func embedded(name string, weights []byte) func() (*model.Model, error) {
+	return lazy(func() (*model.Model, error) {
+		data := weights
+		if data == nil {
+			return nil, fmt.Errorf("%s: %w", name, ErrNotBuiltIn)
+		}
+		m, err := model.Load(data)
+		if err != nil {
+			return nil, fmt.Errorf("builtin: %s: %w", name, err)
+		}
+		m.SetName(name)
+		return m, nil
+	})
+}
+
 var entries = []Entry{
 	{
 		Name: "text-ref-v2",
 		Description: "text prior: text-ref-v1 trained 1007 more steps × 32 windows (149 MB in all) on train/text; " +
 			"validation 2.64 bits/byte",
 		Modalities: []string{"text", "bytes"},
-		Model: lazy(func() (*model.Model, error) {
-			if textRefV2 == nil {
-				return nil, fmt.Errorf("text-ref-v2: %w", ErrNotBuiltIn)
-			}
-			m, err := model.Load(textRefV2)
-			if err != nil {
-				return nil, fmt.Errorf("builtin: text-ref-v2: %w", err)
-			}
-			m.SetName("text-ref-v2")
-			return m, nil
-		}),
+		Model:      embedded("text-ref-v2", textRefV2),
 	},
 	{
 		Name: "text-ref-v1",
 		Description: "text prior: MEGABYTE \"ref\" config trained 1268 steps × 32 windows (83 MB) on train/text; " +
 			"validation 2.96 bits/byte; superseded by text-ref-v2, kept to decode older files",
-		Model: lazy(func() (*model.Model, error) {
-			if textRefV1 == nil {
-				return nil, fmt.Errorf("text-ref-v1: %w", ErrNotBuiltIn)
-			}
-			m, err := model.Load(textRefV1)
-			if err != nil {
-				return nil, fmt.Errorf("builtin: text-ref-v1: %w", err)
-			}
-			m.SetName("text-ref-v1")
-			return m, nil
-		}),
+		Model: embedded("text-ref-v1", textRefV1),
 	},
 	{
 		Name:        "test-random-v1",
