@@ -24,6 +24,10 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	textV3, err := builtin.Lookup("text-ref-v3")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []struct {
 		file string
 		src  []byte
@@ -34,8 +38,11 @@ func TestGolden(t *testing.T) {
 		{"random-raw.mbz", randomBytes(200, 42), []Option{tiny}},
 		// The first text prior, named; files coded with it must keep decoding.
 		{"text-ref-v1.mbz", sampleText(600), []Option{WithModel(textV1), WithSegmentSize(512)}},
+		// The second text prior, named (it was the default when its
+		// golden file was written).
+		{"text-ref-v2.mbz", sampleText(600), []Option{WithModel(textV2), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v2.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-ref-v3.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -62,7 +69,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
 			}
-			for _, text := range []interface{ Name() string }{textV1, textV2} {
+			for _, text := range []interface{ Name() string }{textV1, textV2, textV3} {
 				if g.file == text.Name()+".mbz" {
 					if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
 						t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())

@@ -65,6 +65,8 @@ var pinnedTextModels = []struct{ name, fingerprint, probHash string }{
 		"462b6fe8c0b9ab14aa9f6075573cdad4478f380f406281f2a9ee813f90f8c8fe"},
 	{"text-ref-v2", "24fbafafac47e134d01e95d27c7029b314a3e8bcc01016a11db30226cda952ec",
 		"12e8a6cc17fc70864ef8f2b60bc9129811a98268e8cfd296ba4b716421389916"},
+	{"text-ref-v3", "93aa5d649d6f6cd3ce463531efeaa80baf73d2afd6d42058ae5109f1d5312def",
+		"b44899915a60187245c5337a9f941a5e379033bd8d6ff3ae97fb1dbc525bb47e"},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -109,25 +111,26 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-ref-v2" {
-		t.Fatalf("Default() = %v, %v; want text-ref-v2", d, err)
+	if err != nil || d.Name() != "text-ref-v3" {
+		t.Fatalf("Default() = %v, %v; want text-ref-v3", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v2", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v3", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	if len(l) != 3 || l[0].Name != "text-ref-v2" || l[0].Untrained || l[1].Name != "text-ref-v1" || l[1].Untrained ||
-		l[2].Name != "test-random-v1" || !l[2].Untrained || !strings.Contains(l[2].Description, "UNTRAINED") {
+	if len(l) != 4 || l[0].Name != "text-ref-v3" || l[0].Untrained || l[1].Name != "text-ref-v2" || l[1].Untrained ||
+		l[2].Name != "text-ref-v1" || l[2].Untrained ||
+		l[3].Name != "test-random-v1" || !l[3].Untrained || !strings.Contains(l[3].Description, "UNTRAINED") {
 		t.Fatalf("List() = %+v", l)
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-ref-v2" {
+	if List()[0].Name != "text-ref-v3" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }

@@ -9,3 +9,6 @@ var textRefV1 []byte
 
 //go:embed text-ref-v2.safetensors
 var textRefV2 []byte
+
+//go:embed text-ref-v3.safetensors
+var textRefV3 []byte

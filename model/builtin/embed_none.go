@@ -7,3 +7,4 @@ package builtin
 // (with --init FILE or a new config) is meant to run from it.
 var textRefV1 []byte
 var textRefV2 []byte
+var textRefV3 []byte
