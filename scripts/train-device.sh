@@ -2,13 +2,19 @@
 # Prepares .carry/ (ignored by git) for a training run of `mbzip train` on the
 # remote device machine, and prints the call to make.
 #
-#   bash scripts/train-device.sh [--resume CKPT] [--config NAME] [--duration 9m] [--threads 16]
+#   bash scripts/train-device.sh [--resume CKPT | --init MODEL] [--config NAME] [--duration 9m] [--threads 16] [--park]
 #
 # It builds a static linux/amd64 mbzip into .carry/bin/, copies the text
 # shards of the training corpus into .carry/corpus/text/ (SRC overrides
 # /work/shared/corpus/train/text), uses .carry/text-extra/ as a second corpus
 # folder when it exists, and with --resume copies a checkpoint into
-# .carry/ckpt/. The remote machine is a plain 16-core x86-64 box for this
+# .carry/ckpt/; --init copies a model to continue from into .carry/init/.
+# The working tree travels too (tracked files: the three text priors are
+# 42 MB of it), and tree + carry must stay under 64 MiB: --park moves the
+# shipped weights (model/builtin/*.safetensors, not needed by the slim
+# binary) into .carry/parked/ for the call; put them back afterwards with
+#   mv .carry/parked/*.safetensors model/builtin/
+# The remote machine is a plain 16-core x86-64 box for this
 # trainer (it does not use the GPU); nothing there can reach this machine,
 # so everything the run needs travels in the carried paths (64 MiB in all).
 #
@@ -27,13 +33,17 @@ config=ref
 duration=9m
 threads=16
 resume=
+init=
+park=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--resume) resume=$2; shift 2 ;;
+	--init) init=$2; shift 2 ;;
+	--park) park=1; shift ;;
 	--config) config=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--threads) threads=$2; shift 2 ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "train-device.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -63,6 +73,12 @@ if [ -d .carry/text-extra ]; then
 	corpora="$corpora --corpus .carry/text-extra"
 fi
 resumeFlag="--config $config --steps 500 --batch 32 --warmup 50"
+if [ -n "$init" ]; then
+	rm -rf .carry/init && mkdir -p .carry/init
+	cp -f "$init" .carry/init/init.safetensors
+	carry="$carry, \".carry/init\""
+	resumeFlag="--init .carry/init/init.safetensors --seed $RANDOM --steps 1000 --batch 32 --warmup 20 --lr 3e-4"
+fi
 if [ -n "$resume" ]; then
 	mkdir -p .carry/ckpt
 	cp -f "$resume" .carry/ckpt/run.ckpt
@@ -71,14 +87,26 @@ if [ -n "$resume" ]; then
 	resumeFlag="--resume .carry/ckpt/run.ckpt"
 fi
 
-# Everything carried must fit 64 MiB.
+if [ -n "$park" ]; then
+	mkdir -p .carry/parked
+	for f in model/builtin/*.safetensors; do
+		[ -e "$f" ] && mv "$f" .carry/parked/
+	done
+	echo "parked the shipped weights in .carry/parked/; after the call: mv .carry/parked/*.safetensors model/builtin/" >&2
+fi
+
+# The working tree (tracked and untracked, not ignored) and everything
+# carried must fit 64 MiB.
 paths=(.carry/bin .carry/corpus)
 [ -d .carry/text-extra ] && paths+=(.carry/text-extra)
 [ -n "$resume" ] && paths+=(.carry/ckpt)
-total=$(du -cb "${paths[@]}" | tail -1 | cut -f1)
-echo "carried: $((total / 1024 / 1024)) MiB in ${paths[*]}" >&2
+[ -n "$init" ] && paths+=(.carry/init)
+carried=$(du -cb "${paths[@]}" | tail -1 | cut -f1)
+tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 du -cb 2>/dev/null | awk '$2=="total"{t+=$1} END{print t+0}')
+total=$((carried + tree))
+echo "carried: $((carried / 1024 / 1024)) MiB in ${paths[*]}, working tree $((tree / 1024 / 1024)) MiB" >&2
 if [ "$total" -gt $((64 * 1024 * 1024)) ]; then
-	echo "train-device.sh: WARNING: over the 64 MiB a call may carry; carry fewer shards" >&2
+	echo "train-device.sh: WARNING: tree + carry is over the 64 MiB a call may take; use --park or carry fewer shards" >&2
 fi
 
 cat <<EOF
