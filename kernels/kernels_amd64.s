@@ -7250,6 +7250,77 @@ reduce:
 	VZEROUPPER
 	RET
 
+// func transpose8AVX2(dst *float32, ldd int, a *float32, lda int, n int)
+// Requires: AVX
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), CX
+	MOVQ n+32(FP), BX
+	SHRQ $0x03, BX
+	JZ   done
+	SHLQ $0x02, DX
+	SHLQ $0x02, CX
+	LEAQ (CX)(CX*2), R9
+	LEAQ (SI)(CX*4), R8
+	LEAQ (DX)(DX*2), R11
+	LEAQ (DI)(DX*4), R10
+	MOVQ DX, R12
+	SHLQ $0x03, R12
+
+loop:
+	VMOVUPS     (SI), X0
+	VINSERTF128 $0x01, (R8), Y0, Y0
+	VMOVUPS     (SI)(CX*1), X1
+	VINSERTF128 $0x01, (R8)(CX*1), Y1, Y1
+	VMOVUPS     (SI)(CX*2), X2
+	VINSERTF128 $0x01, (R8)(CX*2), Y2, Y2
+	VMOVUPS     (SI)(R9*1), X3
+	VINSERTF128 $0x01, (R8)(R9*1), Y3, Y3
+	VUNPCKLPS   Y1, Y0, Y4
+	VUNPCKHPS   Y1, Y0, Y5
+	VUNPCKLPS   Y3, Y2, Y6
+	VUNPCKHPS   Y3, Y2, Y7
+	VSHUFPS     $0x44, Y6, Y4, Y0
+	VSHUFPS     $0xee, Y6, Y4, Y1
+	VSHUFPS     $0x44, Y7, Y5, Y2
+	VSHUFPS     $0xee, Y7, Y5, Y3
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y1, (DI)(DX*1)
+	VMOVUPS     Y2, (DI)(DX*2)
+	VMOVUPS     Y3, (DI)(R11*1)
+	VMOVUPS     16(SI), X0
+	VINSERTF128 $0x01, 16(R8), Y0, Y0
+	VMOVUPS     16(SI)(CX*1), X1
+	VINSERTF128 $0x01, 16(R8)(CX*1), Y1, Y1
+	VMOVUPS     16(SI)(CX*2), X2
+	VINSERTF128 $0x01, 16(R8)(CX*2), Y2, Y2
+	VMOVUPS     16(SI)(R9*1), X3
+	VINSERTF128 $0x01, 16(R8)(R9*1), Y3, Y3
+	VUNPCKLPS   Y1, Y0, Y4
+	VUNPCKHPS   Y1, Y0, Y5
+	VUNPCKLPS   Y3, Y2, Y6
+	VUNPCKHPS   Y3, Y2, Y7
+	VSHUFPS     $0x44, Y6, Y4, Y0
+	VSHUFPS     $0xee, Y6, Y4, Y1
+	VSHUFPS     $0x44, Y7, Y5, Y2
+	VSHUFPS     $0xee, Y7, Y5, Y3
+	VMOVUPS     Y0, (R10)
+	VMOVUPS     Y1, (R10)(DX*1)
+	VMOVUPS     Y2, (R10)(DX*2)
+	VMOVUPS     Y3, (R10)(R11*1)
+	ADDQ        $0x20, SI
+	ADDQ        $0x20, R8
+	ADDQ        R12, DI
+	ADDQ        R12, R10
+	DECQ        BX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX2(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-8

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -58,8 +59,9 @@ var layouts = []struct {
 
 // BenchmarkMatMulLayouts measures the three matrix-product layouts (ABt:
 // c = a·bᵀ, AB: c = a·b, AtB: c = aᵀ·b) at the model's shapes for every
-// implementation this CPU runs and for gonum's pure-Go BLAS: GFLOP/s counts
-// 2·m·n·k per product.
+// implementation this CPU runs and for gonum's pure-Go BLAS (with all of
+// GOMAXPROCS, and on one core like the kernels): GFLOP/s counts 2·m·n·k per
+// product.
 func BenchmarkMatMulLayouts(b *testing.B) {
 	type operands struct{ a, b, at, bt, c []float32 }
 	r := rand.New(rand.NewPCG(1, 2))
@@ -86,12 +88,20 @@ func BenchmarkMatMulLayouts(b *testing.B) {
 			}
 		})
 	})
-	b.Run("gonum", func(b *testing.B) {
+	gonumBench := func(b *testing.B) {
 		var impl gonum.Implementation
 		each(b, func(b *testing.B, l int, o operands, m, n, k int) {
 			for b.Loop() {
 				layouts[l].gonum(impl, o.c, o.a, o.b, m, n, k)
 			}
 		})
+	}
+	// gonum's Sgemm splits a product over GOMAXPROCS goroutines, while the
+	// kernels above run on one core: "gonum" is gonum as a caller gets it,
+	// "gonum-1core" the per-core figure to compare the kernels with.
+	b.Run("gonum", gonumBench)
+	b.Run("gonum-1core", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		gonumBench(b)
 	})
 }

@@ -56,15 +56,33 @@ func Transpose(dst, a []float32, m, n int) {
 }
 
 // transposeStrided writes the n×m transpose of the m×n matrix a (row stride
-// lda) into dst at row stride ldd: dst[j*ldd+i] = a[i*lda+j].
+// lda) into dst at row stride ldd: dst[j*ldd+i] = a[i*lda+j]. The ISA's
+// leaf (transposeStrips) moves the whole 8×8 blocks, transposeGeneric the
+// rest. A transpose only moves floats, so the result is the same whoever
+// moves them. A caller that picks ldd itself should use padStride: a
+// power-of-two stride maps all the rows being written to a few cache sets.
+func transposeStrided(dst []float32, ldd int, a []float32, lda int, m, n int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = dst[:(n-1)*ldd+m]
+	_ = a[:(m-1)*lda+n]
+	m8, n8 := transposeStrips(dst, ldd, a, lda, m, n)
+	if n8 < n {
+		transposeGeneric(dst[n8*ldd:], ldd, a[n8:], lda, m8, n-n8)
+	}
+	if m8 < m {
+		transposeGeneric(dst[m8:], ldd, a[m8*lda:], lda, m-m8, n)
+	}
+}
+
+// transposeGeneric is transposeStrided in pure Go.
 //
 // It moves blocks of 8 rows of a at a time: for each column j the 8 values
 // of those rows go to 8 contiguous floats of row j of dst. The reads stream
 // along 8 rows and every write fills half a cache line, instead of one
-// float per line at a stride of ldd. A transpose only moves floats, so the
-// order is free. A caller that picks ldd itself should use padStride: a
-// power-of-two stride maps all the rows being written to a few cache sets.
-func transposeStrided(dst []float32, ldd int, a []float32, lda int, m, n int) {
+// float per line at a stride of ldd.
+func transposeGeneric(dst []float32, ldd int, a []float32, lda int, m, n int) {
 	if m == 0 || n == 0 {
 		return
 	}

@@ -63,5 +63,18 @@ func TestVariantsNoOverread(t *testing.T) {
 				}
 			}
 		}
+		for _, s := range [][2]int{{8, 8}, {9, 17}, {16, 8}, {8, 23}} {
+			m, n := s[0], s[1]
+			a, at := fencedFloats(t, m*n), fencedFloats(t, n*m)
+			fillRand(r, a, 1)
+			Transpose(at, a, m, n)
+			for i := range m {
+				for j := range n {
+					if !sameBits(at[j*m+i], a[i*n+j]) {
+						t.Fatalf("transpose %v: at[%d] = %g, want %g", s, j*m+i, at[j*m+i], a[i*n+j])
+					}
+				}
+			}
+		}
 	})
 }

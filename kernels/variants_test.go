@@ -263,3 +263,51 @@ func TestVariantsExpGELU(t *testing.T) {
 		}
 	})
 }
+
+// TestVariantsTranspose checks transposeStrided (the ISA's 8×8 leaf plus the
+// pure-Go edges) against the definition dst[j*ldd+i] = a[i*lda+j] on odd
+// shapes, strides and offsets: every other float of dst, the padding between
+// its rows and the guards around it included, must keep its guard value.
+func TestVariantsTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	type tc struct{ m, n, lda, ldd int }
+	var cases []tc
+	for m := 0; m <= 19; m++ {
+		for n := 0; n <= 19; n++ {
+			cases = append(cases, tc{m, n, n + r.IntN(3), m + r.IntN(3)})
+		}
+	}
+	for range 100 {
+		m, n := 1+r.IntN(70), 1+r.IntN(70)
+		cases = append(cases, tc{m, n, n + r.IntN(20), m + r.IntN(20)})
+	}
+	cases = append(cases, tc{256, 768, 768, 256}, tc{96, 288, 288, padStride(96)})
+	forEachISA(t, func(t *testing.T) {
+		for _, c := range cases {
+			name := fmt.Sprintf("%dx%d/lda=%d,ldd=%d", c.m, c.n, c.lda, c.ldd)
+			a := nastyVec(r, max(0, (c.m-1)*c.lda+c.n))
+			size := 0
+			if c.m > 0 && c.n > 0 {
+				size = (c.n-1)*c.ldd + c.m
+			}
+			off := r.IntN(4)
+			buf, dst := guarded(size, off)
+			transposeStrided(dst, c.ldd, a, c.lda, c.m, c.n)
+			checkGuard(t, buf, size, off, name)
+			want := make([]float32, size)
+			for i := range want {
+				want[i] = math.Float32frombits(guardBits)
+			}
+			for i := range c.m {
+				for j := range c.n {
+					want[j*c.ldd+i] = a[i*c.lda+j]
+				}
+			}
+			for i := range dst {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: dst[%d] = %#x, want %#x", name, i, math.Float32bits(dst[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	})
+}

@@ -111,6 +111,7 @@ func main() {
 			microAVX512(r, c)
 		}
 	}
+	transpose8AVX2()
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
@@ -892,4 +893,90 @@ func geluAVX2() {
 		VMULPS(Y1, Y2, Y6)
 	}
 	elementwise(xp, xp, n, func() {}, body, Y6)
+}
+
+// transpose8AVX2 generates the 8-row strip of a transpose: for the n&^7
+// first columns j of the 8 rows of a at stride lda, dst[j·ldd+i] = a[i·lda+j]
+// (i < 8). A transpose only moves floats, so it is exact whatever the
+// order. Each 8×8 block is loaded as 128-bit halves, rows i and i+4 in one
+// YMM register (the lane crossing done by the loads), then transposed
+// inside the 128-bit lanes by 16 unpack/shuffle instructions.
+func transpose8AVX2() {
+	TEXT("transpose8AVX2", NOSPLIT, "func(dst *float32, ldd int, a *float32, lda int, n int)")
+	Pragma("noescape")
+	Doc("transpose8AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 8, j < n&^7 with AVX.")
+	d := Load(Param("dst"), RDI)
+	t := Load(Param("ldd"), RDX)
+	p := Load(Param("a"), RSI)
+	s := Load(Param("lda"), RCX)
+	cnt := Load(Param("n"), RBX)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("done"))
+	SHLQ(U8(2), t)
+	SHLQ(U8(2), s)
+	q, s3, d4, t3, t8 := R8, R9, R10, R11, R12
+	LEAQ(Mem{Base: s, Index: s, Scale: 2}, s3) // 3·lda bytes
+	LEAQ(Mem{Base: p, Index: s, Scale: 4}, q)  // row 4
+	LEAQ(Mem{Base: t, Index: t, Scale: 2}, t3)
+	LEAQ(Mem{Base: d, Index: t, Scale: 4}, d4) // dst row 4 of the block
+	MOVQ(t, t8)
+	SHLQ(U8(3), t8)
+	row := func(i int) Mem { // row i of a, at the current column
+		base := p
+		if i >= 4 {
+			base, i = q, i-4
+		}
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: s, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: s, Scale: 2}
+		}
+		return Mem{Base: base, Index: s3, Scale: 1}
+	}
+	out := func(j int) Mem { // row j of the dst block
+		base := d
+		if j >= 4 {
+			base, j = d4, j-4
+		}
+		switch j {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: t, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: t, Scale: 2}
+		}
+		return Mem{Base: base, Index: t3, Scale: 1}
+	}
+	Label("loop")
+	for h := range 2 { // columns 4h…4h+3
+		// R[i] = [a_i[4h…4h+3] | a_{i+4}[4h…4h+3]], i < 4.
+		for i := range 4 {
+			VMOVUPS(row(i).Offset(16*h), xmm(i))
+			VINSERTF128(U8(1), row(i+4).Offset(16*h), ymm(i), ymm(i))
+		}
+		VUNPCKLPS(Y1, Y0, Y4)         // a0 b0 a1 b1 | e0 f0 e1 f1
+		VUNPCKHPS(Y1, Y0, Y5)         // a2 b2 a3 b3 | e2 f2 e3 f3
+		VUNPCKLPS(Y3, Y2, Y6)         // c0 d0 c1 d1 | g0 h0 g1 h1
+		VUNPCKHPS(Y3, Y2, Y7)         // c2 d2 c3 d3 | g2 h2 g3 h3
+		VSHUFPS(U8(0x44), Y6, Y4, Y0) // a0 b0 c0 d0 | e0 f0 g0 h0
+		VSHUFPS(U8(0xee), Y6, Y4, Y1) // column 1
+		VSHUFPS(U8(0x44), Y7, Y5, Y2) // column 2
+		VSHUFPS(U8(0xee), Y7, Y5, Y3) // column 3
+		for j := range 4 {
+			VMOVUPS(ymm(j), out(4*h+j))
+		}
+	}
+	ADDQ(U8(32), p)
+	ADDQ(U8(32), q)
+	ADDQ(t8, d)
+	ADDQ(t8, d4)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
