@@ -200,8 +200,98 @@ reduce:
 	RET
 
 // func mmAVX2_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x1(SB), $64-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y1
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y1, Y15, Y0
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), SI
+	ANDQ        $0x0f, SI
+	JZ          done0
+	NEGQ        SI
+	ADDQ        $0x10, SI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(SI*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 32(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 32(SP), Y15, Y0
+
+done0:
+	VMOVUPS Y0, (SP)
+	VXORPS  Y0, Y0, Y0
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y1
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y1, Y15, Y0
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), SI
+	ANDQ        $0x0f, SI
+	JZ          done1
+	NEGQ        SI
+	ADDQ        $0x10, SI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(SI*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 32(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 32(SP), Y15, Y0
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y0, Y13
+	VPERM2F128 $0x31, Y0, Y0, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x1(SB), $64-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -294,8 +384,115 @@ done1:
 	RET
 
 // func mmAVX2_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x2(SB), $128-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y2
+	VMOVUPS     (SI)(AX*1), Y3
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y0
+	VFMADD231PS Y3, Y15, Y1
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), DI
+	ANDQ        $0x0f, DI
+	JZ          done0
+	NEGQ        DI
+	ADDQ        $0x10, DI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(DI*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 64(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y0
+	VFMADD231PS 96(SP), Y15, Y1
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y2
+	VMOVUPS     32(SI)(AX*1), Y3
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y0
+	VFMADD231PS Y3, Y15, Y1
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), DI
+	ANDQ        $0x0f, DI
+	JZ          done1
+	NEGQ        DI
+	ADDQ        $0x10, DI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(DI*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 64(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y0
+	VFMADD231PS 96(SP), Y15, Y1
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y1, Y13
+	VPERM2F128 $0x31, Y0, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x2(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -406,8 +603,134 @@ done1:
 	RET
 
 // func mmAVX2_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x3(SB), $192-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y3
+	VMOVUPS     (SI)(AX*1), Y4
+	VMOVUPS     (DI)(AX*1), Y5
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y0
+	VFMADD231PS Y4, Y15, Y1
+	VFMADD231PS Y5, Y15, Y2
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done0
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y0
+	VFMADD231PS 128(SP), Y15, Y1
+	VFMADD231PS 160(SP), Y15, Y2
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y3
+	VMOVUPS     32(SI)(AX*1), Y4
+	VMOVUPS     32(DI)(AX*1), Y5
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y0
+	VFMADD231PS Y4, Y15, Y1
+	VFMADD231PS Y5, Y15, Y2
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done1
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y0
+	VFMADD231PS 128(SP), Y15, Y1
+	VFMADD231PS 160(SP), Y15, Y2
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y0, Y1, Y13
+	VPERM2F128   $0x31, Y0, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x3(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -538,8 +861,151 @@ done1:
 	RET
 
 // func mmAVX2_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x4(SB), $256-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y4
+	VMOVUPS     (SI)(AX*1), Y5
+	VMOVUPS     (DI)(AX*1), Y6
+	VMOVUPS     (R8)(AX*1), Y7
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VFMADD231PS Y5, Y15, Y1
+	VFMADD231PS Y6, Y15, Y2
+	VFMADD231PS Y7, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done0
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VFMADD231PS 160(SP), Y15, Y1
+	VFMADD231PS 192(SP), Y15, Y2
+	VFMADD231PS 224(SP), Y15, Y3
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y4
+	VMOVUPS     32(SI)(AX*1), Y5
+	VMOVUPS     32(DI)(AX*1), Y6
+	VMOVUPS     32(R8)(AX*1), Y7
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VFMADD231PS Y5, Y15, Y1
+	VFMADD231PS Y6, Y15, Y2
+	VFMADD231PS Y7, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done1
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VFMADD231PS 160(SP), Y15, Y1
+	VFMADD231PS 192(SP), Y15, Y2
+	VFMADD231PS 224(SP), Y15, Y3
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x4(SB), $256-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -688,8 +1154,181 @@ done1:
 	RET
 
 // func mmAVX2_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x5(SB), $320-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y5
+	VMOVUPS     (SI)(AX*1), Y6
+	VMOVUPS     (DI)(AX*1), Y7
+	VMOVUPS     (R8)(AX*1), Y8
+	VMOVUPS     (R9)(AX*1), Y9
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y5, Y15, Y0
+	VFMADD231PS Y6, Y15, Y1
+	VFMADD231PS Y7, Y15, Y2
+	VFMADD231PS Y8, Y15, Y3
+	VFMADD231PS Y9, Y15, Y4
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done0
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 160(SP), Y15, Y0
+	VFMADD231PS 192(SP), Y15, Y1
+	VFMADD231PS 224(SP), Y15, Y2
+	VFMADD231PS 256(SP), Y15, Y3
+	VFMADD231PS 288(SP), Y15, Y4
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y5
+	VMOVUPS     32(SI)(AX*1), Y6
+	VMOVUPS     32(DI)(AX*1), Y7
+	VMOVUPS     32(R8)(AX*1), Y8
+	VMOVUPS     32(R9)(AX*1), Y9
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y5, Y15, Y0
+	VFMADD231PS Y6, Y15, Y1
+	VFMADD231PS Y7, Y15, Y2
+	VFMADD231PS Y8, Y15, Y3
+	VFMADD231PS Y9, Y15, Y4
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done1
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 160(SP), Y15, Y0
+	VFMADD231PS 192(SP), Y15, Y1
+	VFMADD231PS 224(SP), Y15, Y2
+	VFMADD231PS 256(SP), Y15, Y3
+	VFMADD231PS 288(SP), Y15, Y4
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y4, Y4, Y12
+	VPERM2F128   $0x31, Y4, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y4, Y4, Y13
+	VPERM2F128   $0x31, Y4, Y4, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVSS       X14, 16(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x5(SB), $320-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -869,8 +1508,198 @@ done1:
 	RET
 
 // func mmAVX2_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x6(SB), $384-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y6
+	VMOVUPS     (SI)(AX*1), Y7
+	VMOVUPS     (DI)(AX*1), Y8
+	VMOVUPS     (R8)(AX*1), Y9
+	VMOVUPS     (R9)(AX*1), Y10
+	VMOVUPS     (R10)(AX*1), Y11
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VFMADD231PS Y8, Y15, Y2
+	VFMADD231PS Y9, Y15, Y3
+	VFMADD231PS Y10, Y15, Y4
+	VFMADD231PS Y11, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done0
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (R10)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VFMADD231PS 256(SP), Y15, Y2
+	VFMADD231PS 288(SP), Y15, Y3
+	VFMADD231PS 320(SP), Y15, Y4
+	VFMADD231PS 352(SP), Y15, Y5
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y6
+	VMOVUPS     32(SI)(AX*1), Y7
+	VMOVUPS     32(DI)(AX*1), Y8
+	VMOVUPS     32(R8)(AX*1), Y9
+	VMOVUPS     32(R9)(AX*1), Y10
+	VMOVUPS     32(R10)(AX*1), Y11
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VFMADD231PS Y8, Y15, Y2
+	VFMADD231PS Y9, Y15, Y3
+	VFMADD231PS Y10, Y15, Y4
+	VFMADD231PS Y11, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done1
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VFMADD231PS 256(SP), Y15, Y2
+	VFMADD231PS 288(SP), Y15, Y3
+	VFMADD231PS 320(SP), Y15, Y4
+	VFMADD231PS 352(SP), Y15, Y5
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y4, Y4, Y12
+	VPERM2F128   $0x31, Y4, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y4, Y5, Y13
+	VPERM2F128   $0x31, Y4, Y5, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, 16(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x6(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1068,8 +1897,217 @@ done1:
 	RET
 
 // func mmAVX2_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x7(SB), $448-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	LEAQ   (R10)(BX*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DX)(AX*1), Y7
+	VMOVUPS     (SI)(AX*1), Y8
+	VMOVUPS     (DI)(AX*1), Y9
+	VMOVUPS     (R8)(AX*1), Y10
+	VMOVUPS     (R9)(AX*1), Y11
+	VMOVUPS     (R10)(AX*1), Y12
+	VMOVUPS     (R11)(AX*1), Y13
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y7, Y15, Y0
+	VFMADD231PS Y8, Y15, Y1
+	VFMADD231PS Y9, Y15, Y2
+	VFMADD231PS Y10, Y15, Y3
+	VFMADD231PS Y11, Y15, Y4
+	VFMADD231PS Y12, Y15, Y5
+	VFMADD231PS Y13, Y15, Y6
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R12
+	ANDQ        $0x0f, R12
+	JZ          done0
+	NEGQ        R12
+	ADDQ        $0x10, R12
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R12*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (R10)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  (R11)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 224(SP), Y15, Y0
+	VFMADD231PS 256(SP), Y15, Y1
+	VFMADD231PS 288(SP), Y15, Y2
+	VFMADD231PS 320(SP), Y15, Y3
+	VFMADD231PS 352(SP), Y15, Y4
+	VFMADD231PS 384(SP), Y15, Y5
+	VFMADD231PS 416(SP), Y15, Y6
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DX)(AX*1), Y7
+	VMOVUPS     32(SI)(AX*1), Y8
+	VMOVUPS     32(DI)(AX*1), Y9
+	VMOVUPS     32(R8)(AX*1), Y10
+	VMOVUPS     32(R9)(AX*1), Y11
+	VMOVUPS     32(R10)(AX*1), Y12
+	VMOVUPS     32(R11)(AX*1), Y13
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y7, Y15, Y0
+	VFMADD231PS Y8, Y15, Y1
+	VFMADD231PS Y9, Y15, Y2
+	VFMADD231PS Y10, Y15, Y3
+	VFMADD231PS Y11, Y15, Y4
+	VFMADD231PS Y12, Y15, Y5
+	VFMADD231PS Y13, Y15, Y6
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R12
+	ANDQ        $0x0f, R12
+	JZ          done1
+	NEGQ        R12
+	ADDQ        $0x10, R12
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R12*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 224(SP), Y15, Y0
+	VFMADD231PS 256(SP), Y15, Y1
+	VFMADD231PS 288(SP), Y15, Y2
+	VFMADD231PS 320(SP), Y15, Y3
+	VFMADD231PS 352(SP), Y15, Y4
+	VFMADD231PS 384(SP), Y15, Y5
+	VFMADD231PS 416(SP), Y15, Y6
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y6, Y4, Y12
+	VPERM2F128   $0x31, Y6, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y4, Y5, Y13
+	VPERM2F128   $0x31, Y4, Y5, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, 16(CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 24(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x7(SB), $448-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1287,8 +2325,218 @@ done1:
 	RET
 
 // func mmAVX2_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_1x8(SB), $512-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+32(FP), DX
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	LEAQ   (R10)(BX*1), R11
+	LEAQ   (R11)(BX*1), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y15, Y0
+	VFMADD231PS (SI)(AX*1), Y15, Y1
+	VFMADD231PS (DI)(AX*1), Y15, Y2
+	VFMADD231PS (R8)(AX*1), Y15, Y3
+	VFMADD231PS (R9)(AX*1), Y15, Y4
+	VFMADD231PS (R10)(AX*1), Y15, Y5
+	VFMADD231PS (R11)(AX*1), Y15, Y6
+	VFMADD231PS (R12)(AX*1), Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R13
+	ANDQ        $0x0f, R13
+	JZ          done0
+	NEGQ        R13
+	ADDQ        $0x10, R13
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R13*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  (R10)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  (R11)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  (R12)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 480(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VFMADD231PS 320(SP), Y15, Y2
+	VFMADD231PS 352(SP), Y15, Y3
+	VFMADD231PS 384(SP), Y15, Y4
+	VFMADD231PS 416(SP), Y15, Y5
+	VFMADD231PS 448(SP), Y15, Y6
+	VFMADD231PS 480(SP), Y15, Y7
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS 32(DX)(AX*1), Y15, Y0
+	VFMADD231PS 32(SI)(AX*1), Y15, Y1
+	VFMADD231PS 32(DI)(AX*1), Y15, Y2
+	VFMADD231PS 32(R8)(AX*1), Y15, Y3
+	VFMADD231PS 32(R9)(AX*1), Y15, Y4
+	VFMADD231PS 32(R10)(AX*1), Y15, Y5
+	VFMADD231PS 32(R11)(AX*1), Y15, Y6
+	VFMADD231PS 32(R12)(AX*1), Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R13
+	ANDQ        $0x0f, R13
+	JZ          done1
+	NEGQ        R13
+	ADDQ        $0x10, R13
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R13*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  32(R12)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 480(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VFMADD231PS 320(SP), Y15, Y2
+	VFMADD231PS 352(SP), Y15, Y3
+	VFMADD231PS 384(SP), Y15, Y4
+	VFMADD231PS 416(SP), Y15, Y5
+	VFMADD231PS 448(SP), Y15, Y6
+	VFMADD231PS 480(SP), Y15, Y7
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	VADDPS       224(SP), Y7, Y7
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y6, Y4, Y12
+	VPERM2F128   $0x31, Y6, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y7, Y5, Y13
+	VPERM2F128   $0x31, Y7, Y5, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, 16(CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 24(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_1x8(SB), $512-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2154,8 +3402,125 @@ reduce:
 	RET
 
 // func mmAVX2_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_2x1(SB), $96-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	MOVQ   b+32(FP), SI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (SI)(AX*1), Y2
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y0
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y1
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), DI
+	ANDQ        $0x0f, DI
+	JZ          done0
+	NEGQ        DI
+	ADDQ        $0x10, DI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(DI*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 64(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y0
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y1
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(SI)(AX*1), Y2
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y0
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y2, Y15, Y1
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), DI
+	ANDQ        $0x0f, DI
+	JZ          done1
+	NEGQ        DI
+	ADDQ        $0x10, DI
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(DI*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 64(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y0
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 64(SP), Y15, Y1
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y0, Y13
+	VPERM2F128 $0x31, Y0, Y0, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y1, Y1, Y12
+	VPERM2F128 $0x31, Y1, Y1, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y1, Y1, Y13
+	VPERM2F128 $0x31, Y1, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_2x1(SB), $96-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2275,8 +3640,150 @@ done1:
 	RET
 
 // func mmAVX2_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_2x2(SB), $192-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	MOVQ   b+32(FP), SI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(BX*1), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (SI)(AX*1), Y4
+	VMOVUPS     (DI)(AX*1), Y5
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VFMADD231PS Y5, Y15, Y1
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y2
+	VFMADD231PS Y5, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done0
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VFMADD231PS 160(SP), Y15, Y1
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y2
+	VFMADD231PS 160(SP), Y15, Y3
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(SI)(AX*1), Y4
+	VMOVUPS     32(DI)(AX*1), Y5
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VFMADD231PS Y5, Y15, Y1
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y2
+	VFMADD231PS Y5, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done1
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 160(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VFMADD231PS 160(SP), Y15, Y1
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y2
+	VFMADD231PS 160(SP), Y15, Y3
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	VADDPS     64(SP), Y2, Y2
+	VADDPS     96(SP), Y3, Y3
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y1, Y13
+	VPERM2F128 $0x31, Y0, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y2, Y2, Y12
+	VPERM2F128 $0x31, Y2, Y2, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y2, Y3, Y13
+	VPERM2F128 $0x31, Y2, Y3, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_2x2(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2422,8 +3929,179 @@ done1:
 	RET
 
 // func mmAVX2_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_2x3(SB), $288-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	MOVQ   b+32(FP), SI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (SI)(AX*1), Y6
+	VMOVUPS     (DI)(AX*1), Y7
+	VMOVUPS     (R8)(AX*1), Y8
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VFMADD231PS Y8, Y15, Y2
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y3
+	VFMADD231PS Y7, Y15, Y4
+	VFMADD231PS Y8, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done0
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VFMADD231PS 256(SP), Y15, Y2
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y3
+	VFMADD231PS 224(SP), Y15, Y4
+	VFMADD231PS 256(SP), Y15, Y5
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(SI)(AX*1), Y6
+	VMOVUPS     32(DI)(AX*1), Y7
+	VMOVUPS     32(R8)(AX*1), Y8
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VFMADD231PS Y8, Y15, Y2
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y3
+	VFMADD231PS Y7, Y15, Y4
+	VFMADD231PS Y8, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done1
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VFMADD231PS 256(SP), Y15, Y2
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y3
+	VFMADD231PS 224(SP), Y15, Y4
+	VFMADD231PS 256(SP), Y15, Y5
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y0, Y1, Y13
+	VPERM2F128   $0x31, Y0, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y5, Y3, Y12
+	VPERM2F128   $0x31, Y5, Y3, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y4, Y13
+	VPERM2F128   $0x31, Y3, Y4, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_2x3(SB), $288-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2599,8 +4277,204 @@ done1:
 	RET
 
 // func mmAVX2_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_2x4(SB), $384-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	MOVQ   b+32(FP), SI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (SI)(AX*1), Y8
+	VMOVUPS     (DI)(AX*1), Y9
+	VMOVUPS     (R8)(AX*1), Y10
+	VMOVUPS     (R9)(AX*1), Y11
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y0
+	VFMADD231PS Y9, Y15, Y1
+	VFMADD231PS Y10, Y15, Y2
+	VFMADD231PS Y11, Y15, Y3
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y4
+	VFMADD231PS Y9, Y15, Y5
+	VFMADD231PS Y10, Y15, Y6
+	VFMADD231PS Y11, Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done0
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VFMADD231PS 320(SP), Y15, Y2
+	VFMADD231PS 352(SP), Y15, Y3
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y4
+	VFMADD231PS 288(SP), Y15, Y5
+	VFMADD231PS 320(SP), Y15, Y6
+	VFMADD231PS 352(SP), Y15, Y7
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(SI)(AX*1), Y8
+	VMOVUPS     32(DI)(AX*1), Y9
+	VMOVUPS     32(R8)(AX*1), Y10
+	VMOVUPS     32(R9)(AX*1), Y11
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y0
+	VFMADD231PS Y9, Y15, Y1
+	VFMADD231PS Y10, Y15, Y2
+	VFMADD231PS Y11, Y15, Y3
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y4
+	VFMADD231PS Y9, Y15, Y5
+	VFMADD231PS Y10, Y15, Y6
+	VFMADD231PS Y11, Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done1
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VFMADD231PS 320(SP), Y15, Y2
+	VFMADD231PS 352(SP), Y15, Y3
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y4
+	VFMADD231PS 288(SP), Y15, Y5
+	VFMADD231PS 320(SP), Y15, Y6
+	VFMADD231PS 352(SP), Y15, Y7
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	VADDPS       224(SP), Y7, Y7
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y6, Y4, Y12
+	VPERM2F128   $0x31, Y6, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y7, Y5, Y13
+	VPERM2F128   $0x31, Y7, Y5, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_2x4(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2802,8 +4676,255 @@ done1:
 	RET
 
 // func mmAVX2_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_2x5(SB), $480-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	MOVQ   b+32(FP), SI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (SI)(AX*1), Y10
+	VMOVUPS     (DI)(AX*1), Y11
+	VMOVUPS     (R8)(AX*1), Y12
+	VMOVUPS     (R9)(AX*1), Y13
+	VMOVUPS     (R10)(AX*1), Y14
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y10, Y15, Y0
+	VFMADD231PS Y11, Y15, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VFMADD231PS Y14, Y15, Y4
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y10, Y15, Y5
+	VFMADD231PS Y11, Y15, Y6
+	VFMADD231PS Y12, Y15, Y7
+	VFMADD231PS Y13, Y15, Y8
+	VFMADD231PS Y14, Y15, Y9
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done0
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  (R10)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 320(SP), Y15, Y0
+	VFMADD231PS 352(SP), Y15, Y1
+	VFMADD231PS 384(SP), Y15, Y2
+	VFMADD231PS 416(SP), Y15, Y3
+	VFMADD231PS 448(SP), Y15, Y4
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 320(SP), Y15, Y5
+	VFMADD231PS 352(SP), Y15, Y6
+	VFMADD231PS 384(SP), Y15, Y7
+	VFMADD231PS 416(SP), Y15, Y8
+	VFMADD231PS 448(SP), Y15, Y9
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VMOVUPS Y8, 256(SP)
+	VMOVUPS Y9, 288(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(SI)(AX*1), Y10
+	VMOVUPS     32(DI)(AX*1), Y11
+	VMOVUPS     32(R8)(AX*1), Y12
+	VMOVUPS     32(R9)(AX*1), Y13
+	VMOVUPS     32(R10)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y10, Y15, Y0
+	VFMADD231PS Y11, Y15, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VFMADD231PS Y14, Y15, Y4
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y10, Y15, Y5
+	VFMADD231PS Y11, Y15, Y6
+	VFMADD231PS Y12, Y15, Y7
+	VFMADD231PS Y13, Y15, Y8
+	VFMADD231PS Y14, Y15, Y9
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done1
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 320(SP), Y15, Y0
+	VFMADD231PS 352(SP), Y15, Y1
+	VFMADD231PS 384(SP), Y15, Y2
+	VFMADD231PS 416(SP), Y15, Y3
+	VFMADD231PS 448(SP), Y15, Y4
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 320(SP), Y15, Y5
+	VFMADD231PS 352(SP), Y15, Y6
+	VFMADD231PS 384(SP), Y15, Y7
+	VFMADD231PS 416(SP), Y15, Y8
+	VFMADD231PS 448(SP), Y15, Y9
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	VADDPS       224(SP), Y7, Y7
+	VADDPS       256(SP), Y8, Y8
+	VADDPS       288(SP), Y9, Y9
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y1, Y13
+	VPERM2F128   $0x31, Y3, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y4, Y4, Y12
+	VPERM2F128   $0x31, Y4, Y4, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y4, Y4, Y13
+	VPERM2F128   $0x31, Y4, Y4, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVSS       X14, 16(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y7, Y5, Y12
+	VPERM2F128   $0x31, Y7, Y5, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y8, Y6, Y13
+	VPERM2F128   $0x31, Y8, Y6, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVLPS      X15, 8(CX)
+	VPERM2F128   $0x20, Y9, Y9, Y12
+	VPERM2F128   $0x31, Y9, Y9, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y9, Y9, Y13
+	VPERM2F128   $0x31, Y9, Y9, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVSS       X14, 16(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_2x5(SB), $480-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -4065,8 +6186,152 @@ reduce:
 	RET
 
 // func mmAVX2_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_3x1(SB), $128-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DI)(AX*1), Y3
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y0
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y1
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y2
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done0
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y0
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y1
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y2
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DI)(AX*1), Y3
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y0
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y1
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y3, Y15, Y2
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R8
+	ANDQ        $0x0f, R8
+	JZ          done1
+	NEGQ        R8
+	ADDQ        $0x10, R8
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R8*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 96(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y0
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y1
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 96(SP), Y15, Y2
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	VADDPS     64(SP), Y2, Y2
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y0, Y13
+	VPERM2F128 $0x31, Y0, Y0, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y1, Y1, Y12
+	VPERM2F128 $0x31, Y1, Y1, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y1, Y1, Y13
+	VPERM2F128 $0x31, Y1, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y2, Y2, Y12
+	VPERM2F128 $0x31, Y2, Y2, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y2, Y2, Y13
+	VPERM2F128 $0x31, Y2, Y2, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_3x1(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -4213,8 +6478,185 @@ done1:
 	RET
 
 // func mmAVX2_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_3x2(SB), $256-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DI)(BX*1), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DI)(AX*1), Y6
+	VMOVUPS     (R8)(AX*1), Y7
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y2
+	VFMADD231PS Y7, Y15, Y3
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y4
+	VFMADD231PS Y7, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done0
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y2
+	VFMADD231PS 224(SP), Y15, Y3
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y4
+	VFMADD231PS 224(SP), Y15, Y5
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DI)(AX*1), Y6
+	VMOVUPS     32(R8)(AX*1), Y7
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y0
+	VFMADD231PS Y7, Y15, Y1
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y2
+	VFMADD231PS Y7, Y15, Y3
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y6, Y15, Y4
+	VFMADD231PS Y7, Y15, Y5
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done1
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 192(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 224(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y0
+	VFMADD231PS 224(SP), Y15, Y1
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y2
+	VFMADD231PS 224(SP), Y15, Y3
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 192(SP), Y15, Y4
+	VFMADD231PS 224(SP), Y15, Y5
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	VADDPS     64(SP), Y2, Y2
+	VADDPS     96(SP), Y3, Y3
+	VADDPS     128(SP), Y4, Y4
+	VADDPS     160(SP), Y5, Y5
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y1, Y13
+	VPERM2F128 $0x31, Y0, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y2, Y2, Y12
+	VPERM2F128 $0x31, Y2, Y2, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y2, Y3, Y13
+	VPERM2F128 $0x31, Y2, Y3, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y4, Y4, Y12
+	VPERM2F128 $0x31, Y4, Y4, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y4, Y5, Y13
+	VPERM2F128 $0x31, Y4, Y5, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_3x2(SB), $256-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -4395,8 +6837,224 @@ done1:
 	RET
 
 // func mmAVX2_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_3x3(SB), $384-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (DI)(AX*1), Y9
+	VMOVUPS     (R8)(AX*1), Y10
+	VMOVUPS     (R9)(AX*1), Y11
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y0
+	VFMADD231PS Y10, Y15, Y1
+	VFMADD231PS Y11, Y15, Y2
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y3
+	VFMADD231PS Y10, Y15, Y4
+	VFMADD231PS Y11, Y15, Y5
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y6
+	VFMADD231PS Y10, Y15, Y7
+	VFMADD231PS Y11, Y15, Y8
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done0
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y0
+	VFMADD231PS 320(SP), Y15, Y1
+	VFMADD231PS 352(SP), Y15, Y2
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y3
+	VFMADD231PS 320(SP), Y15, Y4
+	VFMADD231PS 352(SP), Y15, Y5
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y6
+	VFMADD231PS 320(SP), Y15, Y7
+	VFMADD231PS 352(SP), Y15, Y8
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VMOVUPS Y8, 256(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(DI)(AX*1), Y9
+	VMOVUPS     32(R8)(AX*1), Y10
+	VMOVUPS     32(R9)(AX*1), Y11
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y0
+	VFMADD231PS Y10, Y15, Y1
+	VFMADD231PS Y11, Y15, Y2
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y3
+	VFMADD231PS Y10, Y15, Y4
+	VFMADD231PS Y11, Y15, Y5
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y9, Y15, Y6
+	VFMADD231PS Y10, Y15, Y7
+	VFMADD231PS Y11, Y15, Y8
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done1
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 320(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 352(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y0
+	VFMADD231PS 320(SP), Y15, Y1
+	VFMADD231PS 352(SP), Y15, Y2
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y3
+	VFMADD231PS 320(SP), Y15, Y4
+	VFMADD231PS 352(SP), Y15, Y5
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 288(SP), Y15, Y6
+	VFMADD231PS 320(SP), Y15, Y7
+	VFMADD231PS 352(SP), Y15, Y8
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	VADDPS       224(SP), Y7, Y7
+	VADDPS       256(SP), Y8, Y8
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y0, Y1, Y13
+	VPERM2F128   $0x31, Y0, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y5, Y3, Y12
+	VPERM2F128   $0x31, Y5, Y3, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y4, Y13
+	VPERM2F128   $0x31, Y3, Y4, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y8, Y6, Y12
+	VPERM2F128   $0x31, Y8, Y6, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y6, Y7, Y13
+	VPERM2F128   $0x31, Y6, Y7, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_3x3(SB), $384-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -5499,8 +8157,179 @@ reduce:
 	RET
 
 // func mmAVX2_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_4x1(SB), $160-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	MOVQ   b+32(FP), R8
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (R8)(AX*1), Y4
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y1
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y2
+	VMOVUPS     (DI)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done0
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y1
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y2
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y3
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(R8)(AX*1), Y4
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y0
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y1
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y2
+	VMOVUPS     32(DI)(AX*1), Y15
+	VFMADD231PS Y4, Y15, Y3
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R9
+	ANDQ        $0x0f, R9
+	JZ          done1
+	NEGQ        R9
+	ADDQ        $0x10, R9
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R9*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 128(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y0
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y1
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y2
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VFMADD231PS 128(SP), Y15, Y3
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	VADDPS     64(SP), Y2, Y2
+	VADDPS     96(SP), Y3, Y3
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y0, Y13
+	VPERM2F128 $0x31, Y0, Y0, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y1, Y1, Y12
+	VPERM2F128 $0x31, Y1, Y1, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y1, Y1, Y13
+	VPERM2F128 $0x31, Y1, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y2, Y2, Y12
+	VPERM2F128 $0x31, Y2, Y2, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y2, Y2, Y13
+	VPERM2F128 $0x31, Y2, Y2, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y3, Y3, Y12
+	VPERM2F128 $0x31, Y3, Y3, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y3, Y3, Y13
+	VPERM2F128 $0x31, Y3, Y3, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVSS     X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_4x1(SB), $160-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -5674,8 +8503,220 @@ done1:
 	RET
 
 // func mmAVX2_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_4x2(SB), $320-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	MOVQ   b+32(FP), R8
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (R8)(BX*1), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (R8)(AX*1), Y8
+	VMOVUPS     (R9)(AX*1), Y9
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y0
+	VFMADD231PS Y9, Y15, Y1
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y2
+	VFMADD231PS Y9, Y15, Y3
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y4
+	VFMADD231PS Y9, Y15, Y5
+	VMOVUPS     (DI)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y6
+	VFMADD231PS Y9, Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done0
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y2
+	VFMADD231PS 288(SP), Y15, Y3
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y4
+	VFMADD231PS 288(SP), Y15, Y5
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y6
+	VFMADD231PS 288(SP), Y15, Y7
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(R8)(AX*1), Y8
+	VMOVUPS     32(R9)(AX*1), Y9
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y0
+	VFMADD231PS Y9, Y15, Y1
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y2
+	VFMADD231PS Y9, Y15, Y3
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y4
+	VFMADD231PS Y9, Y15, Y5
+	VMOVUPS     32(DI)(AX*1), Y15
+	VFMADD231PS Y8, Y15, Y6
+	VFMADD231PS Y9, Y15, Y7
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R10
+	ANDQ        $0x0f, R10
+	JZ          done1
+	NEGQ        R10
+	ADDQ        $0x10, R10
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R10*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 256(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 288(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y0
+	VFMADD231PS 288(SP), Y15, Y1
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y2
+	VFMADD231PS 288(SP), Y15, Y3
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y4
+	VFMADD231PS 288(SP), Y15, Y5
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VFMADD231PS 256(SP), Y15, Y6
+	VFMADD231PS 288(SP), Y15, Y7
+
+done1:
+	VADDPS     (SP), Y0, Y0
+	VADDPS     32(SP), Y1, Y1
+	VADDPS     64(SP), Y2, Y2
+	VADDPS     96(SP), Y3, Y3
+	VADDPS     128(SP), Y4, Y4
+	VADDPS     160(SP), Y5, Y5
+	VADDPS     192(SP), Y6, Y6
+	VADDPS     224(SP), Y7, Y7
+	MOVQ       c+0(FP), CX
+	MOVQ       ldc+8(FP), DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y0, Y0, Y12
+	VPERM2F128 $0x31, Y0, Y0, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y0, Y1, Y13
+	VPERM2F128 $0x31, Y0, Y1, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y2, Y2, Y12
+	VPERM2F128 $0x31, Y2, Y2, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y2, Y3, Y13
+	VPERM2F128 $0x31, Y2, Y3, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y4, Y4, Y12
+	VPERM2F128 $0x31, Y4, Y4, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y4, Y5, Y13
+	VPERM2F128 $0x31, Y4, Y5, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	ADDQ       DX, CX
+	VPERM2F128 $0x20, Y6, Y6, Y12
+	VPERM2F128 $0x31, Y6, Y6, Y13
+	VADDPS     Y13, Y12, Y12
+	VPERM2F128 $0x20, Y6, Y7, Y13
+	VPERM2F128 $0x31, Y6, Y7, Y14
+	VADDPS     Y14, Y13, Y13
+	VSHUFPS    $0x44, Y13, Y12, Y14
+	VSHUFPS    $0xee, Y13, Y12, Y15
+	VADDPS     Y15, Y14, Y14
+	VSHUFPS    $0x88, Y14, Y14, Y15
+	VSHUFPS    $0xdd, Y14, Y14, Y14
+	VADDPS     Y14, Y15, Y14
+	VMOVLPS    X14, (CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_4x2(SB), $320-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -5891,8 +8932,269 @@ done1:
 	RET
 
 // func mmAVX2_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·mmAVX2_4x3(SB), $480-56
+	MOVQ   a+16(FP), CX
+	MOVQ   lda+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (CX)(BX*1), DX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	MOVQ   b+32(FP), R8
+	MOVQ   ldb+40(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ   AX, AX
+	MOVQ   k+48(FP), BX
+	SHRQ   $0x04, BX
+	JZ     tail0
+
+loop0:
+	VMOVUPS     (R8)(AX*1), Y12
+	VMOVUPS     (R9)(AX*1), Y13
+	VMOVUPS     (R10)(AX*1), Y14
+	VMOVUPS     (CX)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (DX)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (SI)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (DI)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop0
+
+tail0:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done0
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     (BX), Y14
+	VMASKMOVPS  (R8)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  (R9)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  (R10)(AX*1), Y14, Y15
+	VORPS       128(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  (CX)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y0
+	VFMADD231PS 416(SP), Y15, Y1
+	VFMADD231PS 448(SP), Y15, Y2
+	VMASKMOVPS  (DX)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y3
+	VFMADD231PS 416(SP), Y15, Y4
+	VFMADD231PS 448(SP), Y15, Y5
+	VMASKMOVPS  (SI)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y6
+	VFMADD231PS 416(SP), Y15, Y7
+	VFMADD231PS 448(SP), Y15, Y8
+	VMASKMOVPS  (DI)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y9
+	VFMADD231PS 416(SP), Y15, Y10
+	VFMADD231PS 448(SP), Y15, Y11
+
+done0:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VMOVUPS Y8, 256(SP)
+	VMOVUPS Y9, 288(SP)
+	VMOVUPS Y10, 320(SP)
+	VMOVUPS Y11, 352(SP)
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	XORQ    AX, AX
+	MOVQ    k+48(FP), BX
+	SHRQ    $0x04, BX
+	JZ      tail1
+
+loop1:
+	VMOVUPS     32(R8)(AX*1), Y12
+	VMOVUPS     32(R9)(AX*1), Y13
+	VMOVUPS     32(R10)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     32(DX)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     32(SI)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     32(DI)(AX*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $0x40, AX
+	DECQ        BX
+	JNZ         loop1
+
+tail1:
+	MOVQ        k+48(FP), R11
+	ANDQ        $0x0f, R11
+	JZ          done1
+	NEGQ        R11
+	ADDQ        $0x10, R11
+	LEAQ        tailTab<>+0(SB), BX
+	LEAQ        (BX)(R11*4), BX
+	VMOVUPS     32(BX), Y14
+	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 384(SP)
+	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 416(SP)
+	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
+	VORPS       160(BX), Y15, Y15
+	VMOVUPS     Y15, 448(SP)
+	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y0
+	VFMADD231PS 416(SP), Y15, Y1
+	VFMADD231PS 448(SP), Y15, Y2
+	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y3
+	VFMADD231PS 416(SP), Y15, Y4
+	VFMADD231PS 448(SP), Y15, Y5
+	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y6
+	VFMADD231PS 416(SP), Y15, Y7
+	VFMADD231PS 448(SP), Y15, Y8
+	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
+	VFMADD231PS 384(SP), Y15, Y9
+	VFMADD231PS 416(SP), Y15, Y10
+	VFMADD231PS 448(SP), Y15, Y11
+
+done1:
+	VADDPS       (SP), Y0, Y0
+	VADDPS       32(SP), Y1, Y1
+	VADDPS       64(SP), Y2, Y2
+	VADDPS       96(SP), Y3, Y3
+	VADDPS       128(SP), Y4, Y4
+	VADDPS       160(SP), Y5, Y5
+	VADDPS       192(SP), Y6, Y6
+	VADDPS       224(SP), Y7, Y7
+	VADDPS       256(SP), Y8, Y8
+	VADDPS       288(SP), Y9, Y9
+	VADDPS       320(SP), Y10, Y10
+	VADDPS       352(SP), Y11, Y11
+	MOVQ         c+0(FP), CX
+	MOVQ         ldc+8(FP), DX
+	SHLQ         $0x02, DX
+	VPERM2F128   $0x20, Y2, Y0, Y12
+	VPERM2F128   $0x31, Y2, Y0, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y0, Y1, Y13
+	VPERM2F128   $0x31, Y0, Y1, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y5, Y3, Y12
+	VPERM2F128   $0x31, Y5, Y3, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y3, Y4, Y13
+	VPERM2F128   $0x31, Y3, Y4, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y8, Y6, Y12
+	VPERM2F128   $0x31, Y8, Y6, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y6, Y7, Y13
+	VPERM2F128   $0x31, Y6, Y7, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	ADDQ         DX, CX
+	VPERM2F128   $0x20, Y11, Y9, Y12
+	VPERM2F128   $0x31, Y11, Y9, Y13
+	VADDPS       Y13, Y12, Y12
+	VPERM2F128   $0x20, Y9, Y10, Y13
+	VPERM2F128   $0x31, Y9, Y10, Y14
+	VADDPS       Y14, Y13, Y13
+	VSHUFPS      $0x44, Y13, Y12, Y14
+	VSHUFPS      $0xee, Y13, Y12, Y15
+	VADDPS       Y15, Y14, Y14
+	VSHUFPS      $0x88, Y14, Y14, Y15
+	VSHUFPS      $0xdd, Y14, Y14, Y14
+	VADDPS       Y14, Y15, Y14
+	VMOVLPS      X14, (CX)
+	VEXTRACTF128 $0x01, Y14, X15
+	VMOVSS       X15, 8(CX)
+	VZEROUPPER
+	RET
+
+// func mmAVX2pf_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·mmAVX2pf_4x3(SB), $480-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
