@@ -136,14 +136,18 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 }
 
 // transposeStrips transposes the 8×8 blocks of transposeStrided (rows
-// < m8, columns < n8) with the ISA's leaf and returns m8 and n8; the caller
-// has checked the bounds.
+// < m8, columns < n8) with the ISA's leaves, in strips of 16 rows and one
+// of 8, and returns m8 and n8; the caller has checked the bounds.
 func transposeStrips(dst []float32, ldd int, a []float32, lda int, m, n int) (m8, n8 int) {
 	if isa < isaAVX2 || m < 8 || n < 8 {
 		return 0, 0
 	}
 	m8, n8 = m&^7, n&^7
-	for i := 0; i < m8; i += 8 {
+	i := 0
+	for ; i+16 <= m8; i += 16 {
+		transpose16AVX2(&dst[i], ldd, &a[i*lda], lda, n8)
+	}
+	if i < m8 {
 		transpose8AVX2(&dst[i], ldd, &a[i*lda], lda, n8)
 	}
 	return m8, n8

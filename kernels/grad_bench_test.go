@@ -45,22 +45,28 @@ func BenchmarkLinearBackwardTrain(b *testing.B) {
 	}
 }
 
+// BenchmarkTranspose measures Transpose (m×n to n×m) per implementation,
+// at training shapes and at the operands the AB and AtB layouts of
+// BenchmarkMatMulLayouts transpose (1024×256, 96×288).
 func BenchmarkTranspose(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, s := range [][2]int{{4096, 96}, {4096, 384}, {512, 1024}, {768, 256}, {256, 256}, {256, 64}} {
-		m, n := s[0], s[1]
-		a := benchVec(rng, m*n, 1)
-		d := make([]float32, m*n)
-		b.Run(fmt.Sprintf("%dx%d", m, n), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0 := threadCPU()
-			for b.Loop() {
-				Transpose(d, a, m, n)
-			}
-			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
-		})
-	}
+	benchEachISA(b, func(b *testing.B) {
+		for _, s := range [][2]int{{4096, 96}, {4096, 384}, {512, 1024}, {768, 256}, {256, 256}, {256, 64}, {1024, 256}, {96, 288}} {
+			m, n := s[0], s[1]
+			a := benchVec(rng, m*n, 1)
+			d := make([]float32, m*n)
+			b.Run(fmt.Sprintf("%dx%d", m, n), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				b.SetBytes(int64(4 * m * n))
+				t0 := threadCPU()
+				for b.Loop() {
+					Transpose(d, a, m, n)
+				}
+				b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	})
 }
 
 func BenchmarkMatMulTTrain(b *testing.B) {

@@ -349,6 +349,11 @@ func mmAVX512_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func transpose8AVX2(dst *float32, ldd int, a *float32, lda int, n int)
 
+// transpose16AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 16, j < n&^7 with AVX.
+//
+//go:noescape
+func transpose16AVX2(dst *float32, ldd int, a *float32, lda int, n int)
+
 // fmaPeakAVX2 runs n iterations of independent VFMADD231PS on 12 registers: the FMA peak.
 //
 //go:noescape

@@ -63,7 +63,7 @@ func TestVariantsNoOverread(t *testing.T) {
 				}
 			}
 		}
-		for _, s := range [][2]int{{8, 8}, {9, 17}, {16, 8}, {8, 23}} {
+		for _, s := range [][2]int{{8, 8}, {9, 17}, {16, 8}, {8, 23}, {25, 9}} {
 			m, n := s[0], s[1]
 			a, at := fencedFloats(t, m*n), fencedFloats(t, n*m)
 			fillRand(r, a, 1)

@@ -112,7 +112,8 @@ func main() {
 			microAVX512(r, c)
 		}
 	}
-	transpose8AVX2()
+	transposeAVX2("transpose8AVX2", 1)
+	transposeAVX2("transpose16AVX2", 2)
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
@@ -925,38 +926,44 @@ func geluAVX2() {
 	elementwise(xp, xp, n, func() {}, body, Y6)
 }
 
-// transpose8AVX2 generates the 8-row strip of a transpose: for the n&^7
-// first columns j of the 8 rows of a at stride lda, dst[j·ldd+i] = a[i·lda+j]
-// (i < 8). A transpose only moves floats, so it is exact whatever the
-// order. Each 8×8 block is loaded as 128-bit halves, rows i and i+4 in one
-// YMM register (the lane crossing done by the loads), then transposed
-// inside the 128-bit lanes by 16 unpack/shuffle instructions.
-func transpose8AVX2() {
-	TEXT("transpose8AVX2", NOSPLIT, "func(dst *float32, ldd int, a *float32, lda int, n int)")
+// transposeAVX2 generates the strip of 8·g rows of a transpose (g = 1 or
+// 2): for the n&^7 first columns j of the 8·g rows of a at stride lda,
+// dst[j·ldd+i] = a[i·lda+j] (i < 8·g). A transpose only moves floats, so it
+// is exact whatever the order. Each 8×8 block is loaded as 128-bit halves,
+// rows i and i+4 in one YMM register (the lane crossing done by the loads),
+// then transposed inside the 128-bit lanes by 16 unpack/shuffle
+// instructions. With g = 2 each column of a 16-row strip is written as 64
+// contiguous bytes, a whole cache line when dst is aligned, instead of two
+// halves written a strip apart: large transposes, whose rows of dst fall in
+// few cache sets, would otherwise read every line of dst in twice.
+func transposeAVX2(name string, g int) {
+	TEXT(name, NOSPLIT, "func(dst *float32, ldd int, a *float32, lda int, n int)")
 	Pragma("noescape")
-	Doc("transpose8AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 8, j < n&^7 with AVX.")
-	d := Load(Param("dst"), RDI)
-	t := Load(Param("ldd"), RDX)
-	p := Load(Param("a"), RSI)
-	s := Load(Param("lda"), RCX)
-	cnt := Load(Param("n"), RBX)
+	Doc(fmt.Sprintf("%s sets dst[j·ldd+i] = a[i·lda+j] for i < %d, j < n&^7 with AVX.", name, 8*g))
+	d, t, p, s, cnt := RDI, RDX, RSI, RCX, RBX
+	Load(Param("dst"), d)
+	Load(Param("ldd"), t)
+	Load(Param("a"), p)
+	Load(Param("lda"), s)
+	Load(Param("n"), cnt)
 	SHRQ(U8(3), cnt)
 	JZ(LabelRef("done"))
 	SHLQ(U8(2), t)
 	SHLQ(U8(2), s)
-	q, s3, d4, t3, t8 := R8, R9, R10, R11, R12
+	q, s3, d4, t3, t8, p8, q8 := R8, R9, R10, R11, R12, R13, RAX
 	LEAQ(Mem{Base: s, Index: s, Scale: 2}, s3) // 3·lda bytes
 	LEAQ(Mem{Base: p, Index: s, Scale: 4}, q)  // row 4
+	if g == 2 {
+		LEAQ(Mem{Base: q, Index: s, Scale: 4}, p8)  // row 8
+		LEAQ(Mem{Base: p8, Index: s, Scale: 4}, q8) // row 12
+	}
 	LEAQ(Mem{Base: t, Index: t, Scale: 2}, t3)
 	LEAQ(Mem{Base: d, Index: t, Scale: 4}, d4) // dst row 4 of the block
 	MOVQ(t, t8)
 	SHLQ(U8(3), t8)
 	row := func(i int) Mem { // row i of a, at the current column
-		base := p
-		if i >= 4 {
-			base, i = q, i-4
-		}
-		switch i {
+		base := []GPPhysical{p, q, p8, q8}[i/4]
+		switch i % 4 {
 		case 0:
 			return Mem{Base: base}
 		case 1:
@@ -983,25 +990,31 @@ func transpose8AVX2() {
 	}
 	Label("loop")
 	for h := range 2 { // columns 4h…4h+3
-		// R[i] = [a_i[4h…4h+3] | a_{i+4}[4h…4h+3]], i < 4.
-		for i := range 4 {
-			VMOVUPS(row(i).Offset(16*h), xmm(i))
-			VINSERTF128(U8(1), row(i+4).Offset(16*h), ymm(i), ymm(i))
-		}
-		VUNPCKLPS(Y1, Y0, Y4)         // a0 b0 a1 b1 | e0 f0 e1 f1
-		VUNPCKHPS(Y1, Y0, Y5)         // a2 b2 a3 b3 | e2 f2 e3 f3
-		VUNPCKLPS(Y3, Y2, Y6)         // c0 d0 c1 d1 | g0 h0 g1 h1
-		VUNPCKHPS(Y3, Y2, Y7)         // c2 d2 c3 d3 | g2 h2 g3 h3
-		VSHUFPS(U8(0x44), Y6, Y4, Y0) // a0 b0 c0 d0 | e0 f0 g0 h0
-		VSHUFPS(U8(0xee), Y6, Y4, Y1) // column 1
-		VSHUFPS(U8(0x44), Y7, Y5, Y2) // column 2
-		VSHUFPS(U8(0xee), Y7, Y5, Y3) // column 3
-		for j := range 4 {
-			VMOVUPS(ymm(j), out(4*h+j))
+		for r0 := 0; r0 < 8*g; r0 += 8 { // rows r0…r0+7
+			// R[i] = [a_{r0+i}[4h…4h+3] | a_{r0+i+4}[4h…4h+3]], i < 4.
+			for i := range 4 {
+				VMOVUPS(row(r0+i).Offset(16*h), xmm(i))
+				VINSERTF128(U8(1), row(r0+i+4).Offset(16*h), ymm(i), ymm(i))
+			}
+			VUNPCKLPS(Y1, Y0, Y4)         // a0 b0 a1 b1 | e0 f0 e1 f1
+			VUNPCKHPS(Y1, Y0, Y5)         // a2 b2 a3 b3 | e2 f2 e3 f3
+			VUNPCKLPS(Y3, Y2, Y6)         // c0 d0 c1 d1 | g0 h0 g1 h1
+			VUNPCKHPS(Y3, Y2, Y7)         // c2 d2 c3 d3 | g2 h2 g3 h3
+			VSHUFPS(U8(0x44), Y6, Y4, Y0) // a0 b0 c0 d0 | e0 f0 g0 h0
+			VSHUFPS(U8(0xee), Y6, Y4, Y1) // column 1
+			VSHUFPS(U8(0x44), Y7, Y5, Y2) // column 2
+			VSHUFPS(U8(0xee), Y7, Y5, Y3) // column 3
+			for j := range 4 {
+				VMOVUPS(ymm(j), out(4*h+j).Offset(4*r0))
+			}
 		}
 	}
 	ADDQ(U8(32), p)
 	ADDQ(U8(32), q)
+	if g == 2 {
+		ADDQ(U8(32), p8)
+		ADDQ(U8(32), q8)
+	}
 	ADDQ(t8, d)
 	ADDQ(t8, d4)
 	DECQ(cnt)
