@@ -31,9 +31,12 @@
 // with lanes 0-7 and 8-15 of a reduction in two YMM registers, or AVX-512F,
 // with all 16 in one ZMM register. The leaves are the 16-lane Dot, R×C
 // micro-kernels of MatMulT (each output one accumulator, reduced by exactly
-// the Reduce16 tree), elementwise FMA and add (Attention's weighted sum), and
-// elementwise Exp and GELU (Softmax, GELUInPlace). Blocking and packing are
-// Go. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
+// the Reduce16 tree), elementwise FMA and add (Attention's weighted sum),
+// elementwise Exp and GELU (Softmax, GELUInPlace), and the 8×8 blocks of a
+// transpose (the packing of the a·b and aᵀ·b products, which only moves
+// floats). Blocking and the rest of packing are Go. The AVX2 micro-kernels
+// come in two forms, with and without prefetching the rows of b of the next
+// column blocks; which one runs changes speed only. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
 // exactly as they are — masked FMAs on AVX-512, and on AVX2 masked loads
 // whose masked lanes multiply to −0, which adds to any value without
 // changing it (a +0 product would turn a −0 lane into +0). Every variant is
