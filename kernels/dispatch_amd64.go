@@ -172,6 +172,16 @@ func axpyVec(y []float32, a float32, x []float32) {
 	axpyGeneric(y, a, x)
 }
 
+// sumBlocks adds x[16b+l] to acc[l] for every block b of x (len(x) a
+// multiple of Lanes), in order.
+func sumBlocks(acc *[Lanes]float32, x []float32) {
+	if isa >= isaAVX2 {
+		sumBlocksAVX2(acc, x)
+		return
+	}
+	sumBlocksGeneric(acc, x)
+}
+
 // addVec sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
 func addVec(y, x []float32) {
 	x = x[:len(y)]

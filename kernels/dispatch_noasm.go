@@ -29,6 +29,8 @@ func axpyVec(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]
 
 func addVec(y, x []float32) { addGeneric(y, x[:len(y)]) }
 
+func sumBlocks(acc *[Lanes]float32, x []float32) { sumBlocksGeneric(acc, x) }
+
 func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
 
 func geluVec(x []float32) { geluGeneric(x) }

@@ -10940,6 +10940,30 @@ done:
 	VZEROUPPER
 	RET
 
+// func sumBlocksAVX2(acc *[16]float32, x []float32)
+// Requires: AVX
+TEXT ·sumBlocksAVX2(SB), NOSPLIT, $0-32
+	MOVQ    acc+0(FP), DI
+	MOVQ    x_base+8(FP), SI
+	MOVQ    x_len+16(FP), CX
+	SHRQ    $0x04, CX
+	JZ      done
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+
+loop16:
+	VADDPS  (SI), Y0, Y0
+	VADDPS  32(SI), Y1, Y1
+	ADDQ    $0x40, SI
+	DECQ    CX
+	JNZ     loop16
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+
+done:
+	RET
+
 DATA vconstTab<>+0(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+4(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+8(SB)/4, $0x3fb8aa3b

@@ -374,6 +374,11 @@ func axpyAVX2(y []float32, a float32, x []float32)
 //go:noescape
 func addAVX2(y []float32, x []float32)
 
+// sumBlocksAVX2 adds x[16b+l] to acc[l] for every whole block b of x, in order, with AVX.
+//
+//go:noescape
+func sumBlocksAVX2(acc *[16]float32, x []float32)
+
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //
 //go:noescape

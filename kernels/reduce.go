@@ -46,17 +46,23 @@ func dotGeneric(x, y []float32) float32 {
 // increasing i starting from +0; the lanes are combined by Reduce16.
 func Sum(x []float32) float32 {
 	var acc [Lanes]float32
-	i := 0
-	for ; i+Lanes <= len(x); i += Lanes {
+	i := len(x) &^ (Lanes - 1)
+	sumBlocks(&acc, x[:i])
+	for l := 0; i < len(x); i, l = i+1, l+1 {
+		acc[l] += x[i]
+	}
+	return Reduce16(&acc)
+}
+
+// sumBlocksGeneric adds x[16b+l] to acc[l] for every block b of x (len(x) a
+// multiple of Lanes), in order: the specification of sumBlocksAVX2.
+func sumBlocksGeneric(acc *[Lanes]float32, x []float32) {
+	for i := 0; i+Lanes <= len(x); i += Lanes {
 		xs := x[i : i+Lanes : i+Lanes]
 		for l := range Lanes {
 			acc[l] += xs[l]
 		}
 	}
-	for l := 0; i < len(x); i, l = i+1, l+1 {
-		acc[l] += x[i]
-	}
-	return Reduce16(&acc)
 }
 
 // Max returns the largest element of x (−Inf for an empty x). Max is exact, so

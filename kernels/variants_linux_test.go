@@ -47,6 +47,7 @@ func TestVariantsNoOverread(t *testing.T) {
 			}
 			axpyVec(y, 0.5, x)
 			addVec(y, x)
+			_ = Sum(x)
 		}
 		for _, s := range [][3]int{{1, 1, 1}, {4, 3, 5}, {3, 8, 17}, {5, 9, 31}, {2, 5, 7}} {
 			m, n, k := s[0], s[1], s[2]

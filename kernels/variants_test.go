@@ -137,6 +137,31 @@ func TestVariantsMatMulT(t *testing.T) {
 	}
 }
 
+// sumSpec is Sum as its contract states it, written out: lane l adds the
+// elements i ≡ l (mod 16) in order, then the lanes fold by Reduce16.
+func sumSpec(x []float32) float32 {
+	var acc [Lanes]float32
+	for i, v := range x {
+		acc[i%Lanes] += v
+	}
+	return Reduce16(&acc)
+}
+
+func TestVariantsSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 58))
+	for n := 0; n <= 1000; n++ {
+		off := n % 7
+		buf := nastyVec(r, n+off+3)
+		x := buf[off : off+n : off+n]
+		want := sumSpec(x)
+		forEachISA(t, func(t *testing.T) {
+			if got := Sum(x); !sameBits(got, want) {
+				t.Fatalf("n=%d off=%d: Sum = %g, contract %g", n, off, got, want)
+			}
+		})
+	}
+}
+
 func TestVariantsAxpyAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(55, 56))
 	for n := 0; n <= 200; n++ {

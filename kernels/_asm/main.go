@@ -118,6 +118,7 @@ func main() {
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
 	addAVX2()
+	sumBlocksAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -674,6 +675,35 @@ func addAVX2() {
 	VMASKMOVPS(Y1, Y4, Mem{Base: yp, Index: off, Scale: 1})
 	Label("done")
 	VZEROUPPER()
+	RET()
+}
+
+// sumBlocksAVX2 generates the 16-lane accumulation of Sum: for each whole
+// block of 16 elements, acc[l] += x[16b+l], lanes 0–7 in one register and
+// 8–15 in another, so every lane adds its elements in the order of the pure-Go
+// loop (sumBlocksGeneric).
+func sumBlocksAVX2() {
+	TEXT("sumBlocksAVX2", NOSPLIT, "func(acc *[16]float32, x []float32)")
+	Pragma("noescape")
+	Doc("sumBlocksAVX2 adds x[16b+l] to acc[l] for every whole block b of x, in order, with AVX.")
+	ap := Load(Param("acc"), RDI)
+	xp := Load(Param("x").Base(), RSI)
+	cnt := RCX
+	Load(Param("x").Len(), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("done"))
+	VMOVUPS(Mem{Base: ap}, Y0)
+	VMOVUPS(Mem{Base: ap, Disp: 32}, Y1)
+	Label("loop16")
+	VADDPS(Mem{Base: xp}, Y0, Y0)
+	VADDPS(Mem{Base: xp, Disp: 32}, Y1, Y1)
+	ADDQ(U8(64), xp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop16"))
+	VMOVUPS(Y0, Mem{Base: ap})
+	VMOVUPS(Y1, Mem{Base: ap, Disp: 32})
+	VZEROUPPER()
+	Label("done")
 	RET()
 }
 
