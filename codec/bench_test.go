@@ -1,7 +1,10 @@
 package codec
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/mbzip/mbzip/model"
@@ -65,6 +68,37 @@ func BenchmarkDecode(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkDecodeFile decodes the .mbz file named by $MBZIP_BENCH_FILE (made
+// with a built-in model) at $MBZIP_BENCH_THREADS threads (default 1), for
+// profiling decompression on real data: go test ./codec -run '^$' -bench
+// DecodeFile -cpuprofile cpu.out. It is skipped when the variable is unset.
+func BenchmarkDecodeFile(b *testing.B) {
+	name := os.Getenv("MBZIP_BENCH_FILE")
+	if name == "" {
+		b.Skip("MBZIP_BENCH_FILE is not set")
+	}
+	enc, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	threads := 1
+	if s := os.Getenv("MBZIP_BENCH_THREADS"); s != "" {
+		if threads, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	info, err := Inspect(bytes.NewReader(enc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(info.OriginalSize)
+	for b.Loop() {
+		if _, err := DecodeAll(enc, WithThreads(threads)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
