@@ -34,24 +34,31 @@ func BenchmarkForward(b *testing.B) {
 	}
 }
 
-// BenchmarkBatch steps 16 rows by one byte per op (Next and Push), as a
-// decoder of 16 segments in lock-step does: the rows are aligned, so every
-// P-th op runs the global step over all 16 rows at once.
+// BenchmarkBatch steps rows by one byte per op (Next and Push), as a decoder
+// of that many segments in lock-step does: the rows are aligned, so every
+// P-th op runs the global step over all rows at once. tiny and ref run 16
+// rows; ref/rows=N shows how the per-byte cost falls as more rows share each
+// read of the weights.
 func BenchmarkBatch(b *testing.B) {
-	const rows = 16
-	for _, name := range []string{"tiny", "ref"} {
-		b.Run(name, func(b *testing.B) {
-			cfg := Configs[name]
+	for _, bc := range []struct {
+		name, cfg string
+		rows      int
+	}{
+		{"tiny", "tiny", 16}, {"ref", "ref", 16},
+		{"ref/rows=1", "ref", 1}, {"ref/rows=2", "ref", 2}, {"ref/rows=4", "ref", 4}, {"ref/rows=8", "ref", 8},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := Configs[bc.cfg]
 			m := newTestModel(b, cfg, 1)
 			seq := randBytes(rand.New(rand.NewPCG(3, 4)), cfg.Window())
-			bt := m.NewBatch(rows)
-			list := make([]int, rows)
+			bt := m.NewBatch(bc.rows)
+			list := make([]int, bc.rows)
 			for i := range list {
 				list[i] = i
 			}
-			probs := make([]float32, rows*256)
-			syms := make([]byte, rows)
-			b.SetBytes(rows)
+			probs := make([]float32, bc.rows*256)
+			syms := make([]byte, bc.rows)
+			b.SetBytes(int64(bc.rows))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -61,7 +68,7 @@ func BenchmarkBatch(b *testing.B) {
 				}
 				bt.Push(list, syms)
 			}
-			reportGFLOPs(b, cfg, rows)
+			reportGFLOPs(b, cfg, bc.rows)
 		})
 	}
 }
