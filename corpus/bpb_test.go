@@ -26,6 +26,7 @@ import (
 	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
 	"github.com/mbzip/mbzip/model/builtin"
+	"github.com/mbzip/mbzip/model/modeltest"
 )
 
 // skewed is the source of the test text: eight letters, independent, with
@@ -40,29 +41,9 @@ var skewed = map[byte]float64{'e': 0.4, 't': 0.2, 'a': 0.12, 'o': 0.09, 'i': 0.0
 const skewedOrder = "etaoinsh"
 
 // fixedModel returns a "tiny" model whose every prediction is probs,
-// whatever the context: the head's weights are zero and its bias holds the
-// log-probabilities (−30 for the other bytes, e^-30 ≈ 1e-13 each).
+// whatever the context (modeltest.Fixed).
 func fixedModel(t testing.TB, probs map[byte]float64) *model.Model {
-	t.Helper()
-	m, err := model.New(model.Configs["tiny"], 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.SetName("test-fixed")
-	for _, p := range m.Params() {
-		switch p.Name {
-		case "head.weight":
-			clear(p.Data)
-		case "head.bias":
-			for i := range p.Data {
-				p.Data[i] = -30
-				if q, ok := probs[byte(i)]; ok {
-					p.Data[i] = float32(math.Log(q))
-				}
-			}
-		}
-	}
-	return m
+	return modeltest.Fixed(t, "test-fixed", probs)
 }
 
 // skewedText returns n bytes drawn from skewed, and Σ −log2 p of them.

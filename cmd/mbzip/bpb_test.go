@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/modeltest"
 )
 
 // writeSkewedModel saves a "tiny" model that predicts, whatever the
@@ -26,24 +26,11 @@ func writeSkewedModel(t *testing.T, path string, n int) []byte {
 	t.Helper()
 	letters := "etaoinsh"
 	probs := []float64{0.4, 0.2, 0.12, 0.09, 0.07, 0.05, 0.04, 0.03}
-	m, err := model.New(model.Configs["tiny"], 7)
-	if err != nil {
-		t.Fatal(err)
+	fixed := make(map[byte]float64, len(letters))
+	for j := range letters {
+		fixed[letters[j]] = probs[j]
 	}
-	m.SetName("test-skewed")
-	for _, p := range m.Params() {
-		switch p.Name {
-		case "head.weight":
-			clear(p.Data)
-		case "head.bias":
-			for i := range p.Data {
-				p.Data[i] = -30
-			}
-			for j := range letters {
-				p.Data[letters[j]] = float32(math.Log(probs[j]))
-			}
-		}
-	}
+	m := modeltest.Fixed(t, "test-skewed", fixed)
 	var buf bytes.Buffer
 	if err := m.Save(&buf); err != nil {
 		t.Fatal(err)
