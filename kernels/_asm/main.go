@@ -991,32 +991,24 @@ func transposeAVX2(name string, g int) {
 	LEAQ(Mem{Base: d, Index: t, Scale: 4}, d4) // dst row 4 of the block
 	MOVQ(t, t8)
 	SHLQ(U8(3), t8)
-	row := func(i int) Mem { // row i of a, at the current column
-		base := []GPPhysical{p, q, p8, q8}[i/4]
-		switch i % 4 {
+	// rowOf addresses row i (< 4) after base, rows stride bytes apart (s3:
+	// three strides), with the base+index forms that need no multiply.
+	rowOf := func(base, stride, s3 GPPhysical, i int) Mem {
+		switch i {
 		case 0:
 			return Mem{Base: base}
 		case 1:
-			return Mem{Base: base, Index: s, Scale: 1}
+			return Mem{Base: base, Index: stride, Scale: 1}
 		case 2:
-			return Mem{Base: base, Index: s, Scale: 2}
+			return Mem{Base: base, Index: stride, Scale: 2}
 		}
 		return Mem{Base: base, Index: s3, Scale: 1}
 	}
+	row := func(i int) Mem { // row i of a, at the current column
+		return rowOf([]GPPhysical{p, q, p8, q8}[i/4], s, s3, i%4)
+	}
 	out := func(j int) Mem { // row j of the dst block
-		base := d
-		if j >= 4 {
-			base, j = d4, j-4
-		}
-		switch j {
-		case 0:
-			return Mem{Base: base}
-		case 1:
-			return Mem{Base: base, Index: t, Scale: 1}
-		case 2:
-			return Mem{Base: base, Index: t, Scale: 2}
-		}
-		return Mem{Base: base, Index: t3, Scale: 1}
+		return rowOf([]GPPhysical{d, d4}[j/4], t, t3, j%4)
 	}
 	Label("loop")
 	for h := range 2 { // columns 4h…4h+3
