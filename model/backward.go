@@ -101,7 +101,7 @@ type GradWorkspace struct {
 	da, datt  []float32    // gradient of a LayerNorm output; of an attention output
 	dqkv, dh  []float32    // packed q|k|v gradient (rows×3d); MLP hidden gradient (rows×4d)
 	geluScr   []float32    // kernels.GELUBackwardVec scratch (rows×4d)
-	lnScr     []float32    // kernels.LayerNormRows and LayerNormBackwardRows scratch
+	lnScr     []float32    // kernels.LayerNormBackwardRows scratch
 }
 
 // NewGradWorkspace returns a workspace for up to windows windows of m's
@@ -140,7 +140,7 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.dx, ws.dt, ws.da, ws.datt = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
 	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
-	ws.lnScr = make([]float32, max(kernels.LayerNormBackwardScratch(max(dg, dl)), kernels.LayerNormRowsScratch(max(dg, dl))))
+	ws.lnScr = make([]float32, kernels.LayerNormBackwardScratch(max(dg, dl)))
 	return ws
 }
 
@@ -230,7 +230,7 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 
 	// Head up to the logits: LN_f, Linear.
 	xf := ws.loc.xs[len(ws.loc.xs)-1]
-	kernels.LayerNormRows(ws.lnf, xf, m.w.lnfW, m.w.lnfB, nl, dl, lnEps, ws.lnScr)
+	kernels.LayerNormRows(ws.lnf, xf, m.w.lnfW, m.w.lnfB, nl, dl, lnEps)
 	kernels.Linear(ws.logits[:nl*256], ws.lnf[:nl*dl], m.w.headW, m.w.headB, nl, dl, 256)
 }
 
@@ -244,7 +244,7 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		b := &blocks[l]
 		L := &s.layers[l]
 		x, next := s.xs[l][:n], s.xs[l+1][:n]
-		kernels.LayerNormRows(L.a1, x, b.ln1W, b.ln1B, rows, d, lnEps, ws.lnScr)
+		kernels.LayerNormRows(L.a1, x, b.ln1W, b.ln1B, rows, d, lnEps)
 		a := L.a1[:n]
 		kernels.Linear(L.q, a, b.qkvW[:d*d], b.qkvB[:d], rows, d, d)
 		kernels.Linear(L.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], rows, d, d)
@@ -258,7 +258,7 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		xm := L.xm[:n]
 		copy(xm, x)
 		kernels.Add(xm, next) // x + y: one IEEE addition, as Forward adds
-		kernels.LayerNormRows(L.a2, xm, b.ln2W, b.ln2B, rows, d, lnEps, ws.lnScr)
+		kernels.LayerNormRows(L.a2, xm, b.ln2W, b.ln2B, rows, d, lnEps)
 		kernels.Linear(L.hp, L.a2[:n], b.fc1W, b.fc1B, rows, d, 4*d)
 		copy(L.ha[:4*n], L.hp[:4*n])
 		kernels.GELUInPlace(L.ha[:4*n])
