@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -85,17 +84,13 @@ func BenchmarkAttentionBatch(b *testing.B) {
 		scratch := make([]float32, max(AttentionBatchScratch(T, heads, dim), T+Lanes*dim))
 		for _, name := range []string{"Attention", "AttentionBatch"} {
 			b.Run(fmt.Sprintf("%s/T=%d,heads=%d,dim=%d", name, T, heads, dim), func(b *testing.B) {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				t0 := threadCPU()
-				for b.Loop() {
+				loopCPU(b, func() {
 					if name == "Attention" {
 						Attention(out, q, k, v, T, T, 0, heads, dim, scratch)
 					} else {
 						AttentionBatch(out, q, k, v, nil, T, heads, dim, scratch)
 					}
-				}
-				b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+				})
 			})
 		}
 	}

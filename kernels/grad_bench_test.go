@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -34,13 +33,9 @@ func BenchmarkLinearBackwardTrain(b *testing.B) {
 		db := make([]float32, out)
 		scratch := make([]float32, LinearBackwardScratch(m, in, out))
 		b.Run(fmt.Sprintf("m=%d,in=%d,out=%d", m, in, out), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0 := threadCPU()
-			for b.Loop() {
+			loopCPU(b, func() {
 				LinearBackward(dx, dw, db, dy, x, w, m, in, out, scratch)
-			}
-			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+			})
 		})
 	}
 }
@@ -56,14 +51,10 @@ func BenchmarkTranspose(b *testing.B) {
 			a := benchVec(rng, m*n, 1)
 			d := make([]float32, m*n)
 			b.Run(fmt.Sprintf("%dx%d", m, n), func(b *testing.B) {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
 				b.SetBytes(int64(4 * m * n))
-				t0 := threadCPU()
-				for b.Loop() {
+				loopCPU(b, func() {
 					Transpose(d, a, m, n)
-				}
-				b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+				})
 			})
 		}
 	})
@@ -98,13 +89,9 @@ func BenchmarkAttentionBackwardTrain(b *testing.B) {
 		dv := make([]float32, T*dim)
 		scratch := make([]float32, AttentionBackwardScratch(T, heads, dim))
 		b.Run(fmt.Sprintf("T=%d,heads=%d,dim=%d", T, heads, dim), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0 := threadCPU()
-			for b.Loop() {
+			loopCPU(b, func() {
 				AttentionBackward(dq, dk, dv, dout, q, k, v, T, heads, dim, scratch)
-			}
-			b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
+			})
 		})
 	}
 }

@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -90,4 +91,16 @@ func dotErr64(x, y []float32) (s, abs float64) {
 // ⌈n/16⌉ terms and the tree adds 4 more roundings.
 func dotTol(n int, abs float64) float64 {
 	return float64((n+15)/16+5)*0x1p-24*abs + 0x1p-140
+}
+
+// loopCPU runs op in b.Loop on one locked OS thread and reports that
+// thread's CPU time per op as cpu-ns/op beside the wall time.
+func loopCPU(b *testing.B, op func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0 := threadCPU()
+	for b.Loop() {
+		op()
+	}
+	b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "cpu-ns/op")
 }
