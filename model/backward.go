@@ -307,10 +307,10 @@ func (ws *GradWorkspace) backward(windows [][]byte) {
 		for t := range w {
 			row := dx[(b*w+t)*dl : (b*w+t+1)*dl]
 			if pp := t % p; pp == 0 {
-				addInPlace(g.lPad, row)
+				kernels.Add(g.lPad, row)
 			} else {
-				addInPlace(g.lEmbed[int(x[t-1])*dl:(int(x[t-1])+1)*dl], row)
-				addInPlace(g.lPos[pp*dl:(pp+1)*dl], row)
+				kernels.Add(g.lEmbed[int(x[t-1])*dl:(int(x[t-1])+1)*dl], row)
+				kernels.Add(g.lPos[pp*dl:(pp+1)*dl], row)
 			}
 		}
 	}
@@ -327,13 +327,13 @@ func (ws *GradWorkspace) backward(windows [][]byte) {
 	dx = ws.dx[:ng*dg]
 	for b, x := range windows {
 		base := b * k * dg
-		addInPlace(g.gPad, dx[base:base+dg])
+		kernels.Add(g.gPad, dx[base:base+dg])
 		for kk := 1; kk < k; kk++ {
 			for j := range p {
 				t := (kk-1)*p + j
 				s := dx[base+kk*dg+j*e : base+kk*dg+(j+1)*e]
-				addInPlace(g.gEmbed[int(x[t])*e:(int(x[t])+1)*e], s)
-				addInPlace(g.gPos[t*e:(t+1)*e], s)
+				kernels.Add(g.gEmbed[int(x[t])*e:(int(x[t])+1)*e], s)
+				kernels.Add(g.gPos[t*e:(t+1)*e], s)
 			}
 		}
 	}

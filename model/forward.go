@@ -49,22 +49,14 @@ func (s *stack) pre(b *blockWeights, m int) {
 func (s *stack) post(b *blockWeights, m int) {
 	d := s.d
 	kernels.Linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
-	addInPlace(s.x[:m*d], s.y[:m*d])
+	kernels.Add(s.x[:m*d], s.y[:m*d])
 	for i := range m {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
 	}
 	kernels.Linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, 4*d)
 	kernels.GELUInPlace(s.h[:4*m*d])
 	kernels.Linear(s.y, s.h[:4*m*d], b.fc2W, b.fc2B, m, 4*d, d)
-	addInPlace(s.x[:m*d], s.y[:m*d])
-}
-
-// addInPlace sets x[i] += y[i] (one float32 rounding each).
-func addInPlace(x, y []float32) {
-	y = y[:len(x)]
-	for i := range x {
-		x[i] += y[i]
-	}
+	kernels.Add(s.x[:m*d], s.y[:m*d])
 }
 
 // globalEmbed writes h_t = Eg[b] + Pg[t] (width e) into dst: the slice of a
