@@ -102,7 +102,8 @@ paths=(.carry/bin .carry/corpus)
 [ -n "$resume" ] && paths+=(.carry/ckpt)
 [ -n "$init" ] && paths+=(.carry/init)
 carried=$(du -cb "${paths[@]}" | tail -1 | cut -f1)
-tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 du -cb 2>/dev/null | awk '$2=="total"{t+=$1} END{print t+0}')
+# (Parked files are still listed by git ls-files; du skips them.)
+tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | { xargs -0 du -cb 2>/dev/null || true; } | awk '$2=="total"{t+=$1} END{print t+0}')
 total=$((carried + tree))
 echo "carried: $((carried / 1024 / 1024)) MiB in ${paths[*]}, working tree $((tree / 1024 / 1024)) MiB" >&2
 if [ "$total" -gt $((64 * 1024 * 1024)) ]; then
