@@ -5,7 +5,7 @@
 #
 #   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
 #     included) and the model's golden probability hashes;
-#   - a file compressed there with text-ref-v3 (--model FILE) must equal,
+#   - a file compressed there with text-ref-v4 (--model FILE) must equal,
 #     byte for byte, the one compressed here, and the file made here must
 #     decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA;
@@ -28,12 +28,12 @@ go test -c -o "$dev/model.test" ./model
 cp "$SRC/docs.tar.zst" "$dev/corpus/"
 head -c 200000 README.md >"$dev/sample"
 { cat kernels/*.go || true; } | head -c 100000 >>"$dev/sample"
-"$dev/mbzip" compress -q --model model/builtin/text-ref-v3.safetensors -c "$dev/sample" >"$dev/sample.here.mbz"
+"$dev/mbzip" compress -q --model model/builtin/text-ref-v4.safetensors -c "$dev/sample" >"$dev/sample.here.mbz"
 xz -T2 -6 "$dev/mbzip" "$dev/kernels.test" "$dev/model.test"
 du -sh "$dev"
 cat <<'CALL'
 
 Device call (run tool), timeout_s 300, carry [".carry/dev"]:
 
-cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model ../../model/builtin/text-ref-v3.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model ../../model/builtin/text-ref-v3.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 60 ./mbzip train --corpus corpus --config ref --steps 30 --batch 32 --threads 16 --val-windows 0 --log-every 10 -o /tmp/t.safetensors > $OUT/train16.txt 2>&1; timeout 40 python3 ../../scripts/pytorch-ref/megabyte.py bench --threads 16 --batch 32 --steps 3 > $OUT/torch16.txt 2>&1; cat $OUT/*.txt | tail -40
+cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model ../../model/builtin/text-ref-v4.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model ../../model/builtin/text-ref-v4.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 60 ./mbzip train --corpus corpus --config ref --steps 30 --batch 32 --threads 16 --val-windows 0 --log-every 10 -o /tmp/t.safetensors > $OUT/train16.txt 2>&1; timeout 40 python3 ../../scripts/pytorch-ref/megabyte.py bench --threads 16 --batch 32 --steps 3 > $OUT/torch16.txt 2>&1; cat $OUT/*.txt | tail -40
 CALL

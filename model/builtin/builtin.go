@@ -3,10 +3,13 @@
 // name and checks its fingerprint.
 //
 // Entries:
-//   - "text-ref-v3": the text prior, the "ref" config (P = 8, global 4 × 256,
-//     local 2 × 96, 2048-byte window): text-ref-v2 trained further with
-//     `mbzip train --init` on ../shared/corpus/train/text (see README
-//     "Built-in models" for the runs). It is the default for text and bytes.
+//   - "text-ref-v4": the text prior, the "ref" config (P = 8, global 4 × 256,
+//     local 2 × 96, 2048-byte window): text-ref-v3 trained further with
+//     `mbzip train --init` on ../shared/corpus/train/text and Debian
+//     documentation text (see README "Built-in models" for the runs). It is
+//     the default for text and bytes.
+//   - "text-ref-v3": text-ref-v2 trained further; kept so that files coded
+//     with it still decode.
 //   - "text-ref-v2": text-ref-v1 trained further; kept so that files coded
 //     with it still decode.
 //   - "text-ref-v1": the first text prior (same config, 1268 steps); kept so
@@ -39,7 +42,7 @@ type Entry struct {
 }
 
 // defaultName is the entry Default returns, and DefaultFor's fallback.
-const defaultName = "text-ref-v3"
+const defaultName = "text-ref-v4"
 
 // ErrNotBuiltIn reports a built-in model left out of this binary (the
 // mbzip_nobuiltin build tag, for slim training binaries).
@@ -77,11 +80,17 @@ func embedded(name string, weights []byte) func() (*model.Model, error) {
 
 var entries = []Entry{
 	{
+		Name: "text-ref-v4",
+		Description: "text prior: text-ref-v3 trained 2820 more steps × 32 windows (511 MB in all) on train/text " +
+			"and Debian docs; validation 2.42 bits/byte",
+		Modalities: []string{"text", "bytes"},
+		Model:      embedded("text-ref-v4", textRefV4),
+	},
+	{
 		Name: "text-ref-v3",
 		Description: "text prior: text-ref-v2 trained 2700 more steps × 32 windows (326 MB in all) on train/text; " +
-			"validation 2.50 bits/byte",
-		Modalities: []string{"text", "bytes"},
-		Model:      embedded("text-ref-v3", textRefV3),
+			"validation 2.50 bits/byte; superseded by text-ref-v4, kept to decode older files",
+		Model: embedded("text-ref-v3", textRefV3),
 	},
 	{
 		Name: "text-ref-v2",
@@ -126,7 +135,7 @@ func Lookup(name string) (*model.Model, error) {
 }
 
 // Default returns the model used when neither a model nor a modality is
-// known: the text prior "text-ref-v3".
+// known: the text prior "text-ref-v4".
 func Default() (*model.Model, error) { return Lookup(defaultName) }
 
 // DefaultFor returns the built-in model for a modality (a modalities.Kind

@@ -12,3 +12,6 @@ var textRefV2 []byte
 
 //go:embed text-ref-v3.safetensors
 var textRefV3 []byte
+
+//go:embed text-ref-v4.safetensors
+var textRefV4 []byte

@@ -8,3 +8,4 @@ package builtin
 var textRefV1 []byte
 var textRefV2 []byte
 var textRefV3 []byte
+var textRefV4 []byte
