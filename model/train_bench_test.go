@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -33,10 +36,24 @@ func BenchmarkAccumulate(b *testing.B) {
 
 // BenchmarkTrainStep runs whole optimizer steps (sampling, forward, backward,
 // gradient sum, clipping, AdamW) of two windows per thread; B/s is training
-// bytes per second, the figure Progress.BytesPerSec reports.
+// bytes per second, the figure Progress.BytesPerSec reports. The thread
+// counts are 1 and 2, or the comma-separated list in
+// $MBZIP_BENCH_TRAIN_THREADS (e.g. 16 on a bigger machine, to profile the
+// trainer as it runs there).
 func BenchmarkTrainStep(b *testing.B) {
+	threadCounts := []int{1, 2}
+	if env := os.Getenv("MBZIP_BENCH_TRAIN_THREADS"); env != "" {
+		threadCounts = threadCounts[:0]
+		for _, f := range strings.Split(env, ",") {
+			t, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || t < 1 {
+				b.Fatalf("MBZIP_BENCH_TRAIN_THREADS=%q: want thread counts ≥ 1, comma-separated", env)
+			}
+			threadCounts = append(threadCounts, t)
+		}
+	}
 	for _, name := range []string{"tiny", "ref"} {
-		for _, threads := range []int{1, 2} {
+		for _, threads := range threadCounts {
 			b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
 				cfg := Configs[name]
 				m := newTestModel(b, cfg, 1)

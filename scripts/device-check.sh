@@ -9,31 +9,54 @@
 #     byte for byte, the one compressed here, and the file made here must
 #     decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA;
-#   - `mbzip train` throughput on 16 threads and PyTorch's on the same model.
+#   - training throughput on 16 threads and its CPU profile (BenchmarkTrainStep
+#     with MBZIP_BENCH_TRAIN_THREADS=16: whole optimizer steps of 32 windows);
+#   - with --torch, PyTorch's training throughput on the same model.
 #
-#   bash scripts/device-check.sh      # then make the printed call
+#   bash scripts/device-check.sh [--torch]     # then make the printed call
+#   mv .carry/parked/*.safetensors model/builtin/   # afterwards
 #
 # Binaries travel xz-compressed (the device unpacks them with Python's lzma)
-# and the slim mbzip is built with -tags mbzip_nobuiltin: the weights it
-# needs are in the working tree (model/builtin/*.safetensors).
+# and the slim mbzip is built with -tags mbzip_nobuiltin; the default model
+# travels as .carry/dev/model.safetensors. The shipped weights
+# (model/builtin/*.safetensors, 56 MB) would take the working tree past the
+# 64 MiB a call may carry, so the script parks them in .carry/parked/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SRC=${SRC:-/work/shared/corpus/train/text}
+torch=
+case ${1:-} in
+--torch) torch=1 ;;
+"") ;;
+*) echo "device-check.sh: unknown argument $1 (usage: device-check.sh [--torch])" >&2; exit 2 ;;
+esac
+model=model/builtin/text-ref-v4.safetensors
 dev=.carry/dev
-rm -rf "$dev" && mkdir -p "$dev/corpus"
+rm -rf "$dev" && mkdir -p "$dev"
 export CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 go build -tags mbzip_nobuiltin -trimpath -ldflags='-s -w' -o "$dev/mbzip" ./cmd/mbzip
 go test -c -o "$dev/kernels.test" ./kernels
 go test -c -o "$dev/model.test" ./model
-cp "$SRC/docs.tar.zst" "$dev/corpus/"
 head -c 200000 README.md >"$dev/sample"
 { cat kernels/*.go || true; } | head -c 100000 >>"$dev/sample"
-"$dev/mbzip" compress -q --model model/builtin/text-ref-v4.safetensors -c "$dev/sample" >"$dev/sample.here.mbz"
+"$dev/mbzip" compress -q --model "$model" -c "$dev/sample" >"$dev/sample.here.mbz"
+cp "$model" "$dev/model.safetensors"
 xz -T2 -6 "$dev/mbzip" "$dev/kernels.test" "$dev/model.test"
+mkdir -p .carry/parked
+for f in model/builtin/*.safetensors; do
+	[ -e "$f" ] && mv "$f" .carry/parked/
+done
 du -sh "$dev"
-cat <<'CALL'
+echo "parked the shipped weights in .carry/parked/; after the call: mv .carry/parked/*.safetensors model/builtin/" >&2
+torchStep=
+if [ -n "$torch" ]; then
+	torchStep='; timeout 40 python3 ../../scripts/pytorch-ref/megabyte.py bench --threads 16 --batch 32 --steps 3 > $OUT/torch16.txt 2>&1'
+fi
+call=$(cat <<'CALL'
 
 Device call (run tool), timeout_s 300, carry [".carry/dev"]:
 
-cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model ../../model/builtin/text-ref-v4.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model ../../model/builtin/text-ref-v4.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 60 ./mbzip train --corpus corpus --config ref --steps 30 --batch 32 --threads 16 --val-windows 0 --log-every 10 -o /tmp/t.safetensors > $OUT/train16.txt 2>&1; timeout 40 python3 ../../scripts/pytorch-ref/megabyte.py bench --threads 16 --batch 32 --steps 3 > $OUT/torch16.txt 2>&1; cat $OUT/*.txt | tail -40
+cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model model.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model model.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; (cd ../../model && MBZIP_BENCH_TRAIN_THREADS=16 timeout 60 ../.carry/dev/model.test -test.run '^$' -test.bench 'TrainStep/ref' -test.benchtime 8x -test.cpuprofile $OUT/train16.prof > $OUT/trainstep16.txt 2>&1)@TORCH@; cat $OUT/*.txt | tail -40
 CALL
+)
+# Quoted, so that & in the replacement stays literal (bash ≥ 5.2).
+printf '%s\n' "${call/@TORCH@/"$torchStep"}"
