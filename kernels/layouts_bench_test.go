@@ -105,3 +105,29 @@ func BenchmarkMatMulLayouts(b *testing.B) {
 		gonumBench(b)
 	})
 }
+
+// BenchmarkMatMulPanels sweeps the panel of matMulTPanels (panelFloats)
+// over the products of a training step with many rows of a: the local
+// model's over one 2048-byte window (k = 96, and its MLP down, k = 384) and
+// the global QKV over 256 patches, per ISA. Panels change speed only.
+func BenchmarkMatMulPanels(b *testing.B) {
+	saved := panelFloats
+	defer func() { panelFloats = saved }()
+	r := rand.New(rand.NewPCG(3, 4))
+	shapes := [][3]int{{2048, 288, 96}, {2048, 384, 96}, {2048, 96, 384}, {256, 768, 256}}
+	benchEachISA(b, func(b *testing.B) {
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			a, bt, c := benchVec(r, m*k, 1), benchVec(r, n*k, 1), make([]float32, m*n)
+			for _, floats := range []int{4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10} {
+				b.Run(fmt.Sprintf("m=%d,n=%d,k=%d/panel=%dK", m, n, k, floats>>10), func(b *testing.B) {
+					panelFloats = floats
+					for range b.N {
+						MatMulT(c, a, bt, m, n, k)
+					}
+					reportGFLOPs(b, 2*float64(m*n*k))
+				})
+			}
+		}
+	})
+}

@@ -2,8 +2,10 @@ package kernels
 
 // panelFloats is the size, in floats, of the panel of rows of a that
 // matMulTPanels keeps in L2 while every column block of b passes over it
-// (128 KiB: half the L2 of the smallest core this runs on).
-const panelFloats = 32 << 10
+// (128 KiB: half the L2 of the smallest core this runs on). It is a
+// variable only so that tests can force many small panels and
+// BenchmarkMatMulPanels can sweep it; nothing else changes it.
+var panelFloats = 32 << 10
 
 // matMulTPanels is matMulTStrided cut into panels of rows of a, each small
 // enough to stay in L2 while the blocks of b stream past, instead of

@@ -59,6 +59,21 @@ func TestMatMulT(t *testing.T) {
 	}
 }
 
+// TestMatMulTPanels forces panels of a few rows, so that the products split
+// into many panels, a short last one included, and checks every element as
+// TestMatMulT does.
+func TestMatMulTPanels(t *testing.T) {
+	saved := panelFloats
+	defer func() { panelFloats = saved }()
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, floats := range []int{2 << 10, 1 << 10, 64} { // 21, 10 and the minimum 4 rows at k = 96
+		panelFloats = floats
+		for _, s := range [][3]int{{51, 37, 96}, {64, 29, 33}, {23, 5, 1000}, {9, 8, 1}} {
+			matMulTCheck(t, fmt.Sprintf("MatMulT panels of %d floats", floats), MatMulT, r, s[0], s[1], s[2])
+		}
+	}
+}
+
 func TestLinear(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 288, 96}, {2, 17, 33}, {4, 0, 3}, {0, 3, 4}} {
