@@ -202,6 +202,15 @@ func expSubVec(dst, x []float32, sub float32) {
 	expSubGeneric(dst, x, sub)
 }
 
+// geluBackwardVec is GELUBackwardVec on slices of equal length.
+func geluBackwardVec(dx, dy, x, scratch []float32) {
+	if isa >= isaAVX2 {
+		geluBackwardAVX2(dx, dy, x)
+		return
+	}
+	geluBackwardGeneric(dx, dy, x, scratch)
+}
+
 // geluVec sets x[i] = GELU(x[i]).
 func geluVec(x []float32) {
 	if isa >= isaAVX2 {

@@ -34,3 +34,5 @@ func sumBlocks(acc *[Lanes]float32, x []float32) { sumBlocksGeneric(acc, x) }
 func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
 
 func geluVec(x []float32) { geluGeneric(x) }
+
+func geluBackwardVec(dx, dy, x, scratch []float32) { geluBackwardGeneric(dx, dy, x, scratch) }

@@ -5,18 +5,25 @@ package kernels
 func GELUBackwardScratch(n int) int { return n }
 
 // GELUBackwardVec computes exactly what GELUBackward computes, bit for bit,
-// but takes the exponentials of all elements in one vector pass (the AVX2
-// Exp of Softmax where the CPU has it) instead of one scalar Tanh per
+// in vector passes: with AVX2 the whole formula eight elements at a time
+// (geluBackwardAVX2), otherwise geluBackwardGeneric, which takes the
+// exponentials of all elements in one pass instead of one scalar Tanh per
 // element. The exponential is most of GELU′'s cost, and GELU′ runs over
-// every hidden activation of a training step, four per residual width.
+// every hidden activation of a training step, four per residual width. dx
+// may alias dy; scratch must hold GELUBackwardScratch(len(x)) floats and
+// overlap nothing else.
+func GELUBackwardVec(dx, dy, x, scratch []float32) {
+	n := len(x)
+	geluBackwardVec(dx[:n], dy[:n], x, scratch[:GELUBackwardScratch(n)])
+}
+
+// geluBackwardGeneric is GELUBackwardVec in Go, on slices of equal length.
 //
 // Per element, with u computed exactly as GELU computes it: Tanh(u) is 1 for
 // u > 9, −1 for u < −9, else (e − 1)/(e + 1) with e = Exp(2·u); the vector
 // pass computes Exp(2·u − 0), and 2·u − 0 is 2·u exactly, so e is the same
-// float. The rest is GELUBackward's formula in the same order. dx may alias
-// dy; scratch must hold GELUBackwardScratch(len(x)) floats and overlap
-// nothing else.
-func GELUBackwardVec(dx, dy, x, scratch []float32) {
+// float. The rest is GELUBackward's formula in the same order.
+func geluBackwardGeneric(dx, dy, x, scratch []float32) {
 	n := len(x)
 	dx = dx[:n]
 	dy = dy[:n]

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -31,12 +32,26 @@ func TestGELUBackwardVec(t *testing.T) {
 		isa = l
 		for _, off := range []int{0, 1, 7} { // unaligned lengths and starts
 			n := len(x) - off
-			got := make([]float32, n)
+			buf, got := guarded(n, off)
 			scratch := make([]float32, GELUBackwardScratch(n))
 			GELUBackwardVec(got, dy[off:], x[off:], scratch)
+			checkGuard(t, buf, n, off, fmt.Sprintf("%v GELUBackwardVec n=%d", l, n))
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[off+i]) && !(got[i] != got[i] && want[off+i] != want[off+i]) {
 					t.Fatalf("%v: x = %v: %v, GELUBackward %v", l, x[off+i], got[i], want[off+i])
+				}
+			}
+		}
+		// Every length up to 40 (each tail of the 8-lane loop, twice over),
+		// with guards.
+		for n := 0; n <= 40; n++ {
+			buf, got := guarded(n, n%3)
+			GELUBackwardVec(got, dy[:n], x[len(x)-n:], make([]float32, n))
+			checkGuard(t, buf, n, n%3, fmt.Sprintf("%v GELUBackwardVec n=%d", l, n))
+			for i := range got {
+				w := float32(dy[i] * gradAt(x[len(x)-n+i]))
+				if math.Float32bits(got[i]) != math.Float32bits(w) && !(got[i] != got[i] && w != w) {
+					t.Fatalf("%v: n=%d: element %d differs", l, n, i)
 				}
 			}
 		}
@@ -48,6 +63,13 @@ func TestGELUBackwardVec(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gradAt returns GELU′(v) as GELUBackward computes it (dy = 1).
+func gradAt(v float32) float32 {
+	var d [1]float32
+	GELUBackward(d[:], []float32{1}, []float32{v})
+	return d[0]
 }
 
 func BenchmarkGELUBackward(b *testing.B) {

@@ -11156,7 +11156,15 @@ DATA vconstTab<>+752(SB)/4, $0x3f4c422a
 DATA vconstTab<>+756(SB)/4, $0x3f4c422a
 DATA vconstTab<>+760(SB)/4, $0x3f4c422a
 DATA vconstTab<>+764(SB)/4, $0x3f4c422a
-GLOBL vconstTab<>(SB), RODATA|NOPTR, $768
+DATA vconstTab<>+768(SB)/4, $0x3e095d4f
+DATA vconstTab<>+772(SB)/4, $0x3e095d4f
+DATA vconstTab<>+776(SB)/4, $0x3e095d4f
+DATA vconstTab<>+780(SB)/4, $0x3e095d4f
+DATA vconstTab<>+784(SB)/4, $0x3e095d4f
+DATA vconstTab<>+788(SB)/4, $0x3e095d4f
+DATA vconstTab<>+792(SB)/4, $0x3e095d4f
+DATA vconstTab<>+796(SB)/4, $0x3e095d4f
+GLOBL vconstTab<>(SB), RODATA|NOPTR, $800
 
 // func expSubAVX2(dst []float32, x []float32, sub float32)
 // Requires: AVX, AVX2, FMA3
@@ -11417,6 +11425,178 @@ tail:
 	VMULPS       Y1, Y2, Y6
 	VMOVUPS      (DX), Y15
 	VMASKMOVPS   Y6, Y15, (SI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX2(dx []float32, dy []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dy_base+24(FP), BX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+	SHRQ $0x03, DX
+	JZ   tail
+
+loop:
+	VMOVUPS      (SI)(AX*1), Y0
+	VMOVAPS      Y0, Y13
+	VMULPS       vconstTab<>+704(SB), Y13, Y12
+	VMULPS       Y13, Y12, Y12
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y13, Y12
+	VMULPS       vconstTab<>+736(SB), Y12, Y12
+	VADDPS       Y12, Y12, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VSUBPS       vconstTab<>+352(SB), Y6, Y1
+	VADDPS       vconstTab<>+352(SB), Y6, Y2
+	VDIVPS       Y2, Y1, Y1
+	VCMPPS       $0x1e, vconstTab<>+640(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+352(SB), Y1, Y1
+	VCMPPS       $0x11, vconstTab<>+672(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+384(SB), Y1, Y1
+	VMULPS       Y13, Y13, Y2
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      vconstTab<>+352(SB), Y4
+	VSUBPS       Y3, Y4, Y3
+	VMULPS       vconstTab<>+768(SB), Y2, Y5
+	VADDPS       vconstTab<>+352(SB), Y5, Y5
+	VMULPS       vconstTab<>+736(SB), Y5, Y5
+	VADDPS       vconstTab<>+352(SB), Y1, Y6
+	VMULPS       vconstTab<>+64(SB), Y6, Y6
+	VMULPS       vconstTab<>+64(SB), Y13, Y7
+	VMULPS       Y3, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMULPS       (BX)(AX*1), Y6, Y6
+	VMOVUPS      Y6, (DI)(AX*1)
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          loop
+
+tail:
+	ANDQ         $0x07, CX
+	JZ           done
+	NEGQ         CX
+	ADDQ         $0x10, CX
+	LEAQ         tailTab<>+0(SB), DX
+	LEAQ         (DX)(CX*4), DX
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   (SI)(AX*1), Y15, Y0
+	VMOVAPS      Y0, Y13
+	VMULPS       vconstTab<>+704(SB), Y13, Y12
+	VMULPS       Y13, Y12, Y12
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y13, Y12
+	VMULPS       vconstTab<>+736(SB), Y12, Y12
+	VADDPS       Y12, Y12, Y0
+	VMULPS       vconstTab<>+0(SB), Y0, Y1
+	VANDPS       vconstTab<>+32(SB), Y1, Y2
+	VORPS        vconstTab<>+64(SB), Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VCVTTPS2DQ   Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS vconstTab<>+96(SB), Y3, Y4
+	VFNMADD231PS vconstTab<>+128(SB), Y3, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vconstTab<>+160(SB), Y6
+	VFMADD213PS  vconstTab<>+192(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+224(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+256(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+288(SB), Y4, Y6
+	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
+	VFMADD213PS  Y4, Y5, Y6
+	VADDPS       vconstTab<>+352(SB), Y6, Y6
+	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
+	VMOVDQU      vconstTab<>+608(SB), Y11
+	VPCMPGTD     Y1, Y11, Y8
+	VPADDD       vconstTab<>+512(SB), Y1, Y9
+	VBLENDVPS    Y8, Y9, Y1, Y9
+	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
+	VPSUBD       vconstTab<>+544(SB), Y1, Y10
+	VANDPS       Y7, Y10, Y10
+	VANDPS       vconstTab<>+576(SB), Y8, Y11
+	VORPS        Y11, Y10, Y10
+	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y10, Y6, Y6
+	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
+	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
+	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
+	VANDNPS      Y6, Y8, Y6
+	VCMPPS       $0x03, Y0, Y0, Y7
+	VBLENDVPS    Y7, Y0, Y6, Y6
+	VSUBPS       vconstTab<>+352(SB), Y6, Y1
+	VADDPS       vconstTab<>+352(SB), Y6, Y2
+	VDIVPS       Y2, Y1, Y1
+	VCMPPS       $0x1e, vconstTab<>+640(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+352(SB), Y1, Y1
+	VCMPPS       $0x11, vconstTab<>+672(SB), Y12, Y7
+	VBLENDVPS    Y7, vconstTab<>+384(SB), Y1, Y1
+	VMULPS       Y13, Y13, Y2
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      vconstTab<>+352(SB), Y4
+	VSUBPS       Y3, Y4, Y3
+	VMULPS       vconstTab<>+768(SB), Y2, Y5
+	VADDPS       vconstTab<>+352(SB), Y5, Y5
+	VMULPS       vconstTab<>+736(SB), Y5, Y5
+	VADDPS       vconstTab<>+352(SB), Y1, Y6
+	VMULPS       vconstTab<>+64(SB), Y6, Y6
+	VMULPS       vconstTab<>+64(SB), Y13, Y7
+	VMULPS       Y3, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      (DX), Y15
+	VMASKMOVPS   (BX)(AX*1), Y15, Y8
+	VMULPS       Y8, Y6, Y6
+	VMASKMOVPS   Y6, Y15, (DI)(AX*1)
 
 done:
 	VZEROUPPER

@@ -388,3 +388,8 @@ func expSubAVX2(dst []float32, x []float32, sub float32)
 //
 //go:noescape
 func geluAVX2(x []float32)
+
+// geluBackwardAVX2 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.
+//
+//go:noescape
+func geluBackwardAVX2(dx []float32, dy []float32, x []float32)

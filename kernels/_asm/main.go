@@ -122,6 +122,7 @@ func main() {
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
+	geluBackwardAVX2()
 
 	Generate()
 	if err := writeTable(*table, avx2, avx512); err != nil {
@@ -775,6 +776,7 @@ const (
 	cMinusNine
 	cGeluA
 	cGeluC
+	cGelu3A
 	nVConst
 )
 
@@ -810,6 +812,7 @@ func defineVConsts() Mem {
 		cMinusNine: f32(-9),
 		cGeluA:     f32(0.044715),
 		cGeluC:     f32(0.7978845608028654),
+		cGelu3A:    f32(3 * 0.044715), // 3·geluA, folded as a constant as in GELUBackward
 	}
 	m := GLOBL("vconstTab", RODATA|NOPTR)
 	for i, bits := range v {
@@ -933,27 +936,99 @@ func geluAVX2() {
 	body := func() {
 		// Y13 = x; u = float32(geluC·(x + ((a·x)·x)·x)) in Y12; Exp(2u).
 		VMOVAPS(Y0, Y13)
-		VMULPS(vc(cGeluA), Y13, Y12)
-		VMULPS(Y13, Y12, Y12)
-		VMULPS(Y13, Y12, Y12)
-		VADDPS(Y12, Y13, Y12)
-		VMULPS(vc(cGeluC), Y12, Y12)
+		geluU()
 		VADDPS(Y12, Y12, Y0) // 2u, exact
 		expCore()
-		// Tanh(u) = (t − 1)/(t + 1), or ±1 beyond ±9.
-		VSUBPS(vc(cOne), Y6, Y1)
-		VADDPS(vc(cOne), Y6, Y2)
-		VDIVPS(Y2, Y1, Y1)
-		VCMPPS(U8(0x1e), vc(cNine), Y12, Y7) // u > 9
-		VBLENDVPS(Y7, vc(cOne), Y1, Y1)
-		VCMPPS(U8(0x11), vc(cMinusNine), Y12, Y7) // u < −9
-		VBLENDVPS(Y7, vc(cMinusOne), Y1, Y1)
+		tanhOfU()
 		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
 		VADDPS(vc(cOne), Y1, Y1)
 		VMULPS(vc(cHalf), Y13, Y2)
 		VMULPS(Y1, Y2, Y6)
 	}
 	elementwise(xp, xp, n, func() {}, body, Y6)
+}
+
+// geluU computes Y12 = u = float32(geluC·(x + ((a·x)·x)·x)) of Y13 = x,
+// as GELU and GELUBackward do.
+func geluU() {
+	VMULPS(vc(cGeluA), Y13, Y12)
+	VMULPS(Y13, Y12, Y12)
+	VMULPS(Y13, Y12, Y12)
+	VADDPS(Y12, Y13, Y12)
+	VMULPS(vc(cGeluC), Y12, Y12)
+}
+
+// tanhOfU computes Y1 = Tanh(u) of Y12 = u from Y6 = Exp(2u): (e − 1)/(e + 1),
+// or ±1 beyond ±9, as Tanh does.
+func tanhOfU() {
+	VSUBPS(vc(cOne), Y6, Y1)
+	VADDPS(vc(cOne), Y6, Y2)
+	VDIVPS(Y2, Y1, Y1)
+	VCMPPS(U8(0x1e), vc(cNine), Y12, Y7) // u > 9
+	VBLENDVPS(Y7, vc(cOne), Y1, Y1)
+	VCMPPS(U8(0x11), vc(cMinusNine), Y12, Y7) // u < −9
+	VBLENDVPS(Y7, vc(cMinusOne), Y1, Y1)
+}
+
+// geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's
+// formula operation by operation (every product rounded, no FMA).
+func geluBackwardAVX2() {
+	TEXT("geluBackwardAVX2", NOSPLIT, "func(dx, dy, x []float32)")
+	Pragma("noescape")
+	Doc("geluBackwardAVX2 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.")
+	dxp, dyp, xp, n := RDI, RBX, RSI, RCX
+	Load(Param("dx").Base(), dxp)
+	Load(Param("dy").Base(), dyp)
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	// body computes Y6 = GELU′(x) of Y0 = x.
+	body := func() {
+		VMOVAPS(Y0, Y13)
+		geluU()
+		VADDPS(Y12, Y12, Y0) // 2u, exact
+		expCore()
+		tanhOfU()
+		VMULPS(Y13, Y13, Y2) // x2 = float32(x·x)
+		VMULPS(Y1, Y1, Y3)
+		VMOVUPS(vc(cOne), Y4)
+		VSUBPS(Y3, Y4, Y3)          // sech2 = 1 − float32(t·t)
+		VMULPS(vc(cGelu3A), Y2, Y5) // float32(3a·x2)
+		VADDPS(vc(cOne), Y5, Y5)    // 1 + …
+		VMULPS(vc(cGeluC), Y5, Y5)  // du = float32(geluC·(1 + …))
+		VADDPS(vc(cOne), Y1, Y6)    // 1 + t
+		VMULPS(vc(cHalf), Y6, Y6)   // float32(0.5·(1 + t))
+		VMULPS(vc(cHalf), Y13, Y7)  // 0.5·x
+		VMULPS(Y3, Y7, Y7)          // float32(0.5·x·sech2)
+		VMULPS(Y5, Y7, Y7)          // float32(… ·du)
+		VADDPS(Y7, Y6, Y6)          // d
+	}
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Y0)
+	body()
+	VMULPS(Mem{Base: dyp, Index: off, Scale: 1}, Y6, Y6) // float32(dy·d)
+	VMOVUPS(Y6, Mem{Base: dxp, Index: off, Scale: 1})
+	ADDQ(U8(32), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("done"))
+	tailPtr(n, cnt)
+	VMOVUPS(Mem{Base: cnt}, Y15)
+	VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1}, Y15, Y0)
+	body()
+	VMOVUPS(Mem{Base: cnt}, Y15)
+	VMASKMOVPS(Mem{Base: dyp, Index: off, Scale: 1}, Y15, Y8)
+	VMULPS(Y8, Y6, Y6)
+	VMASKMOVPS(Y6, Y15, Mem{Base: dxp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 // transposeAVX2 generates the strip of 8·g rows of a transpose (g = 1 or
