@@ -877,9 +877,11 @@ func expCore() {
 }
 
 // elementwise generates a loop over y, 8 lanes at a time with a masked
-// tail, that loads x[i] (after pre) into Y0, runs body (result in res) and
-// stores res to y[i]. Y12–Y15 are free for pre.
-func elementwise(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical) {
+// tail, that loads x[i] (after pre) into Y0, runs body (result in res),
+// then post when not nil (which may finish res from other inputs at byte
+// offset off; in the tail, Y15 masks the lanes in range) and stores res to
+// y[i]. Y12–Y15 are free for pre.
+func elementwise(yp, xp, n GPPhysical, pre func(), body func(), post func(off GPPhysical, tail bool), res VecPhysical) {
 	off, cnt := RAX, RDX
 	XORQ(off, off)
 	MOVQ(n, cnt)
@@ -889,6 +891,9 @@ func elementwise(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical)
 	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Y0)
 	pre()
 	body()
+	if post != nil {
+		post(off, false)
+	}
 	VMOVUPS(res, Mem{Base: yp, Index: off, Scale: 1})
 	ADDQ(U8(32), off)
 	DECQ(cnt)
@@ -902,6 +907,9 @@ func elementwise(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical)
 	pre()
 	body()
 	VMOVUPS(Mem{Base: cnt}, Y15)
+	if post != nil {
+		post(off, true)
+	}
 	VMASKMOVPS(res, Y15, Mem{Base: yp, Index: off, Scale: 1})
 	Label("done")
 	VZEROUPPER()
@@ -922,7 +930,7 @@ func expSubAVX2() {
 		log.Fatal(err)
 	}
 	VBROADCASTSS(sub.Addr, Y12)
-	elementwise(yp, xp, n, func() { VSUBPS(Y12, Y0, Y0) }, expCore, Y6)
+	elementwise(yp, xp, n, func() { VSUBPS(Y12, Y0, Y0) }, expCore, nil, Y6)
 }
 
 // geluAVX2 generates x[i] = GELU(x[i]) in place.
@@ -945,7 +953,7 @@ func geluAVX2() {
 		VMULPS(vc(cHalf), Y13, Y2)
 		VMULPS(Y1, Y2, Y6)
 	}
-	elementwise(xp, xp, n, func() {}, body, Y6)
+	elementwise(xp, xp, n, func() {}, body, nil, Y6)
 }
 
 // geluU computes Y12 = u = float32(geluC·(x + ((a·x)·x)·x)) of Y13 = x,
@@ -1002,33 +1010,17 @@ func geluBackwardAVX2() {
 		VMULPS(Y5, Y7, Y7)          // float32(… ·du)
 		VADDPS(Y7, Y6, Y6)          // d
 	}
-	off, cnt := RAX, RDX
-	XORQ(off, off)
-	MOVQ(n, cnt)
-	SHRQ(U8(3), cnt)
-	JZ(LabelRef("tail"))
-	Label("loop")
-	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Y0)
-	body()
-	VMULPS(Mem{Base: dyp, Index: off, Scale: 1}, Y6, Y6) // float32(dy·d)
-	VMOVUPS(Y6, Mem{Base: dxp, Index: off, Scale: 1})
-	ADDQ(U8(32), off)
-	DECQ(cnt)
-	JNZ(LabelRef("loop"))
-	Label("tail")
-	ANDQ(U8(7), n)
-	JZ(LabelRef("done"))
-	tailPtr(n, cnt)
-	VMOVUPS(Mem{Base: cnt}, Y15)
-	VMASKMOVPS(Mem{Base: xp, Index: off, Scale: 1}, Y15, Y0)
-	body()
-	VMOVUPS(Mem{Base: cnt}, Y15)
-	VMASKMOVPS(Mem{Base: dyp, Index: off, Scale: 1}, Y15, Y8)
-	VMULPS(Y8, Y6, Y6)
-	VMASKMOVPS(Y6, Y15, Mem{Base: dxp, Index: off, Scale: 1})
-	Label("done")
-	VZEROUPPER()
-	RET()
+	// post multiplies by dy[i]: float32(dy·d).
+	post := func(off GPPhysical, tail bool) {
+		dy := Mem{Base: dyp, Index: off, Scale: 1}
+		if tail {
+			VMASKMOVPS(dy, Y15, Y8)
+			VMULPS(Y8, Y6, Y6)
+			return
+		}
+		VMULPS(dy, Y6, Y6)
+	}
+	elementwise(dxp, xp, n, func() {}, body, post, Y6)
 }
 
 // transposeAVX2 generates the strip of 8·g rows of a transpose (g = 1 or
