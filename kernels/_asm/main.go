@@ -942,12 +942,7 @@ func geluAVX2() {
 	Load(Param("x").Base(), xp)
 	Load(Param("x").Len(), n)
 	body := func() {
-		// Y13 = x; u = float32(geluC·(x + ((a·x)·x)·x)) in Y12; Exp(2u).
-		VMOVAPS(Y0, Y13)
-		geluU()
-		VADDPS(Y12, Y12, Y0) // 2u, exact
-		expCore()
-		tanhOfU()
+		geluTanh()
 		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
 		VADDPS(vc(cOne), Y1, Y1)
 		VMULPS(vc(cHalf), Y13, Y2)
@@ -956,19 +951,19 @@ func geluAVX2() {
 	elementwise(xp, xp, n, func() {}, body, nil, Y6)
 }
 
-// geluU computes Y12 = u = float32(geluC·(x + ((a·x)·x)·x)) of Y13 = x,
-// as GELU and GELUBackward do.
-func geluU() {
+// geluTanh computes, from Y0 = x, Y13 = x, Y12 = u = float32(geluC·(x +
+// ((a·x)·x)·x)) as GELU and GELUBackward compute it, and Y1 = Tanh(u):
+// (e − 1)/(e + 1) with e = Exp(2u), or ±1 beyond ±9, as Tanh does. Y0 holds
+// 2u afterwards; Y2–Y11 are clobbered.
+func geluTanh() {
+	VMOVAPS(Y0, Y13)
 	VMULPS(vc(cGeluA), Y13, Y12)
 	VMULPS(Y13, Y12, Y12)
 	VMULPS(Y13, Y12, Y12)
 	VADDPS(Y12, Y13, Y12)
 	VMULPS(vc(cGeluC), Y12, Y12)
-}
-
-// tanhOfU computes Y1 = Tanh(u) of Y12 = u from Y6 = Exp(2u): (e − 1)/(e + 1),
-// or ±1 beyond ±9, as Tanh does.
-func tanhOfU() {
+	VADDPS(Y12, Y12, Y0) // 2u, exact
+	expCore()
 	VSUBPS(vc(cOne), Y6, Y1)
 	VADDPS(vc(cOne), Y6, Y2)
 	VDIVPS(Y2, Y1, Y1)
@@ -991,11 +986,7 @@ func geluBackwardAVX2() {
 	Load(Param("x").Len(), n)
 	// body computes Y6 = GELU′(x) of Y0 = x.
 	body := func() {
-		VMOVAPS(Y0, Y13)
-		geluU()
-		VADDPS(Y12, Y12, Y0) // 2u, exact
-		expCore()
-		tanhOfU()
+		geluTanh()
 		VMULPS(Y13, Y13, Y2) // x2 = float32(x·x)
 		VMULPS(Y1, Y1, Y3)
 		VMOVUPS(vc(cOne), Y4)
