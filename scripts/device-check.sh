@@ -9,9 +9,10 @@
 #     byte for byte, the one compressed here, and the file made here must
 #     decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA,
-#     and the panel-size sweep (BenchmarkMatMulPanels: at k = 96 the
-#     AVX-512 kernel ran at 27 % of peak there, against 53 % for AVX2 on the
-#     same core — is a panel of a that stays in L1 the cure?);
+#     and the panel-size sweep (BenchmarkMatMulPanels: at m = 2048, k = 96
+#     the AVX-512 kernels gave 47 GFLOP/s there, 27 % of their peak, and the
+#     AVX2 ones 53 on the same core — is a panel of a that stays in L1 the
+#     cure?);
 #   - training throughput on 16 threads and its CPU profile (BenchmarkTrainStep
 #     with MBZIP_BENCH_TRAIN_THREADS=16: whole optimizer steps of 32 windows);
 #   - with --torch, PyTorch's training throughput on the same model.
