@@ -51,6 +51,12 @@ temporary file beside the target and is renamed only when complete; an
 existing output is never overwritten without -f. Compressed data is not
 written to a terminal without -f.
 
+The input is cut into segments (--segment-size) that are compressed in
+parallel and decompressed in lock-step, the model running over all of them
+at once; a file of few segments therefore decodes faster in smaller ones
+(256 KiB of text: about 30 % faster with 16K than with 64K, for 0.3 % more
+bytes).
+
 Examples:
    mbzip compress notes.txt                 writes notes.txt.mbz
    mbzip compress -9 --rm a.txt b.txt       two files, strongest level, removes the inputs
