@@ -42,7 +42,7 @@ func TestGELUBackwardVec(t *testing.T) {
 				}
 			}
 		}
-		// Every length up to 40 (each tail of the 8-lane loop, twice over),
+		// Every length up to 40 (every tail of the 8-lane loop, five times over),
 		// with guards.
 		for n := 0; n <= 40; n++ {
 			buf, got := guarded(n, n%3)

@@ -66,7 +66,7 @@ func TestMatMulTPanels(t *testing.T) {
 	saved := panelFloats
 	defer func() { panelFloats = saved }()
 	r := rand.New(rand.NewPCG(23, 24))
-	for _, floats := range []int{2 << 10, 1 << 10, 64} { // 21, 10 and the minimum 4 rows at k = 96
+	for _, floats := range []int{2 << 10, 1 << 10, 64} { // panels of 20, 8 and the minimum 4 rows at k = 96
 		panelFloats = floats
 		for _, s := range [][3]int{{51, 37, 96}, {64, 29, 33}, {23, 5, 1000}, {9, 8, 1}} {
 			matMulTCheck(t, fmt.Sprintf("MatMulT panels of %d floats", floats), MatMulT, r, s[0], s[1], s[2])
