@@ -229,6 +229,10 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
+// smallestConfig is the smallest valid model (every size 1): the seed of
+// the fuzz targets that read model files, small enough to mutate quickly.
+var smallestConfig = Config{PatchSize: 1, GlobalDim: 1, GlobalLayers: 1, GlobalHeads: 1, LocalDim: 1, LocalLayers: 1, LocalHeads: 1, ContextPatches: 1}
+
 // FuzzLoad feeds Load arbitrary bytes: it must return a typed error or a
 // model that survives a Save/Load round trip, never panic or hang. The seed
 // is the smallest valid model (4.4 KB, mostly the 256-row tables), still big
@@ -237,11 +241,7 @@ func TestLoadRejects(t *testing.T) {
 //
 //	go test ./model -run XXX -fuzz FuzzLoad -fuzztime 2m -fuzzminimizetime 2s
 func FuzzLoad(f *testing.F) {
-	small := Config{PatchSize: 1, GlobalDim: 1, GlobalLayers: 1, GlobalHeads: 1, LocalDim: 1, LocalLayers: 1, LocalHeads: 1, ContextPatches: 1}
-	m, err := New(small, 1)
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := newTestModel(f, smallestConfig, 1)
 	var buf bytes.Buffer
 	if err := m.Save(&buf); err != nil {
 		f.Fatal(err)
