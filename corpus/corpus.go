@@ -101,6 +101,9 @@ type File struct {
 	// Validation is true when the split holds the file out of training
 	// (see SplitKey and IsValidation).
 	Validation bool
+	// Weight is how many times over a training file counts in the windows
+	// Sample draws (ApplyWeights sets it); 0 means 1.
+	Weight int
 }
 
 // SplitKey is the string the train/validation split hashes: the member name

@@ -45,6 +45,11 @@ type Dataset struct {
 	train, val   []byte
 	nTrain, nVal int
 	seed, draws  uint64
+	// spans, set only when some training file has a Weight above 1, map
+	// the virtual ring of virt bytes (each file repeated Weight times) to
+	// the training ring.
+	spans []weightedSpan
+	virt  uint64
 }
 
 var _ Sampler = (*Dataset)(nil)
@@ -97,6 +102,9 @@ func Load(files []File, opts LoadOptions) (*Dataset, error) {
 		} else {
 			d.nTrain++
 		}
+		if side == 0 && f.Weight > 1 && d.spans == nil {
+			d.spans = []weightedSpan{}
+		}
 		buf := arena[offs[side] : offs[side]+f.Size]
 		copy(arena[offs[side]+f.Size:], opts.Separator)
 		offs[side] += f.Size + sep
@@ -145,6 +153,21 @@ func Load(files []File, opts LoadOptions) (*Dataset, error) {
 	}
 	if len(d.train) == 0 {
 		return nil, ErrNoData
+	}
+	if d.spans != nil {
+		var start uint64
+		for _, f := range files {
+			if f.Validation {
+				continue
+			}
+			n := uint64(f.Size + sep)
+			if n == 0 {
+				continue
+			}
+			d.spans = append(d.spans, weightedSpan{start: start, n: n, virt: d.virt})
+			start += n
+			d.virt += n * uint64(max(f.Weight, 1))
+		}
 	}
 	return d, nil
 }
@@ -208,13 +231,21 @@ const golden = 0x9e3779b97f4a7c15
 // offset of the ring: offset = ⌊r·n / 2⁶⁴⌋ for the next 64-bit draw r and n
 // training bytes (a bias below n/2⁶⁴, nothing for any real corpus). The
 // window depends only on the seed, the number of draws before it and the
-// data.
+// data. With weighted files the offset is drawn the same way on the virtual
+// ring in which each file is repeated Weight times, then mapped back: a
+// file's bytes start windows Weight times as often, and a window still runs
+// on into the next file of the corpus.
 func (d *Dataset) Sample(dst []byte) {
 	d.draws++
 	if len(dst) == 0 {
 		return
 	}
 	r := splitmix64(d.seed + d.draws*golden)
+	if d.spans != nil {
+		v, _ := bits.Mul64(r, d.virt)
+		ringCopy(dst, d.train, weightedStart(d.spans, v))
+		return
+	}
 	start, _ := bits.Mul64(r, uint64(len(d.train)))
 	ringCopy(dst, d.train, int(start))
 }

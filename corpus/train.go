@@ -26,6 +26,9 @@ type CorpusTrainOptions struct {
 	Roots []string
 	// Modality keeps only the files of this kind.
 	Modality modalities.Kind
+	// Weights change the mix of training windows (see Weight). A resumed
+	// run given none keeps its checkpoint's, so that it resumes exactly.
+	Weights []Weight
 	// Config names the shape of a new model (a key of model.Configs). It
 	// is ignored when resuming: the checkpoint's config is used.
 	Config string
@@ -80,6 +83,7 @@ const (
 	metaValBytes   = "corpus.validation_bytes"
 	metaRoots      = "corpus.roots"
 	metaModality   = "corpus.modality"
+	metaWeights    = "corpus.weights"
 )
 
 // TrainModel trains a MEGABYTE model on a corpus and writes it as
@@ -165,6 +169,19 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 	if len(files) == 0 {
 		return fmt.Errorf("corpus: train: no %v files under %s", opts.Modality, strings.Join(opts.Roots, ", "))
 	}
+	weights := opts.Weights
+	if weights == nil && resume != nil {
+		if weights, err = parseWeights(resume.Meta[metaWeights]); err != nil {
+			return fmt.Errorf("corpus: train: checkpoint %s: %w", opts.Resume, err)
+		}
+	}
+	if resume != nil && formatWeights(weights) != resume.Meta[metaWeights] {
+		logf("warning: the checkpoint was trained with weights [%s], this run has [%s]: the window sequence will differ",
+			strings.ReplaceAll(resume.Meta[metaWeights], "\n", " "), strings.ReplaceAll(formatWeights(weights), "\n", " "))
+	}
+	if err := ApplyWeights(files, weights); err != nil {
+		return err
+	}
 	ds, err := Load(files, LoadOptions{Seed: to.Seed, MaxBytes: opts.MaxBytes})
 	if err != nil {
 		return err
@@ -172,6 +189,9 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 	nt, nv := ds.Files()
 	logf("corpus: %d %v files, %s for training (%d files), %s held out (%d files)",
 		nt+nv, opts.Modality, sizeString(ds.TrainBytes()), nt, sizeString(ds.ValidationBytes()), nv)
+	for _, line := range weightNotes(files, weights) {
+		logf("corpus: %s", line)
+	}
 	if ds.ValidationBytes() == 0 && to.ValWindows > 0 {
 		logf("corpus: no file held out: validation skipped")
 	}
@@ -183,6 +203,9 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 		metaValBytes:   strconv.Itoa(ds.ValidationBytes()),
 		metaRoots:      strings.Join(opts.Roots, "\n"),
 		metaModality:   opts.Modality.String(),
+	}
+	if len(weights) > 0 {
+		meta[metaWeights] = formatWeights(weights)
 	}
 	if resume != nil {
 		m = resume.Model
@@ -233,6 +256,32 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 	}
 	logf("wrote %s (%s)", opts.Output, m.Name())
 	return nil
+}
+
+// weightNotes describes the mix weights make: for each weight, the
+// training bytes it covers and the share of windows they now start.
+func weightNotes(files []File, weights []Weight) []string {
+	if len(weights) == 0 {
+		return nil
+	}
+	var total float64
+	for _, f := range files {
+		if !f.Validation {
+			total += float64(f.Size) * float64(max(f.Weight, 1))
+		}
+	}
+	var notes []string
+	for _, w := range weights {
+		var n int64
+		for _, f := range files {
+			if !f.Validation && w.matches(f.SplitKey()) && f.Weight == w.Times {
+				n += f.Size
+			}
+		}
+		notes = append(notes, fmt.Sprintf("weight %v: %s of training files ×%d, %.1f %% of the windows",
+			w, sizeString(int(n)), w.Times, 100*float64(n)*float64(w.Times)/total))
+	}
+	return notes
 }
 
 // threadsOf is the thread count Train will use.

@@ -41,6 +41,11 @@ options, corpus and thread count. Progress (step, loss, training and
 validation bits per byte, bytes/s, ETA) goes to standard error: one updating
 line on a terminal, else a line every --log-every steps.
 
+Windows start at every training byte alike, so each part of the corpus is
+trained on in proportion to its size. --weight PREFIX=N counts the files
+under PREFIX N times over instead (gutenberg-en=3 makes English books three
+times as frequent as their size); the held-out windows are not reweighted.
+
 A checkpoint (weights, optimizer state, step, window position, options) is
 written to --checkpoint (default OUT.ckpt) every --checkpoint-every steps and
 when the run stops. Ctrl-C stops before the next micro-batch (dropping an
@@ -58,11 +63,13 @@ Examples:
          --duration 9m --checkpoint run.ckpt -o text-ref.safetensors
    mbzip train --corpus corpus/train/text --resume run.ckpt -o text-ref.safetensors -f
    mbzip train --corpus corpus/train/text --init text-ref.safetensors --steps 3000 -o text-ref2.safetensors
+   mbzip train --corpus corpus/train/text --weight gutenberg-en=3 --init text-ref.safetensors -o prose.safetensors
    mbzip compress --model text-ref.safetensors notes.txt`,
 			strings.Join(corpus.ConfigNames(), ", ")),
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "corpus", Usage: "train on the files under `DIR` (repeatable; extra arguments are corpus folders too)"},
 			&cli.StringFlag{Name: "modality", Value: "text", Usage: "train on files of kind `M` (text, bytes)"},
+			&cli.StringSliceFlag{Name: "weight", Usage: "count the training files under `PREFIX=N` (a shard member path such as gutenberg-en, or a path below a corpus folder) N times over in the window mix (repeatable; a resumed run keeps its checkpoint's unless given)"},
 			&cli.StringFlag{Name: "config", Value: "ref", Usage: "model shape `NAME` of a new model"},
 			&cli.StringFlag{Name: "name", Usage: "model `NAME` recorded in the output (default mbzip-MODALITY-CONFIG)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the model to `OUT`.safetensors"},
@@ -128,6 +135,14 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 	if err != nil {
 		return nil, usagef(cmd, "--modality: %v", err)
 	}
+	var weights []corpus.Weight
+	for _, s := range c.StringSlice("weight") {
+		w, err := corpus.ParseWeight(s)
+		if err != nil {
+			return nil, usagef(cmd, "--%v", err)
+		}
+		weights = append(weights, w)
+	}
 	if !c.IsSet("resume") && !c.IsSet("init") {
 		if _, ok := model.Configs[c.String("config")]; !ok {
 			return nil, usagef(cmd, "--config %q: known configs are %s", c.String("config"), strings.Join(corpus.ConfigNames(), ", "))
@@ -173,6 +188,7 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 		corpus: corpus.CorpusTrainOptions{
 			Roots:      roots,
 			Modality:   kind,
+			Weights:    weights,
 			Config:     c.String("config"),
 			Name:       c.String("name"),
 			Output:     c.String("output"),

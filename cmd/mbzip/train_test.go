@@ -164,6 +164,9 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--corpus", corpus, "--init", "m.safetensors", "--resume", "r.ckpt", "-o", "x"}, exitUsage, []string{"conflict"}},
 		{[]string{"train", "--corpus", corpus, "--init", "missing.safetensors", "-o", "x"}, exitFailure, []string{"missing.safetensors"}},
 		{[]string{"train", "--corpus", evalDir, "--config", "tiny", "-o", "x"}, exitFailure, []string{"eval"}},
+		{[]string{"train", "--corpus", corpus, "--weight", "f001.txt", "-o", "x"}, exitUsage, []string{"--weight", "PREFIX=N"}},
+		{[]string{"train", "--corpus", corpus, "--weight", "f001.txt=0", "-o", "x"}, exitUsage, []string{"--weight", "1 to 100"}},
+		{[]string{"train", "--corpus", corpus, "--config", "tiny", "--weight", "nosuch=2", "-o", "x"}, exitFailure, []string{"nosuch=2", "matches no training file"}},
 		{[]string{"train", "--corpus", filepath.Join(dir, "nowhere"), "--config", "tiny", "-o", "x"}, exitFailure, []string{"nowhere"}},
 	} {
 		mbzip(t, dir, nil, tc.args...).fails(t, strings.Join(tc.args, " "), tc.code, tc.words...)
@@ -171,7 +174,7 @@ func TestTrainUsage(t *testing.T) {
 	sameDir(t, dir)
 
 	r := mbzip(t, dir, nil, "train", "--help").ok(t, "train --help")
-	for _, want := range []string{"Examples:", "--resume", "--duration", "Ctrl-C"} {
+	for _, want := range []string{"Examples:", "--resume", "--duration", "Ctrl-C", "--weight PREFIX=N"} {
 		if !bytes.Contains(r.stdout, []byte(want)) {
 			t.Errorf("train --help lacks %q", want)
 		}
