@@ -2,7 +2,10 @@
 # Prepares .carry/ (ignored by git) for a training run of `mbzip train` on the
 # remote device machine, and prints the call to make.
 #
-#   bash scripts/train-device.sh [--resume CKPT | --init MODEL] [--config NAME] [--duration 9m] [--threads 16] [--park]
+#   bash scripts/train-device.sh [--resume CKPT | --init MODEL] [--config NAME] [--duration 9m] [--threads 16] [--park] [-- TRAIN-FLAGS...]
+#
+# Flags after -- go to `mbzip train` as they are, after the script's own
+# (a later flag wins): e.g. -- --weight gutenberg-en=3 --steps 2200 --lr 2e-4.
 #
 # It builds a static linux/amd64 mbzip into .carry/bin/, copies the text
 # shards of the training corpus into .carry/corpus/text/ (SRC overrides
@@ -35,15 +38,17 @@ threads=16
 resume=
 init=
 park=
+extra=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--) shift; extra=" $*"; break ;;
 	--resume) resume=$2; shift 2 ;;
 	--init) init=$2; shift 2 ;;
 	--park) park=1; shift ;;
 	--config) config=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--threads) threads=$2; shift 2 ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) echo "train-device.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -114,7 +119,7 @@ cat <<EOF
 
 Device call (run tool), kind nvidia-h200, timeout_s 600, carry [$carry]:
 
-set -o pipefail; python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.carry/bin/mbzip.xz'),open('/tmp/mbzip','wb'))" && chmod +x /tmp/mbzip && /tmp/mbzip train $corpora $resumeFlag --threads $threads --val-every 100 --val-windows 32 --checkpoint-every 100 --log-every 10 --duration $duration --checkpoint /tmp/run.ckpt -o \$OUT/text-$config.safetensors 2>&1 | tee \$OUT/train.log; rc=\$?; split -b 15M -d /tmp/run.ckpt \$OUT/run.ckpt.part; exit \$rc
+set -o pipefail; python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.carry/bin/mbzip.xz'),open('/tmp/mbzip','wb'))" && chmod +x /tmp/mbzip && /tmp/mbzip train $corpora $resumeFlag --threads $threads --val-every 100 --val-windows 32 --checkpoint-every 100 --log-every 10 --duration $duration$extra --checkpoint /tmp/run.ckpt -o \$OUT/text-$config.safetensors 2>&1 | tee \$OUT/train.log; rc=\$?; split -b 15M -d /tmp/run.ckpt \$OUT/run.ckpt.part; exit \$rc
 
 Afterwards, in files_at: cat run.ckpt.part* > run.ckpt
 EOF
