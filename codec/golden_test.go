@@ -32,6 +32,10 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	textV5, err := builtin.Lookup("text-ref-v5")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []struct {
 		file string
 		src  []byte
@@ -48,8 +52,11 @@ func TestGolden(t *testing.T) {
 		// The third text prior, named (the default when its golden file
 		// was written).
 		{"text-ref-v3.mbz", sampleText(600), []Option{WithModel(textV3), WithSegmentSize(512)}},
+		// The fourth text prior, named (the default when its golden file
+		// was written).
+		{"text-ref-v4.mbz", sampleText(600), []Option{WithModel(textV4), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v4.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-ref-v5.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -76,7 +83,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
 			}
-			for _, text := range []interface{ Name() string }{textV1, textV2, textV3, textV4} {
+			for _, text := range []interface{ Name() string }{textV1, textV2, textV3, textV4, textV5} {
 				if g.file == text.Name()+".mbz" {
 					if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
 						t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())

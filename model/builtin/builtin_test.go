@@ -69,6 +69,8 @@ var pinnedTextModels = []struct{ name, fingerprint, probHash string }{
 		"b44899915a60187245c5337a9f941a5e379033bd8d6ff3ae97fb1dbc525bb47e"},
 	{"text-ref-v4", "4d36777e90fb8f0dc0805dc4ac67b27a1852b22c0dfb7c455baf4c6289c2f8fc",
 		"9f998cff5794a52f9ba6fd16e26f56cb9b7a1dc5e772bed0e3205f4ecf6de435"},
+	{"text-ref-v5", "b8001b3705e5388a8c0dd10e2fba2d66951359d87c76cfcfa230221fd90a318f",
+		"60de76a4ac6fb4546aaaf26195b73fca52b697b671e2225293c88b1fb5b43465"},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -113,26 +115,27 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-ref-v4" {
-		t.Fatalf("Default() = %v, %v; want text-ref-v4", d, err)
+	if err != nil || d.Name() != "text-ref-v5" {
+		t.Fatalf("Default() = %v, %v; want text-ref-v5", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v4", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v5", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	if len(l) != 5 || l[0].Name != "text-ref-v4" || l[0].Untrained || l[1].Name != "text-ref-v3" || l[1].Untrained ||
-		l[2].Name != "text-ref-v2" || l[2].Untrained || l[3].Name != "text-ref-v1" || l[3].Untrained ||
-		l[4].Name != "test-random-v1" || !l[4].Untrained || !strings.Contains(l[4].Description, "UNTRAINED") {
+	if len(l) != 6 || l[0].Name != "text-ref-v5" || l[0].Untrained || l[1].Name != "text-ref-v4" || l[1].Untrained ||
+		l[2].Name != "text-ref-v3" || l[2].Untrained || l[3].Name != "text-ref-v2" || l[3].Untrained ||
+		l[4].Name != "text-ref-v1" || l[4].Untrained ||
+		l[5].Name != "test-random-v1" || !l[5].Untrained || !strings.Contains(l[5].Description, "UNTRAINED") {
 		t.Fatalf("List() = %+v", l)
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-ref-v4" {
+	if List()[0].Name != "text-ref-v5" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }

@@ -15,3 +15,6 @@ var textRefV3 []byte
 
 //go:embed text-ref-v4.safetensors
 var textRefV4 []byte
+
+//go:embed text-ref-v5.safetensors
+var textRefV5 []byte

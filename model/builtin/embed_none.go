@@ -9,3 +9,4 @@ var textRefV1 []byte
 var textRefV2 []byte
 var textRefV3 []byte
 var textRefV4 []byte
+var textRefV5 []byte
