@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
 
 // isaLevel names one implementation of the leaf kernels. Every level gives
 // bit-identical results (the contract in doc.go); they differ only in speed.
@@ -140,6 +144,144 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 		for j0 := 0; j0 < n; j0 += cw {
 			cc := min(cw, n-j0)
 			ks.first(r, cc)(&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
+		}
+	}
+}
+
+// verticalMinRows is the fewest rows of a for which matMulTVertical
+// transposes b for the vertical kernels: the transpose moves all k·n floats
+// of b once per call, which few rows do not repay.
+const verticalMinRows = 32
+
+// verticalOn enables the vertical kernels; it is a variable only so that
+// BenchmarkMatMulVertical can compare them with the horizontal ones.
+var verticalOn = true
+
+// verticalPanels recycles the transposed copies of b.
+var verticalPanels = sync.Pool{New: func() any { return new([]float32) }}
+
+// verticalMaxFloats bounds the transposed copy of b that matMulTVertical
+// makes: past it (768×256 and 96×2048 were measured) the copy leaves L2 and
+// the transpose costs what the kernels save.
+const verticalMaxFloats = 1 << 16
+
+// verticalMaxK is the longest reduction the vertical kernels take: every
+// pair of rows reads its whole k×16 block of b, which must stay in L1
+// (24 KiB at k = 384; at k = 768 the block comes from L2 and the kernels
+// are slower than the horizontal ones).
+const verticalMaxK = 384
+
+// verticalFits reports whether matMulVertical takes an a·b product of m
+// rows, n columns and reductions of length k: AVX2 (an AVX-512 machine
+// keeps its own kernels until the vertical ones are measured there), n a
+// multiple of 8, k a multiple of 16 up to verticalMaxK.
+func verticalFits(m, n, k int) bool {
+	return verticalOn && isa == isaAVX2 && m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
+}
+
+// matMulTVertical computes matMulTPanels with the vertical kernels where
+// they fit and pay (at least verticalMinRows rows, b no larger than
+// verticalMaxFloats), and reports whether it did: it transposes the first
+// n &^ 7 rows of b straight into the kernels' panels; the last n mod 8
+// columns go through matMulTStrided.
+func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) bool {
+	n8 := n &^ 7
+	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > verticalMaxFloats {
+		return false
+	}
+	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
+	buf := verticalPanels.Get().(*[]float32)
+	panels := growFloats(buf, n8*k)
+	n16 := n8 &^ 15
+	for j0 := 0; j0 < n16; j0 += 16 {
+		transposeStrided(panels[j0*k:], 16, b[j0*ldb:], ldb, 16, k)
+	}
+	if n16 < n8 {
+		transposeStrided(panels[n16*k:], 8, b[n16*ldb:], ldb, 8, k)
+	}
+	matMulPanels(c, ldc, a, lda, panels, m, n8, k)
+	verticalPanels.Put(buf)
+	if n8 < n {
+		matMulTStrided(c[n8:], ldc, a, lda, b[n8*ldb:], ldb, m, n-n8, k)
+	}
+	return true
+}
+
+// growFloats returns (*buf)[:n], reallocating it if it is too short.
+func growFloats(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+// matMulVertical computes the a·b product c[i*ldc+j] = Dot(a row i, column
+// j of b) for i < m, j < n, b k×n at row stride ldb, with the vertical
+// kernels: n a multiple of 8 and k of 16 (verticalFits). It copies b into
+// the kernels' panels first: read in place, 16 columns of b at a stride of
+// a power of two floats (the model's widths) fall into a few cache sets.
+func matMulVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	if m == 0 {
+		return
+	}
+	if n%8 != 0 || k%Lanes != 0 || ldb < n {
+		panic("kernels: bad shape for the vertical kernels")
+	}
+	_ = b[:(k-1)*ldb+n]
+	buf := verticalPanels.Get().(*[]float32)
+	panels := growFloats(buf, n*k)
+	n16 := n &^ 15
+	for j0 := 0; j0 < n16; j0 += 16 {
+		p := panels[j0*k : (j0+16)*k]
+		for kk := range k {
+			copy(p[kk*16:kk*16+16], b[kk*ldb+j0:])
+		}
+	}
+	if n16 < n {
+		p := panels[n16*k:]
+		for kk := range k {
+			copy(p[kk*8:kk*8+8], b[kk*ldb+n16:])
+		}
+	}
+	matMulPanels(c, ldc, a, lda, panels, m, n, k)
+	verticalPanels.Put(buf)
+}
+
+// matMulPanels computes c[i*ldc+j] = Dot(a row i, column j of b) for
+// i < m, j < n (n a multiple of 8, k of 16) from b in panels: the k×16
+// blocks of its columns, contiguous, one after the other, then a k×8
+// block when n mod 16 = 8. Rows of a go in L2-sized panels, each crossing
+// every block two rows at a time (mmvAVX2_2x16); an odd last row and the
+// last 8 columns take the narrower kernels.
+func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, m, n, k int) {
+	if n%8 != 0 || k%Lanes != 0 || ldc < n || lda < k {
+		panic("kernels: bad shape for the vertical kernels")
+	}
+	_ = c[:(m-1)*ldc+n]
+	_ = a[:(m-1)*lda+k]
+	_ = panels[:n*k]
+	n16 := n &^ 15
+	p := max(2, panelFloats/k&^1)
+	for i0 := 0; i0 < m; i0 += p {
+		rows := min(p, m-i0)
+		pairs := i0 + rows&^1
+		for j0 := 0; j0 < n16; j0 += 16 {
+			blk := &panels[j0*k]
+			for i := i0; i < pairs; i += 2 {
+				mmvAVX2_2x16(&c[i*ldc+j0], ldc, &a[i*lda], lda, blk, 16, k)
+			}
+			if pairs < i0+rows {
+				mmvAVX2_1x16(&c[pairs*ldc+j0], ldc, &a[pairs*lda], lda, blk, 16, k)
+			}
+		}
+		if n16 < n {
+			blk := &panels[n16*k]
+			for i := i0; i < pairs; i += 2 {
+				mmvAVX2_2x8(&c[i*ldc+n16], ldc, &a[i*lda], lda, blk, 8, k)
+			}
+			if pairs < i0+rows {
+				mmvAVX2_1x8(&c[pairs*ldc+n16], ldc, &a[pairs*lda], lda, blk, 8, k)
+			}
 		}
 	}
 }

@@ -23,6 +23,16 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 	matMulTGeneric(c, ldc, a, lda, b, ldb, m, n, k)
 }
 
+func matMulTVertical([]float32, int, []float32, int, []float32, int, int, int, int) bool {
+	return false
+}
+
+func verticalFits(m, n, k int) bool { return false }
+
+func matMulVertical([]float32, int, []float32, int, []float32, int, int, int, int) {
+	panic("kernels: no vertical kernels in this build")
+}
+
 func transposeStrips([]float32, int, []float32, int, int, int) (m8, n8 int) { return 0, 0 }
 
 func axpyVec(y []float32, a float32, x []float32) { axpyGeneric(y, a, x[:len(y)]) }

@@ -33,8 +33,12 @@
 // micro-kernels of MatMulT (each output one accumulator, reduced by exactly
 // the Reduce16 tree), elementwise FMA and add (Attention's weighted sum),
 // elementwise Exp, GELU and GELU′ (Softmax, GELUInPlace, GELUBackwardVec),
-// and the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
-// products, which only moves floats). Blocking and the rest of packing are Go. The AVX2 micro-kernels
+// the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
+// products, which only moves floats), and the vertical a·b kernels
+// (matmul_vertical.go), which on AVX2 keep 8 columns' outputs in the lanes
+// of a register and each reduction lane of theirs in a register of its own,
+// so that the Reduce16 tree is additions between registers (MatMulT at
+// short k, LinearBackward). Blocking and the rest of packing are Go. The AVX2 micro-kernels
 // come in two forms, with and without prefetching the rows of b of the next
 // column blocks; which one runs changes speed only. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
 // exactly as they are — masked FMAs on AVX-512, and on AVX2 masked loads

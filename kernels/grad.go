@@ -74,21 +74,39 @@ func LinearBackward(dx, dw, db, dy, x, w []float32, m, in, out int, scratch []fl
 
 	if dx != nil {
 		_ = dx[:m*in]
-		ldw := padStride(out)
-		transposeStrided(big, ldw, w, in, out, in)
-		matMulTPanels(dx[:m*in], in, dy, out, big, ldw, m, in, out)
+		if verticalFits(m, in, out) {
+			// w (out×in) is already the k×n operand of the a·b kernels.
+			matMulVertical(dx[:m*in], in, dy, out, w, in, m, in, out)
+		} else {
+			ldw := padStride(out)
+			transposeStrided(big, ldw, w, in, out, in)
+			matMulTPanels(dx[:m*in], in, dy, out, big, ldw, m, in, out)
+		}
 	}
 	for i0 := 0; i0 < m; i0 += r {
 		rows := min(r, m-i0)
 		transposeStrided(dyT, ld, dy[i0*out:], out, rows, out)
-		transposeStrided(xT, ld, x[i0*in:], in, rows, in)
-		if db != nil {
-			ones := xT[in*ld : in*ld+rows]
-			for i := range ones {
-				ones[i] = 1
+		if verticalFits(out, in, rows) {
+			// The chunk of x (rows×in) is the k×n operand of the a·b
+			// kernels as it is. The column of ones becomes a Sum of each
+			// row of dyᵀ: a product by 1 is exact, so the dot with ones
+			// and the Sum add the same values in the same lanes.
+			matMulVertical(big, in1, dyT, ld, x[i0*in:], in, out, in, rows)
+			if db != nil {
+				for o := range out {
+					big[o*in1+in] = Sum(dyT[o*ld : o*ld+rows])
+				}
 			}
+		} else {
+			transposeStrided(xT, ld, x[i0*in:], in, rows, in)
+			if db != nil {
+				ones := xT[in*ld : in*ld+rows]
+				for i := range ones {
+					ones[i] = 1
+				}
+			}
+			matMulTPanels(big, in1, dyT, ld, xT, ld, out, in1, rows)
 		}
-		matMulTPanels(big, in1, dyT, ld, xT, ld, out, in1, rows)
 		if db == nil {
 			addVec(dw[:out*in], big)
 			continue

@@ -137,7 +137,7 @@ func linearGrad64(dy, x, w []float64, m, in, out int) (dx, dw, db []float64) {
 
 func TestLinearBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 18}, {40, 20, 50}, {256, 9, 5}, {300, 7, 13}, {531, 17, 6}} {
+	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 18}, {40, 20, 50}, {256, 9, 5}, {300, 7, 13}, {531, 17, 6}, {520, 32, 48}, {64, 16, 32}, {48, 24, 16}} {
 		m, in, out := sh[0], sh[1], sh[2]
 		t.Run(fmt.Sprintf("m%d_in%d_out%d", m, in, out), func(t *testing.T) {
 			x := randVec(rng, m*in, 1)

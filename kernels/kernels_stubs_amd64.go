@@ -344,6 +344,26 @@ func mmAVX512_4x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmvAVX2_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, column j of b), i < 1, j < 8, b k×8 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
+//
+//go:noescape
+func mmvAVX2_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmvAVX2_2x8 computes the 2×8 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 8, b k×8 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
+//
+//go:noescape
+func mmvAVX2_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmvAVX2_1x16 computes the 1×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 1, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
+//
+//go:noescape
+func mmvAVX2_1x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmvAVX2_2x16 computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
+//
+//go:noescape
+func mmvAVX2_2x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // transpose8AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 8, j < n&^7 with AVX.
 //
 //go:noescape

@@ -13,6 +13,9 @@ var panelFloats = 32 << 10
 // batch) from L3 once per block of b. Every output is still computed by one
 // micro-kernel accumulator, so the results are exactly MatMulT's.
 func matMulTPanels(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	if matMulTVertical(c, ldc, a, lda, b, ldb, m, n, k) {
+		return
+	}
 	p := max(4, panelFloats/max(k, 1)&^3)
 	if m <= p {
 		matMulTStrided(c, ldc, a, lda, b, ldb, m, n, k)

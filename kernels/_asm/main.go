@@ -112,6 +112,10 @@ func main() {
 			microAVX512(r, c)
 		}
 	}
+	verticalAVX2(1, 1)
+	verticalAVX2(2, 1)
+	verticalAVX2(1, 2)
+	verticalPairAVX2()
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
@@ -472,6 +476,271 @@ func microAVX2(r, c int, prefetch bool) {
 		}
 	}
 	storeResults(r, c, acc, groupAVX2)
+	VZEROUPPER()
+	RET()
+}
+
+// quadLanes are the lanes of a quad, and quadOrder the order the quads
+// (named by their first lane) are summed in, for the vertical kernels. The
+// Reduce16 tree, written as sums of quads, is
+//
+//	c_l = (a_l + a_{l+8}) + (a_{l+4} + a_{l+12})   (l = 0…3: the first two folds)
+//	sum = (c_0 + c_2) + (c_1 + c_3)                (the last two)
+//
+// so a kernel that accumulates one quad of lanes at a time needs to keep at
+// most two partial sums per output: c_0 (then c_0 + c_2) and c_1.
+var (
+	quadLanes = [4]int{0, 8, 4, 12}
+	quadOrder = [4]int{0, 2, 1, 3}
+)
+
+// verticalAVX2 generates mmvAVX2_Rx8, which computes an R×8 block of a·b
+// (b k×8 at row stride ldb) with the 8 outputs of a row in the 8 lanes of
+// one YMM register ("vertical" accumulation): each of the contract's 16
+// reduction lanes of an output is a register of its own, so the Reduce16
+// tree is plain VADDPS between registers, with no shuffles, shared by the 8
+// outputs. It finishes one quad of lanes at a time (see quadOrder), which
+// keeps 4 accumulators and at most 2 partial sums per row. k must be a
+// multiple of 16. Per element: one 32-byte load of b, shared by the R rows,
+// and one VBROADCASTSS of a per row.
+func verticalAVX2(r, v int) {
+	name := fmt.Sprintf("mmvAVX2_%dx%d", r, 8*v)
+	TEXT(name, NOSPLIT, microSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < %d, j < %d, b k×%d at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.",
+		name, r, 8*v, r, 8*v, 8*v))
+	rv := r * v
+	acc := func(x, i, u int) VecPhysical { return ymm(x*rv + i*v + u) }         // lane quadLanes[x] of the quad, row i, columns 8u…
+	hold := func(h, i, u int) VecPhysical { return ymm(4*rv + h*rv + i*v + u) } // c_0 (+ c_2), c_1
+	bc := ymm(6 * rv)
+	bInRegs := r > 1
+	bv := func(u int) VecPhysical { return ymm(6*rv + 1 + u) }
+	if 6*rv+1+map[bool]int{true: v}[bInRegs] > 16 {
+		panic("too many registers")
+	}
+	ap := gp[:r]
+	bp, pq, off, cnt, t := gp[r], gp[r+1], gp[r+2], gp[r+3], gp[r+4]
+	s4, s8, s12, s16 := gp[r+5], gp[r+6], gp[r+7], gp[r+8] // 4, 8, 12, 16 rows of b in bytes
+	Load(Param("a"), ap[0])
+	if r > 1 {
+		Load(Param("lda"), cnt)
+		SHLQ(U8(2), cnt)
+		for i := 1; i < r; i++ {
+			LEAQ(Mem{Base: ap[i-1], Index: cnt, Scale: 1}, ap[i])
+		}
+	}
+	Load(Param("b"), bp)
+	Load(Param("ldb"), s4)
+	SHLQ(U8(4), s4) // 4 rows in bytes
+	LEAQ(Mem{Base: s4, Index: s4, Scale: 1}, s8)
+	LEAQ(Mem{Base: s8, Index: s4, Scale: 1}, s12)
+	LEAQ(Mem{Base: s8, Index: s8, Scale: 1}, s16)
+	Load(Param("k"), t)
+	SHRQ(U8(4), t)
+	for qi, l := range quadOrder {
+		for x := range 4 {
+			for i := range r {
+				for u := range v {
+					VXORPS(acc(x, i, u), acc(x, i, u), acc(x, i, u))
+				}
+			}
+		}
+		// pq = b + l rows: cnt holds one row in bytes.
+		Load(Param("ldb"), cnt)
+		SHLQ(U8(2), cnt)
+		switch l {
+		case 0:
+			MOVQ(bp, pq)
+		case 1:
+			LEAQ(Mem{Base: bp, Index: cnt, Scale: 1}, pq)
+		case 2:
+			LEAQ(Mem{Base: bp, Index: cnt, Scale: 2}, pq)
+		case 3:
+			LEAQ(Mem{Base: bp, Index: cnt, Scale: 2}, pq)
+			ADDQ(cnt, pq)
+		}
+		XORQ(off, off)
+		MOVQ(t, cnt)
+		loop := fmt.Sprintf("quad%d", l)
+		Label(loop)
+		for x, rows := range []GPPhysical{nil, s8, s4, s12} { // lanes l, l+8, l+4, l+12
+			src := func(u int) Mem {
+				if rows == nil {
+					return Mem{Base: pq, Disp: 32 * u}
+				}
+				return Mem{Base: pq, Index: rows, Scale: 1, Disp: 32 * u}
+			}
+			if bInRegs {
+				for u := range v {
+					VMOVUPS(src(u), bv(u))
+				}
+			}
+			for i := range r {
+				VBROADCASTSS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: 4 * (l + quadLanes[x])}, bc)
+				for u := range v {
+					if bInRegs {
+						VFMADD231PS(bv(u), bc, acc(x, i, u))
+					} else {
+						VFMADD231PS(src(u), bc, acc(x, i, u))
+					}
+				}
+			}
+		}
+		ADDQ(s16, pq)
+		ADDQ(U8(64), off)
+		DECQ(cnt)
+		JNZ(LabelRef(loop))
+		for i := range r {
+			for u := range v {
+				a0, a1, a2, a3 := acc(0, i, u), acc(1, i, u), acc(2, i, u), acc(3, i, u)
+				VADDPS(a1, a0, a0) // a_l + a_{l+8}
+				VADDPS(a3, a2, a2) // a_{l+4} + a_{l+12}
+				VADDPS(a2, a0, a0) // c_l
+				switch qi {
+				case 0:
+					VMOVAPS(a0, hold(0, i, u)) // c_0
+				case 1:
+					VADDPS(a0, hold(0, i, u), hold(0, i, u)) // c_0 + c_2
+				case 2:
+					VMOVAPS(a0, hold(1, i, u)) // c_1
+				case 3:
+					VADDPS(a0, hold(1, i, u), a0) // c_1 + c_3
+					VADDPS(a0, hold(0, i, u), a0) // (c_0 + c_2) + (c_1 + c_3)
+				}
+			}
+		}
+	}
+	cp, ldc := gp[r], gp[r+1]
+	Load(Param("c"), cp)
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	for i := range r {
+		for u := range v {
+			VMOVUPS(acc(0, i, u), Mem{Base: cp, Disp: 32 * u})
+		}
+		if i < r-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// pairOrder is the order in which verticalPairAVX2 finishes the lane pairs
+// {j, j+8} (b_j = a_j + a_{j+8}): the Reduce16 tree then needs at most
+// three partial sums per output (S0, S1, S2 below).
+var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
+
+// verticalPairAVX2 generates mmvAVX2_2x16: the vertical 2×16 block, two rows
+// of a against two 8-column vectors of b, so that each broadcast of a feeds
+// two FMAs and each load of b two: one load per FMA. That leaves room for
+// only two lanes in flight per output (a pair {j, j+8}, 8 accumulators);
+// the partial sums of the tree wait in S0 (registers) and S1, S2 (stack).
+func verticalPairAVX2() {
+	const r, v = 2, 2
+	name := "mmvAVX2_2x16"
+	TEXT(name, 0, microSig)
+	Pragma("noescape")
+	Doc(name + " computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.")
+	acc := func(x, i, u int) VecPhysical { return ymm(x*4 + i*2 + u) } // lane j+8x of the pair
+	bv := func(u int) VecPhysical { return ymm(8 + u) }
+	bc := func(i int) VecPhysical { return ymm(10 + i) }
+	s0 := func(i, u int) VecPhysical { return ymm(12 + i*2 + u) }
+	stack := AllocLocal(2 * 4 * 32)
+	slot := func(h, i, u int) Mem { return stack.Offset(32 * (h*4 + i*2 + u)) }
+	ap := gp[:r]
+	bp, pq, off, cnt, t, s8, s16, ldb := gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8], gp[9]
+	Load(Param("a"), ap[0])
+	Load(Param("lda"), cnt)
+	SHLQ(U8(2), cnt)
+	LEAQ(Mem{Base: ap[0], Index: cnt, Scale: 1}, ap[1])
+	Load(Param("b"), bp)
+	Load(Param("ldb"), ldb)
+	MOVQ(ldb, s8)
+	SHLQ(U8(5), s8) // 8 rows in bytes
+	LEAQ(Mem{Base: s8, Index: s8, Scale: 1}, s16)
+	Load(Param("k"), t)
+	SHRQ(U8(4), t)
+	for pi, j := range pairOrder {
+		for x := range 2 {
+			for i := range r {
+				for u := range v {
+					VXORPS(acc(x, i, u), acc(x, i, u), acc(x, i, u))
+				}
+			}
+		}
+		if j == 0 {
+			MOVQ(bp, pq)
+		} else {
+			IMUL3Q(U32(4*j), ldb, pq) // j rows in bytes
+			ADDQ(bp, pq)
+		}
+		XORQ(off, off)
+		MOVQ(t, cnt)
+		loop := fmt.Sprintf("pair%d", j)
+		Label(loop)
+		for x := range 2 { // lanes j, j+8
+			for u := range v {
+				if x == 0 {
+					VMOVUPS(Mem{Base: pq, Disp: 32 * u}, bv(u))
+				} else {
+					VMOVUPS(Mem{Base: pq, Index: s8, Scale: 1, Disp: 32 * u}, bv(u))
+				}
+			}
+			for i := range r {
+				VBROADCASTSS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: 4 * (j + 8*x)}, bc(i))
+			}
+			for i := range r {
+				for u := range v {
+					VFMADD231PS(bv(u), bc(i), acc(x, i, u))
+				}
+			}
+		}
+		ADDQ(s16, pq)
+		ADDQ(U8(64), off)
+		DECQ(cnt)
+		JNZ(LabelRef(loop))
+		for i := range r {
+			for u := range v {
+				bj := acc(0, i, u)
+				VADDPS(acc(1, i, u), bj, bj) // b_j = a_j + a_{j+8}
+				switch pi {
+				case 0: // b_0
+					VMOVAPS(bj, s0(i, u))
+				case 1: // c_0 = b_0 + b_4
+					VADDPS(bj, s0(i, u), s0(i, u))
+				case 2: // b_2
+					VMOVUPS(bj, slot(0, i, u))
+				case 3: // d_0 = c_0 + (b_2 + b_6)
+					VADDPS(slot(0, i, u), bj, bj)
+					VADDPS(bj, s0(i, u), s0(i, u))
+				case 4: // b_1
+					VMOVUPS(bj, slot(0, i, u))
+				case 5: // c_1 = b_1 + b_5
+					VADDPS(slot(0, i, u), bj, bj)
+					VMOVUPS(bj, slot(0, i, u))
+				case 6: // b_3
+					VMOVUPS(bj, slot(1, i, u))
+				case 7: // e = d_0 + (c_1 + (b_3 + b_7))
+					VADDPS(slot(1, i, u), bj, bj)
+					VADDPS(slot(0, i, u), bj, bj)
+					VADDPS(bj, s0(i, u), bj)
+				}
+			}
+		}
+	}
+	cp, ldc := gp[2], gp[3]
+	Load(Param("c"), cp)
+	Load(Param("ldc"), ldc)
+	SHLQ(U8(2), ldc)
+	for i := range r {
+		for u := range v {
+			VMOVUPS(acc(0, i, u), Mem{Base: cp, Disp: 32 * u})
+		}
+		if i < r-1 {
+			ADDQ(ldc, cp)
+		}
+	}
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,119 @@
+//go:build !purego
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestVerticalAVX2 compares the assembly vertical kernels with their Go
+// twin, verticalGeneric, bit for bit, at odd strides, with guard words
+// around the output block.
+func TestVerticalAVX2(t *testing.T) {
+	if !hasISA(isaAVX2) {
+		t.Skip("no AVX2+FMA")
+	}
+	r := rand.New(rand.NewPCG(65, 66))
+	type kern = func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+	kernels := []struct {
+		rows, cols int
+		f          kern
+	}{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
+	for k := 16; k <= 1024; k += 16 {
+		for _, kn := range kernels {
+			rows, cols := kn.rows, kn.cols
+			lda, ldb, ldc := k+r.IntN(7), cols+r.IntN(9), cols+r.IntN(9)
+			a := nastyVec(r, (rows-1)*lda+k)
+			b := nastyVec(r, (k-1)*ldb+cols)
+			size := (rows-1)*ldc + cols
+			want := make([]float32, size)
+			for j0 := 0; j0 < cols; j0 += 8 {
+				verticalGeneric(want[j0:], ldc, a, lda, b[j0:], ldb, rows, k)
+			}
+			off := r.IntN(4)
+			buf, got := guarded(size, off)
+			kn.f(&got[0], ldc, &a[0], lda, &b[0], ldb, k)
+			name := fmt.Sprintf("mmvAVX2_%dx%d k=%d ldc=%d lda=%d ldb=%d", rows, cols, k, ldc, lda, ldb)
+			for i := range rows {
+				for j := range cols {
+					if g, w := got[i*ldc+j], want[i*ldc+j]; !sameBits(g, w) {
+						t.Fatalf("%s: c[%d,%d] = %g, Go twin %g", name, i, j, g, w)
+					}
+				}
+				// Between the rows of the block, the output is not the kernel's.
+				for j := cols; j < ldc && i < rows-1; j++ {
+					if !sameBits(got[i*ldc+j], math.Float32frombits(guardBits)) {
+						t.Fatalf("%s: wrote c[%d,%d] outside the block", name, i, j)
+					}
+				}
+			}
+			checkGuard(t, buf, size, off, name)
+		}
+	}
+}
+
+// BenchmarkMatMulVertical compares, at the training shapes the vertical
+// kernels take, MatMulT with them (vertical) and without (horizontal: the
+// R×C micro-kernels), on AVX2, one core.
+func BenchmarkMatMulVertical(b *testing.B) {
+	if !hasISA(isaAVX2) {
+		b.Skip("no AVX2+FMA")
+	}
+	saved := isa
+	defer func() { isa, verticalOn = saved, true }()
+	isa = isaAVX2
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range [][3]int{{2048, 288, 96}, {2048, 384, 96}, {2048, 96, 384}, {256, 768, 256}, {64, 768, 256}, {256, 96, 2048}, {32, 288, 96}} {
+		m, n, k := s[0], s[1], s[2]
+		a, bm, c := benchVec(r, m*k, 1), benchVec(r, n*k, 1), make([]float32, m*n)
+		for _, on := range []bool{false, true} {
+			name := map[bool]string{false: "horizontal", true: "vertical"}[on]
+			b.Run(fmt.Sprintf("m=%d,n=%d,k=%d/%s", m, n, k, name), func(b *testing.B) {
+				verticalOn = on
+				for b.Loop() {
+					MatMulT(c, a, bm, m, n, k)
+				}
+				reportGFLOPs(b, 2*float64(m*n*k))
+			})
+		}
+	}
+}
+
+// BenchmarkVerticalKernel times the leaves alone, all operands in L1, at
+// k = 96: the vertical 2×8 block against the horizontal 4×3.
+func BenchmarkVerticalKernel(b *testing.B) {
+	if !hasISA(isaAVX2) {
+		b.Skip("no AVX2+FMA")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, k := range []int{96, 256} {
+		a, bm, c := benchVec(r, 4*k, 1), benchVec(r, 8*k, 1), make([]float32, 64)
+		b.Run(fmt.Sprintf("k=%d/vertical2x8", k), func(b *testing.B) {
+			for b.Loop() {
+				mmvAVX2_2x8(&c[0], 8, &a[0], k, &bm[0], 8, k)
+			}
+			reportGFLOPs(b, 2*2*8*float64(k))
+		})
+		b.Run(fmt.Sprintf("k=%d/vertical1x16", k), func(b *testing.B) {
+			for b.Loop() {
+				mmvAVX2_1x16(&c[0], 8, &a[0], k, &bm[0], 16, k)
+			}
+			reportGFLOPs(b, 2*16*float64(k))
+		})
+		b.Run(fmt.Sprintf("k=%d/vertical2x16", k), func(b *testing.B) {
+			for b.Loop() {
+				mmvAVX2_2x16(&c[0], 16, &a[0], k, &bm[0], 16, k)
+			}
+			reportGFLOPs(b, 2*2*16*float64(k))
+		})
+		b.Run(fmt.Sprintf("k=%d/horizontal4x3", k), func(b *testing.B) {
+			for b.Loop() {
+				mmAVX2_4x3(&c[0], 8, &a[0], k, &bm[0], k, k)
+			}
+			reportGFLOPs(b, 2*4*3*float64(k))
+		})
+	}
+}
