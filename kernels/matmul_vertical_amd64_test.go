@@ -55,9 +55,9 @@ func TestVerticalAVX2(t *testing.T) {
 	}
 }
 
-// BenchmarkMatMulVertical compares, at the training shapes the vertical
-// kernels take, MatMulT with them (vertical) and without (horizontal: the
-// R×C micro-kernels), on AVX2, one core.
+// BenchmarkMatMulVertical compares, at training shapes that MatMulT gives
+// the vertical kernels, MatMulT with them (vertical) and without
+// (horizontal: the R×C micro-kernels), on AVX2, one core.
 func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
@@ -66,7 +66,10 @@ func BenchmarkMatMulVertical(b *testing.B) {
 	defer func() { isa, verticalOn = saved, true }()
 	isa = isaAVX2
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range [][3]int{{2048, 288, 96}, {2048, 384, 96}, {2048, 96, 384}, {256, 768, 256}, {64, 768, 256}, {256, 96, 2048}, {32, 288, 96}} {
+	// The local layers' products over a window (forward and the two of
+	// the backward pass), a global one small enough to take, and the
+	// fewest rows that take them.
+	for _, s := range [][3]int{{2048, 288, 96}, {2048, 384, 96}, {2048, 96, 384}, {512, 256, 256}, {32, 288, 96}} {
 		m, n, k := s[0], s[1], s[2]
 		a, bm, c := benchVec(r, m*k, 1), benchVec(r, n*k, 1), make([]float32, m*n)
 		for _, on := range []bool{false, true} {
