@@ -10674,10 +10674,10 @@ quad3:
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y0, Y5, Y0
 	VADDPS       Y0, Y4, Y0
-	MOVQ         c+0(FP), BX
-	MOVQ         ldc+8(FP), CX
-	SHLQ         $0x02, CX
-	VMOVUPS      Y0, (BX)
+	MOVQ         c+0(FP), AX
+	MOVQ         ldc+8(FP), BX
+	SHLQ         $0x02, BX
+	VMOVUPS      Y0, (AX)
 	VZEROUPPER
 	RET
 
@@ -10887,12 +10887,12 @@ quad3:
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y1, Y11, Y1
 	VADDPS       Y1, Y9, Y1
-	MOVQ         c+0(FP), CX
-	MOVQ         ldc+8(FP), DX
-	SHLQ         $0x02, DX
-	VMOVUPS      Y0, (CX)
-	ADDQ         DX, CX
-	VMOVUPS      Y1, (CX)
+	MOVQ         c+0(FP), AX
+	MOVQ         ldc+8(FP), BX
+	SHLQ         $0x02, BX
+	VMOVUPS      Y0, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y1, (AX)
 	VZEROUPPER
 	RET
 
@@ -11067,11 +11067,11 @@ quad3:
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y1, Y11, Y1
 	VADDPS       Y1, Y9, Y1
-	MOVQ         c+0(FP), BX
-	MOVQ         ldc+8(FP), CX
-	SHLQ         $0x02, CX
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
+	MOVQ         c+0(FP), AX
+	MOVQ         ldc+8(FP), BX
+	SHLQ         $0x02, BX
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
 	VZEROUPPER
 	RET
 
@@ -11440,14 +11440,14 @@ pair7:
 	VADDPS       224(SP), Y3, Y3
 	VADDPS       96(SP), Y3, Y3
 	VADDPS       Y3, Y15, Y3
-	MOVQ         c+0(FP), CX
-	MOVQ         ldc+8(FP), DX
-	SHLQ         $0x02, DX
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	ADDQ         DX, CX
-	VMOVUPS      Y2, (CX)
-	VMOVUPS      Y3, 32(CX)
+	MOVQ         c+0(FP), AX
+	MOVQ         ldc+8(FP), BX
+	SHLQ         $0x02, BX
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
 	VZEROUPPER
 	RET
 

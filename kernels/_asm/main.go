@@ -610,20 +610,27 @@ func verticalAVX2(r, v int) {
 			}
 		}
 	}
-	cp, ldc := gp[r], gp[r+1]
+	storeVertical(r, v, func(i, u int) VecPhysical { return acc(0, i, u) })
+	VZEROUPPER()
+	RET()
+}
+
+// storeVertical stores the r×8v outputs of a vertical kernel, register
+// out(i, u) at c[i·ldc + 8u…]. It takes RAX and RBX, free once the k loops
+// are done.
+func storeVertical(r, v int, out func(i, u int) VecPhysical) {
+	cp, ldc := gp[0], gp[1]
 	Load(Param("c"), cp)
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
 	for i := range r {
 		for u := range v {
-			VMOVUPS(acc(0, i, u), Mem{Base: cp, Disp: 32 * u})
+			VMOVUPS(out(i, u), Mem{Base: cp, Disp: 32 * u})
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
 
 // pairOrder is the order in which verticalPairAVX2 finishes the lane pairs
@@ -729,18 +736,7 @@ func verticalPairAVX2() {
 			}
 		}
 	}
-	cp, ldc := gp[2], gp[3]
-	Load(Param("c"), cp)
-	Load(Param("ldc"), ldc)
-	SHLQ(U8(2), ldc)
-	for i := range r {
-		for u := range v {
-			VMOVUPS(acc(0, i, u), Mem{Base: cp, Disp: 32 * u})
-		}
-		if i < r-1 {
-			ADDQ(ldc, cp)
-		}
-	}
+	storeVertical(r, v, func(i, u int) VecPhysical { return acc(0, i, u) })
 	VZEROUPPER()
 	RET()
 }
