@@ -9,6 +9,16 @@ import (
 	"testing"
 )
 
+// verticalKernel is one assembly vertical kernel and its block shape.
+type verticalKernel struct {
+	rows, cols int
+	f          func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+}
+
+func verticalKernels() []verticalKernel {
+	return []verticalKernel{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
+}
+
 // TestVerticalAVX2 compares the assembly vertical kernels with their Go
 // twin, verticalGeneric, bit for bit, at odd strides, with guard words
 // around the output block.
@@ -17,13 +27,8 @@ func TestVerticalAVX2(t *testing.T) {
 		t.Skip("no AVX2+FMA")
 	}
 	r := rand.New(rand.NewPCG(65, 66))
-	type kern = func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-	kernels := []struct {
-		rows, cols int
-		f          kern
-	}{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
 	for k := 16; k <= 1024; k += 16 {
-		for _, kn := range kernels {
+		for _, kn := range verticalKernels() {
 			rows, cols := kn.rows, kn.cols
 			lda, ldb, ldc := k+r.IntN(7), cols+r.IntN(9), cols+r.IntN(9)
 			a := nastyVec(r, (rows-1)*lda+k)
@@ -86,35 +91,25 @@ func BenchmarkMatMulVertical(b *testing.B) {
 }
 
 // BenchmarkVerticalKernel times the leaves alone, all operands in L1, at
-// k = 96: the vertical 2×8 block against the horizontal 4×3.
+// k = 96 and 256: the vertical blocks against the horizontal 4×3.
 func BenchmarkVerticalKernel(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, k := range []int{96, 256} {
-		a, bm, c := benchVec(r, 4*k, 1), benchVec(r, 8*k, 1), make([]float32, 64)
-		b.Run(fmt.Sprintf("k=%d/vertical2x8", k), func(b *testing.B) {
-			for b.Loop() {
-				mmvAVX2_2x8(&c[0], 8, &a[0], k, &bm[0], 8, k)
-			}
-			reportGFLOPs(b, 2*2*8*float64(k))
-		})
-		b.Run(fmt.Sprintf("k=%d/vertical1x16", k), func(b *testing.B) {
-			for b.Loop() {
-				mmvAVX2_1x16(&c[0], 8, &a[0], k, &bm[0], 16, k)
-			}
-			reportGFLOPs(b, 2*16*float64(k))
-		})
-		b.Run(fmt.Sprintf("k=%d/vertical2x16", k), func(b *testing.B) {
-			for b.Loop() {
-				mmvAVX2_2x16(&c[0], 16, &a[0], k, &bm[0], 16, k)
-			}
-			reportGFLOPs(b, 2*2*16*float64(k))
-		})
+		a, bm, c := benchVec(r, 4*k, 1), benchVec(r, 16*k, 1), make([]float32, 64)
+		for _, kn := range verticalKernels() {
+			b.Run(fmt.Sprintf("k=%d/vertical%dx%d", k, kn.rows, kn.cols), func(b *testing.B) {
+				for b.Loop() {
+					kn.f(&c[0], 16, &a[0], k, &bm[0], kn.cols, k)
+				}
+				reportGFLOPs(b, 2*float64(kn.rows*kn.cols*k))
+			})
+		}
 		b.Run(fmt.Sprintf("k=%d/horizontal4x3", k), func(b *testing.B) {
 			for b.Loop() {
-				mmAVX2_4x3(&c[0], 8, &a[0], k, &bm[0], k, k)
+				mmAVX2_4x3(&c[0], 16, &a[0], k, &bm[0], k, k)
 			}
 			reportGFLOPs(b, 2*4*3*float64(k))
 		})
