@@ -62,14 +62,14 @@ func TestVerticalAVX2(t *testing.T) {
 
 // BenchmarkMatMulVertical compares, at training shapes that MatMulT gives
 // the vertical kernels, MatMulT with them (vertical) and without
-// (horizontal: the R×C micro-kernels), on AVX2, one core.
+// (horizontal: the R×C micro-kernels) on AVX2, and with the AVX-512 R×C
+// kernels where the CPU has them, one core.
 func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
 	saved := isa
 	defer func() { isa, verticalOn = saved, true }()
-	isa = isaAVX2
 	r := rand.New(rand.NewPCG(1, 2))
 	// The local layers' products over a window (forward and the two of
 	// the backward pass), a global one small enough to take, and the
@@ -77,10 +77,23 @@ func BenchmarkMatMulVertical(b *testing.B) {
 	for _, s := range [][3]int{{2048, 288, 96}, {2048, 384, 96}, {2048, 96, 384}, {512, 256, 256}, {32, 288, 96}} {
 		m, n, k := s[0], s[1], s[2]
 		a, bm, c := benchVec(r, m*k, 1), benchVec(r, n*k, 1), make([]float32, m*n)
-		for _, on := range []bool{false, true} {
-			name := map[bool]string{false: "horizontal", true: "vertical"}[on]
-			b.Run(fmt.Sprintf("m=%d,n=%d,k=%d/%s", m, n, k, name), func(b *testing.B) {
-				verticalOn = on
+		variants := []struct {
+			name string
+			isa  isaLevel
+			on   bool
+		}{{"horizontal", isaAVX2, false}, {"vertical", isaAVX2, true}}
+		if hasISA(isaAVX512) {
+			// What an AVX-512 machine runs today, to decide whether the
+			// vertical AVX2 kernels should take these shapes there too.
+			variants = append(variants, struct {
+				name string
+				isa  isaLevel
+				on   bool
+			}{"horizontal-avx512", isaAVX512, false})
+		}
+		for _, v := range variants {
+			b.Run(fmt.Sprintf("m=%d,n=%d,k=%d/%s", m, n, k, v.name), func(b *testing.B) {
+				isa, verticalOn = v.isa, v.on
 				for b.Loop() {
 					MatMulT(c, a, bm, m, n, k)
 				}

@@ -12,7 +12,9 @@
 #     and the panel-size sweep (BenchmarkMatMulPanels: at m = 2048, k = 96
 #     the AVX-512 kernels gave 47 GFLOP/s there, 27 % of their peak, and the
 #     AVX2 ones 53 on the same core — is a panel of a that stays in L1 the
-#     cure?);
+#     cure?), and the vertical AVX2 kernels against the AVX-512 R×C ones at
+#     the local layers' shapes (BenchmarkMatMulVertical, VerticalKernel:
+#     should MatMulT give them those shapes on AVX-512 machines too?);
 #   - training throughput on 16 threads and its CPU profile (BenchmarkTrainStep
 #     with MBZIP_BENCH_TRAIN_THREADS=16: whole optimizer steps of 32 windows);
 #   - with --torch, PyTorch's training throughput on the same model.
@@ -23,7 +25,7 @@
 # Binaries travel xz-compressed (the device unpacks them with Python's lzma)
 # and the slim mbzip is built with -tags mbzip_nobuiltin; the default model
 # travels as .carry/dev/model.safetensors. The shipped weights
-# (model/builtin/*.safetensors, 56 MB) would take the working tree past the
+# (model/builtin/*.safetensors, 70 MB) would take the working tree past the
 # 64 MiB a call may carry, so the script parks them in .carry/parked/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,7 +61,7 @@ call=$(cat <<'CALL'
 
 Device call (run tool), timeout_s 300, carry [".carry/dev"]:
 
-cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model model.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model model.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 40 ./kernels.test -test.run '^$' -test.bench 'MatMulPanels/isa=avx' -test.benchtime 100ms > $OUT/kernels-panels.txt 2>&1; (cd ../../model && MBZIP_BENCH_TRAIN_THREADS=16 timeout 60 ../.carry/dev/model.test -test.run '^$' -test.bench 'TrainStep/ref' -test.benchtime 8x -test.cpuprofile $OUT/train16.prof > $OUT/trainstep16.txt 2>&1)@TORCH@; cat $OUT/*.txt | tail -40
+cd .carry/dev && for f in *.xz; do python3 -c "import lzma,shutil,sys;shutil.copyfileobj(lzma.open(sys.argv[1]),open(sys.argv[1][:-3],'wb'))" $f && chmod +x ${f%.xz}; done; lscpu | grep -E 'Model name|Flags' | cut -c1-300 > $OUT/cpu.txt; (cd ../../kernels && ../.carry/dev/kernels.test -test.short 2>&1 | tail -3) > $OUT/kernels-test.txt; (cd ../../model && ../.carry/dev/model.test -test.run Golden 2>&1 | tail -3) > $OUT/model-golden.txt; ./mbzip compress -q --model model.safetensors -c sample > $OUT/sample.dev.mbz && cmp sample.here.mbz $OUT/sample.dev.mbz && ./mbzip decompress -q --model model.safetensors -c sample.here.mbz | cmp - sample && echo "AVX-512 machine: same .mbz bytes, round trip exact" > $OUT/cross.txt; timeout 80 ./kernels.test -test.run '^$' -test.bench 'FMAPeak|MatMulLayouts' -test.benchtime 100ms > $OUT/kernels-bench.txt 2>&1; timeout 40 ./kernels.test -test.run '^$' -test.bench 'MatMulPanels/isa=avx' -test.benchtime 100ms > $OUT/kernels-panels.txt 2>&1; timeout 40 ./kernels.test -test.run '^$' -test.bench 'MatMulVertical|VerticalKernel' -test.benchtime 100ms > $OUT/kernels-vertical.txt 2>&1; (cd ../../model && MBZIP_BENCH_TRAIN_THREADS=16 timeout 60 ../.carry/dev/model.test -test.run '^$' -test.bench 'TrainStep/ref' -test.benchtime 8x -test.cpuprofile $OUT/train16.prof > $OUT/trainstep16.txt 2>&1)@TORCH@; cat $OUT/*.txt | tail -40
 CALL
 )
 # Quoted, so that & in the replacement stays literal (bash ≥ 5.2).
