@@ -157,7 +157,15 @@ const verticalMinRows = 32
 // BenchmarkMatMulVertical can compare them with the horizontal ones.
 var verticalOn = true
 
-// verticalPanels recycles the transposed copies of b.
+// vertical512 lets AVX-512 machines use the vertical kernels too, with
+// mmvAVX512_2x32 for 32-column blocks (and the AVX2 kernels for the rest).
+// It stays off until mmvAVX512_2x32 has passed its tests and beaten the
+// AVX-512 R×C kernels on an AVX-512 machine (scripts/device-check.sh runs
+// both: TestVerticalAVX2 and TestMatMulTVertical force it on there); until
+// then AVX-512 machines run exactly what they ran before.
+var vertical512 = false
+
+// verticalPanels recycles the packed copies of b.
 var verticalPanels = sync.Pool{New: func() any { return new([]float32) }}
 
 // verticalMaxFloats bounds the transposed copy of b that matMulTVertical
@@ -172,11 +180,33 @@ const verticalMaxFloats = 1 << 16
 const verticalMaxK = 384
 
 // verticalFits reports whether matMulVertical takes an a·b product of m
-// rows, n columns and reductions of length k: AVX2 (an AVX-512 machine
-// keeps its own kernels until the vertical ones are measured there), n a
-// multiple of 8, k a multiple of 16 up to verticalMaxK.
+// rows, n columns and reductions of length k: AVX2 or AVX-512 (with
+// vertical512), n a multiple of 8, k a multiple of 16 up to verticalMaxK.
 func verticalFits(m, n, k int) bool {
-	return verticalOn && isa == isaAVX2 && m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
+	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512) &&
+		m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
+}
+
+// verticalBlocks calls f for the column blocks the vertical kernels cut n
+// columns (a multiple of 8) into: the widest block of the ISA (32 columns
+// on AVX-512, 16 on AVX2) while it fits, then one of 16, then one of 8. A
+// block starting at column j0 lies at panels[j0·k:] in the packed form, k
+// rows of width floats.
+func verticalBlocks(n int, f func(j0, width int)) {
+	widest := 16
+	if isa == isaAVX512 {
+		widest = 32
+	}
+	j0 := 0
+	for ; j0+widest <= n; j0 += widest {
+		f(j0, widest)
+	}
+	for _, w := range []int{16, 8} {
+		if w < widest && j0+w <= n {
+			f(j0, w)
+			j0 += w
+		}
+	}
 }
 
 // matMulTVertical computes matMulTPanels with the vertical kernels where
@@ -192,13 +222,9 @@ func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ld
 	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
 	buf := verticalPanels.Get().(*[]float32)
 	panels := growFloats(buf, n8*k)
-	n16 := n8 &^ 15
-	for j0 := 0; j0 < n16; j0 += 16 {
-		transposeStrided(panels[j0*k:], 16, b[j0*ldb:], ldb, 16, k)
-	}
-	if n16 < n8 {
-		transposeStrided(panels[n16*k:], 8, b[n16*ldb:], ldb, 8, k)
-	}
+	verticalBlocks(n8, func(j0, w int) {
+		transposeStrided(panels[j0*k:], w, b[j0*ldb:], ldb, w, k)
+	})
 	matMulPanels(c, ldc, a, lda, panels, m, n8, k)
 	verticalPanels.Put(buf)
 	if n8 < n {
@@ -230,29 +256,21 @@ func matMulVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 	_ = b[:(k-1)*ldb+n]
 	buf := verticalPanels.Get().(*[]float32)
 	panels := growFloats(buf, n*k)
-	n16 := n &^ 15
-	for j0 := 0; j0 < n16; j0 += 16 {
-		p := panels[j0*k : (j0+16)*k]
+	verticalBlocks(n, func(j0, w int) {
+		p := panels[j0*k : (j0+w)*k]
 		for kk := range k {
-			copy(p[kk*16:kk*16+16], b[kk*ldb+j0:])
+			copy(p[kk*w:kk*w+w], b[kk*ldb+j0:])
 		}
-	}
-	if n16 < n {
-		p := panels[n16*k:]
-		for kk := range k {
-			copy(p[kk*8:kk*8+8], b[kk*ldb+n16:])
-		}
-	}
+	})
 	matMulPanels(c, ldc, a, lda, panels, m, n, k)
 	verticalPanels.Put(buf)
 }
 
 // matMulPanels computes c[i*ldc+j] = Dot(a row i, column j of b) for
-// i < m, j < n (n a multiple of 8, k of 16) from b in panels: the k×16
-// blocks of its columns, contiguous, one after the other, then a k×8
-// block when n mod 16 = 8. Rows of a go in L2-sized panels, each crossing
-// every block two rows at a time (mmvAVX2_2x16); an odd last row and the
-// last 8 columns take the narrower kernels.
+// i < m, j < n (n a multiple of 8, k of 16) from b packed in the blocks of
+// verticalBlocks. Rows of a go in L2-sized panels, each crossing every
+// block two rows at a time (mmvAVX512_2x32, mmvAVX2_2x16 or mmvAVX2_2x8
+// by the block's width); an odd last row takes the one-row AVX2 kernels.
 func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, m, n, k int) {
 	if n%8 != 0 || k%Lanes != 0 || ldc < n || lda < k {
 		panic("kernels: bad shape for the vertical kernels")
@@ -260,29 +278,34 @@ func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, 
 	_ = c[:(m-1)*ldc+n]
 	_ = a[:(m-1)*lda+k]
 	_ = panels[:n*k]
-	n16 := n &^ 15
 	p := max(2, panelFloats/k&^1)
 	for i0 := 0; i0 < m; i0 += p {
 		rows := min(p, m-i0)
 		pairs := i0 + rows&^1
-		for j0 := 0; j0 < n16; j0 += 16 {
+		verticalBlocks(n, func(j0, w int) {
 			blk := &panels[j0*k]
+			pair := mmvAVX2_2x8
+			switch w {
+			case 32:
+				pair = mmvAVX512_2x32
+			case 16:
+				pair = mmvAVX2_2x16
+			}
 			for i := i0; i < pairs; i += 2 {
-				mmvAVX2_2x16(&c[i*ldc+j0], ldc, &a[i*lda], lda, blk, 16, k)
+				pair(&c[i*ldc+j0], ldc, &a[i*lda], lda, blk, w, k)
 			}
-			if pairs < i0+rows {
-				mmvAVX2_1x16(&c[pairs*ldc+j0], ldc, &a[pairs*lda], lda, blk, 16, k)
+			if pairs == i0+rows {
+				return
 			}
-		}
-		if n16 < n {
-			blk := &panels[n16*k]
-			for i := i0; i < pairs; i += 2 {
-				mmvAVX2_2x8(&c[i*ldc+n16], ldc, &a[i*lda], lda, blk, 8, k)
+			last := pairs
+			if w == 8 {
+				mmvAVX2_1x8(&c[last*ldc+j0], ldc, &a[last*lda], lda, blk, 8, k)
+				return
 			}
-			if pairs < i0+rows {
-				mmvAVX2_1x8(&c[pairs*ldc+n16], ldc, &a[pairs*lda], lda, blk, 8, k)
+			for h := 0; h < w; h += 16 {
+				mmvAVX2_1x16(&c[last*ldc+j0+h], ldc, &a[last*lda], lda, &panels[j0*k+h], w, k)
 			}
-		}
+		})
 	}
 }
 

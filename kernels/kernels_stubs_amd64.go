@@ -359,10 +359,15 @@ func mmvAVX2_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, 
 //go:noescape
 func mmvAVX2_1x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmvAVX2_2x16 computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
+// mmvAVX2_2x16 computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, 8 outputs per register.
 //
 //go:noescape
 func mmvAVX2_2x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmvAVX512_2x32 computes the 2×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 32, b k×32 at row stride ldb, k a multiple of 16, with AVX-512F, 16 outputs per register.
+//
+//go:noescape
+func mmvAVX512_2x32(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // transpose8AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 8, j < n&^7 with AVX.
 //

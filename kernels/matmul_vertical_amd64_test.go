@@ -15,12 +15,17 @@ type verticalKernel struct {
 	f          func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 }
 
+// verticalKernels lists the vertical kernels this CPU can run.
 func verticalKernels() []verticalKernel {
-	return []verticalKernel{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
+	ks := []verticalKernel{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
+	if hasISA(isaAVX512) {
+		ks = append(ks, verticalKernel{2, 32, mmvAVX512_2x32})
+	}
+	return ks
 }
 
-// TestVerticalAVX2 compares the assembly vertical kernels with their Go
-// twin, verticalGeneric, bit for bit, at odd strides, with guard words
+// TestVerticalAVX2 compares the assembly vertical kernels (AVX2, and
+// AVX-512 where the CPU has it) with their Go twin, verticalGeneric, bit for bit, at odd strides, with guard words
 // around the output block.
 func TestVerticalAVX2(t *testing.T) {
 	if !hasISA(isaAVX2) {
@@ -62,14 +67,14 @@ func TestVerticalAVX2(t *testing.T) {
 
 // BenchmarkMatMulVertical compares, at training shapes that MatMulT gives
 // the vertical kernels, MatMulT with them (vertical) and without
-// (horizontal: the R×C micro-kernels) on AVX2, and with the AVX-512 R×C
-// kernels where the CPU has them, one core.
+// (horizontal: the R×C micro-kernels), on AVX2 and, where the CPU has it,
+// on AVX-512, one core.
 func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
-	saved := isa
-	defer func() { isa, verticalOn = saved, true }()
+	saved, saved512 := isa, vertical512
+	defer func() { isa, verticalOn, vertical512 = saved, true, saved512 }()
 	r := rand.New(rand.NewPCG(1, 2))
 	// The local layers' products over a window (forward and the two of
 	// the backward pass), a global one small enough to take, and the
@@ -83,17 +88,15 @@ func BenchmarkMatMulVertical(b *testing.B) {
 			on   bool
 		}{{"horizontal", isaAVX2, false}, {"vertical", isaAVX2, true}}
 		if hasISA(isaAVX512) {
-			// What an AVX-512 machine runs today, to decide whether the
-			// vertical AVX2 kernels should take these shapes there too.
-			variants = append(variants, struct {
+			variants = append(variants, []struct {
 				name string
 				isa  isaLevel
 				on   bool
-			}{"horizontal-avx512", isaAVX512, false})
+			}{{"horizontal-avx512", isaAVX512, false}, {"vertical-avx512", isaAVX512, true}}...)
 		}
 		for _, v := range variants {
 			b.Run(fmt.Sprintf("m=%d,n=%d,k=%d/%s", m, n, k, v.name), func(b *testing.B) {
-				isa, verticalOn = v.isa, v.on
+				isa, verticalOn, vertical512 = v.isa, v.on, v.on
 				for b.Loop() {
 					MatMulT(c, a, bm, m, n, k)
 				}
@@ -111,18 +114,18 @@ func BenchmarkVerticalKernel(b *testing.B) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, k := range []int{96, 256} {
-		a, bm, c := benchVec(r, 4*k, 1), benchVec(r, 16*k, 1), make([]float32, 64)
+		a, bm, c := benchVec(r, 4*k, 1), benchVec(r, 32*k, 1), make([]float32, 4*32)
 		for _, kn := range verticalKernels() {
 			b.Run(fmt.Sprintf("k=%d/vertical%dx%d", k, kn.rows, kn.cols), func(b *testing.B) {
 				for b.Loop() {
-					kn.f(&c[0], 16, &a[0], k, &bm[0], kn.cols, k)
+					kn.f(&c[0], 32, &a[0], k, &bm[0], kn.cols, k)
 				}
 				reportGFLOPs(b, 2*float64(kn.rows*kn.cols*k))
 			})
 		}
 		b.Run(fmt.Sprintf("k=%d/horizontal4x3", k), func(b *testing.B) {
 			for b.Loop() {
-				mmAVX2_4x3(&c[0], 16, &a[0], k, &bm[0], k, k)
+				mmAVX2_4x3(&c[0], 32, &a[0], k, &bm[0], k, k)
 			}
 			reportGFLOPs(b, 2*4*3*float64(k))
 		})

@@ -39,10 +39,12 @@ func TestVerticalSpec(t *testing.T) {
 // TestMatMulTVertical runs MatMulT and the strided panels at shapes the
 // vertical kernels take (k a multiple of 16, m ≥ verticalMinRows), with
 // columns left over for the horizontal kernels and panels of a few rows,
-// on every ISA, against the pure-Go product, with guard words.
+// on every ISA (the AVX-512 vertical kernels forced on), against the
+// pure-Go product, with guard words.
 func TestMatMulTVertical(t *testing.T) {
 	saved := panelFloats
 	defer func() { panelFloats = saved }()
+	forceVertical512(t)
 	r := rand.New(rand.NewPCG(63, 64))
 	type tc struct{ m, n, k, ldc, lda, ldb, panel int }
 	cases := []tc{

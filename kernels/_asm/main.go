@@ -115,7 +115,8 @@ func main() {
 	verticalAVX2(1, 1)
 	verticalAVX2(2, 1)
 	verticalAVX2(1, 2)
-	verticalPairAVX2()
+	verticalPair("AVX2", 8, ymm, 16)
+	verticalPair("AVX512", 16, zmm, 32)
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
@@ -610,22 +611,22 @@ func verticalAVX2(r, v int) {
 			}
 		}
 	}
-	storeVertical(r, v, func(i, u int) VecPhysical { return acc(0, i, u) })
+	storeVertical(r, v, 8, func(i, u int) VecPhysical { return acc(0, i, u) })
 	VZEROUPPER()
 	RET()
 }
 
-// storeVertical stores the r×8v outputs of a vertical kernel, register
-// out(i, u) at c[i·ldc + 8u…]. It takes RAX and RBX, free once the k loops
+// storeVertical stores the r×wv outputs of a vertical kernel (w floats per
+// register), register out(i, u) at c[i·ldc + wu…]. It takes RAX and RBX, free once the k loops
 // are done.
-func storeVertical(r, v int, out func(i, u int) VecPhysical) {
+func storeVertical(r, v, w int, out func(i, u int) VecPhysical) {
 	cp, ldc := gp[0], gp[1]
 	Load(Param("c"), cp)
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
 	for i := range r {
 		for u := range v {
-			VMOVUPS(out(i, u), Mem{Base: cp, Disp: 32 * u})
+			VMOVUPS(out(i, u), Mem{Base: cp, Disp: 4 * w * u})
 		}
 		if i < r-1 {
 			ADDQ(ldc, cp)
@@ -633,28 +634,53 @@ func storeVertical(r, v int, out func(i, u int) VecPhysical) {
 	}
 }
 
-// pairOrder is the order in which verticalPairAVX2 finishes the lane pairs
+// pairOrder is the order in which verticalPair finishes the lane pairs
 // {j, j+8} (b_j = a_j + a_{j+8}): the Reduce16 tree then needs at most
 // three partial sums per output (S0, S1, S2 below).
 var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 
-// verticalPairAVX2 generates mmvAVX2_2x16: the vertical 2×16 block, two rows
-// of a against two 8-column vectors of b, so that each broadcast of a feeds
-// two FMAs and each load of b two: one load per FMA. That leaves room for
-// only two lanes in flight per output (a pair {j, j+8}, 8 accumulators);
-// the partial sums of the tree wait in S0 (registers) and S1, S2 (stack).
-func verticalPairAVX2() {
+// verticalPair generates the vertical 2×(2w) block of an ISA whose vectors
+// hold w floats (mmvAVX2_2x16, w = 8; mmvAVX512_2x32, w = 16): two rows of
+// a against two w-column vectors of b, so that each broadcast of a feeds
+// two FMAs and each load of b two — one load per FMA. Only two lanes are in
+// flight per output (a pair {j, j+8}: 8 accumulators); the partial sums of
+// the tree wait in S0, S1, S2, in registers where there are enough (32 ZMM)
+// and otherwise S1 and S2 on the stack (16 YMM).
+func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	const r, v = 2, 2
-	name := "mmvAVX2_2x16"
-	TEXT(name, 0, microSig)
+	name := fmt.Sprintf("mmv%s_2x%d", isa, 2*w)
+	frame := 0
+	holdsInRegs := 8+2+2+12 <= nregs
+	if !holdsInRegs {
+		frame = 2 * 4 * 4 * w
+	}
+	flags := NOSPLIT
+	if frame > 0 {
+		flags = 0
+	}
+	TEXT(name, flags, microSig)
 	Pragma("noescape")
-	Doc(name + " computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.")
-	acc := func(x, i, u int) VecPhysical { return ymm(x*4 + i*2 + u) } // lane j+8x of the pair
-	bv := func(u int) VecPhysical { return ymm(8 + u) }
-	bc := func(i int) VecPhysical { return ymm(10 + i) }
-	s0 := func(i, u int) VecPhysical { return ymm(12 + i*2 + u) }
-	stack := AllocLocal(2 * 4 * 32)
-	slot := func(h, i, u int) Mem { return stack.Offset(32 * (h*4 + i*2 + u)) }
+	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register.",
+		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w))
+	acc := func(x, i, u int) VecPhysical { return reg(x*4 + i*2 + u) } // lane j+8x of the pair
+	bv := func(u int) VecPhysical { return reg(8 + u) }
+	bc := func(i int) VecPhysical { return reg(10 + i) }
+	s0 := func(i, u int) VecPhysical { return reg(12 + i*2 + u) }
+	// hold(h) is S1 (h = 0) or S2 (h = 1): a register or a stack slot.
+	var stack Mem
+	if !holdsInRegs {
+		stack = AllocLocal(frame)
+	}
+	hold := func(h, i, u int) Op {
+		if holdsInRegs {
+			return reg(16 + h*4 + i*2 + u)
+		}
+		return stack.Offset(4 * w * (h*4 + i*2 + u))
+	}
+	zero := func(x VecPhysical) { VXORPS(x, x, x) }
+	if isa == "AVX512" {
+		zero = func(x VecPhysical) { VPXORD(x, x, x) } // VXORPS on ZMM would need AVX512DQ
+	}
 	ap := gp[:r]
 	bp, pq, off, cnt, t, s8, s16, ldb := gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8], gp[9]
 	Load(Param("a"), ap[0])
@@ -672,7 +698,7 @@ func verticalPairAVX2() {
 		for x := range 2 {
 			for i := range r {
 				for u := range v {
-					VXORPS(acc(x, i, u), acc(x, i, u), acc(x, i, u))
+					zero(acc(x, i, u))
 				}
 			}
 		}
@@ -689,9 +715,9 @@ func verticalPairAVX2() {
 		for x := range 2 { // lanes j, j+8
 			for u := range v {
 				if x == 0 {
-					VMOVUPS(Mem{Base: pq, Disp: 32 * u}, bv(u))
+					VMOVUPS(Mem{Base: pq, Disp: 4 * w * u}, bv(u))
 				} else {
-					VMOVUPS(Mem{Base: pq, Index: s8, Scale: 1, Disp: 32 * u}, bv(u))
+					VMOVUPS(Mem{Base: pq, Index: s8, Scale: 1, Disp: 4 * w * u}, bv(u))
 				}
 			}
 			for i := range r {
@@ -717,26 +743,26 @@ func verticalPairAVX2() {
 				case 1: // c_0 = b_0 + b_4
 					VADDPS(bj, s0(i, u), s0(i, u))
 				case 2: // b_2
-					VMOVUPS(bj, slot(0, i, u))
+					VMOVUPS(bj, hold(0, i, u))
 				case 3: // d_0 = c_0 + (b_2 + b_6)
-					VADDPS(slot(0, i, u), bj, bj)
+					VADDPS(hold(0, i, u), bj, bj)
 					VADDPS(bj, s0(i, u), s0(i, u))
 				case 4: // b_1
-					VMOVUPS(bj, slot(0, i, u))
+					VMOVUPS(bj, hold(0, i, u))
 				case 5: // c_1 = b_1 + b_5
-					VADDPS(slot(0, i, u), bj, bj)
-					VMOVUPS(bj, slot(0, i, u))
+					VADDPS(hold(0, i, u), bj, bj)
+					VMOVUPS(bj, hold(0, i, u))
 				case 6: // b_3
-					VMOVUPS(bj, slot(1, i, u))
+					VMOVUPS(bj, hold(1, i, u))
 				case 7: // e = d_0 + (c_1 + (b_3 + b_7))
-					VADDPS(slot(1, i, u), bj, bj)
-					VADDPS(slot(0, i, u), bj, bj)
+					VADDPS(hold(1, i, u), bj, bj)
+					VADDPS(hold(0, i, u), bj, bj)
 					VADDPS(bj, s0(i, u), bj)
 				}
 			}
 		}
 	}
-	storeVertical(r, v, func(i, u int) VecPhysical { return acc(0, i, u) })
+	storeVertical(r, v, w, func(i, u int) VecPhysical { return acc(0, i, u) })
 	VZEROUPPER()
 	RET()
 }
