@@ -48,10 +48,15 @@ func LinearBackwardScratch(m, in, out int) int {
 //     db[o] = db[o] + Sum(column o of dy over the chunk). db may be nil (a
 //     layer without bias).
 //
-// The columns are packed into rows of scratch first, so every dot runs over
-// contiguous memory and the products are exactly MatMulT's. The column sums
-// come out of the same product as dw, as the dot with a row of ones: a
-// product by 1 is exact, so each lane adds exactly what Sum adds. scratch
+// Where the vertical kernels take the shapes (AVX2; widths multiples of 8
+// and reductions of 16, see verticalFits), dy·w and each chunk's dyᵀ·x run
+// through them with w and x as they are, and the column sums are Sums of
+// the rows of dyᵀ. Otherwise the columns are packed into rows of scratch
+// first, so every dot runs over contiguous memory and the products are
+// MatMulT's, and the column sums come out of the same product as dw, as the
+// dot with a row of ones: a product by 1 is exact, so each lane adds
+// exactly what Sum adds. Either way every element is the Dot or Sum stated
+// above, bit for bit. scratch
 // must hold LinearBackwardScratch(m, in, out) floats; dx, dw, db and scratch
 // must not overlap each other or the inputs.
 func LinearBackward(dx, dw, db, dy, x, w []float32, m, in, out int, scratch []float32) {
