@@ -272,6 +272,9 @@ func matMulVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 // block two rows at a time (mmvAVX512_2x32, mmvAVX2_2x16 or mmvAVX2_2x8
 // by the block's width); an odd last row takes the one-row AVX2 kernels.
 func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, m, n, k int) {
+	if m == 0 {
+		return
+	}
 	if n%8 != 0 || k%Lanes != 0 || ldc < n || lda < k {
 		panic("kernels: bad shape for the vertical kernels")
 	}
