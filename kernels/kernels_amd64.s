@@ -10556,6 +10556,8 @@ reduce:
 // Requires: AVX, FMA3
 TEXT ·mmvAVX2_1x8(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
 	MOVQ   b+32(FP), BX
 	MOVQ   ldb+40(FP), R8
 	SHLQ   $0x04, R8
@@ -10900,6 +10902,8 @@ quad3:
 // Requires: AVX, FMA3
 TEXT ·mmvAVX2_1x16(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
 	MOVQ   b+32(FP), BX
 	MOVQ   ldb+40(FP), R8
 	SHLQ   $0x04, R8

@@ -254,17 +254,21 @@ func loadPointers(r, c int) (ap, bp []GPPhysical, off, cnt GPPhysical) {
 	off, cnt = gp[0], gp[1]
 	regs := gp[2:]
 	ap, bp = regs[:r], regs[r:r+c]
-	loadRows := func(ptr []GPPhysical, base, stride string) {
-		Load(Param(base), ptr[0])
-		Load(Param(stride), cnt)
-		SHLQ(U8(2), cnt)
-		for i := 1; i < len(ptr); i++ {
-			LEAQ(Mem{Base: ptr[i-1], Index: cnt, Scale: 1}, ptr[i])
-		}
-	}
-	loadRows(ap, "a", "lda")
-	loadRows(bp, "b", "ldb")
+	loadRowPointers(ap, "a", "lda", cnt)
+	loadRowPointers(bp, "b", "ldb", cnt)
 	return ap, bp, off, cnt
+}
+
+// loadRowPointers sets ptr[i] to row i of the matrix at parameter base,
+// whose row stride in floats is parameter stride, and leaves the stride in
+// bytes in scratch (the prefetching micro-kernels use ldb's).
+func loadRowPointers(ptr []GPPhysical, base, stride string, scratch GPPhysical) {
+	Load(Param(base), ptr[0])
+	Load(Param(stride), scratch)
+	SHLQ(U8(2), scratch)
+	for i := 1; i < len(ptr); i++ {
+		LEAQ(Mem{Base: ptr[i-1], Index: scratch, Scale: 1}, ptr[i])
+	}
 }
 
 // storeResults reduces the accumulators of an R×C block and stores
@@ -522,14 +526,7 @@ func verticalAVX2(r, v int) {
 	ap := gp[:r]
 	bp, pq, off, cnt, t := gp[r], gp[r+1], gp[r+2], gp[r+3], gp[r+4]
 	s4, s8, s12, s16 := gp[r+5], gp[r+6], gp[r+7], gp[r+8] // 4, 8, 12, 16 rows of b in bytes
-	Load(Param("a"), ap[0])
-	if r > 1 {
-		Load(Param("lda"), cnt)
-		SHLQ(U8(2), cnt)
-		for i := 1; i < r; i++ {
-			LEAQ(Mem{Base: ap[i-1], Index: cnt, Scale: 1}, ap[i])
-		}
-	}
+	loadRowPointers(ap, "a", "lda", cnt)
 	Load(Param("b"), bp)
 	Load(Param("ldb"), s4)
 	SHLQ(U8(4), s4) // 4 rows in bytes
@@ -683,10 +680,7 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	}
 	ap := gp[:r]
 	bp, pq, off, cnt, t, s8, s16, ldb := gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8], gp[9]
-	Load(Param("a"), ap[0])
-	Load(Param("lda"), cnt)
-	SHLQ(U8(2), cnt)
-	LEAQ(Mem{Base: ap[0], Index: cnt, Scale: 1}, ap[1])
+	loadRowPointers(ap, "a", "lda", cnt)
 	Load(Param("b"), bp)
 	Load(Param("ldb"), ldb)
 	MOVQ(ldb, s8)
