@@ -158,12 +158,18 @@ const verticalMinRows = 32
 var verticalOn = true
 
 // vertical512 lets AVX-512 machines use the vertical kernels too, with
-// mmvAVX512_2x32 for 32-column blocks (and the AVX2 kernels for the rest).
-// It stays off until mmvAVX512_2x32 has passed its tests and beaten the
-// AVX-512 R×C kernels on an AVX-512 machine (scripts/device-check.sh runs
-// both: TestVerticalAVX2 and TestMatMulTVertical force it on there); until
-// then AVX-512 machines run exactly what they ran before.
-var vertical512 = false
+// mmvAVX512_2x32 for 32-column blocks (and the AVX2 kernels for the rest),
+// for products of at least vertical512MinRows rows. On the device's
+// AVX-512 Xeon (scripts/device-check.sh, session 6) MatMulT at the local
+// layers' window shapes ran 76 / 127 / 69 GFLOP/s against 51 / 80 / 61 for
+// the R×C kernels (m = 2048; n, k = 288, 96 / 384, 96 / 96, 384), but lost
+// at 512×256×256 (75 against 116) and 32×288×96 (56 against 76).
+var vertical512 = true
+
+// vertical512MinRows is the fewest rows for which AVX-512 machines take
+// the vertical kernels (see vertical512); a variable so that tests and
+// benchmarks can give them fewer.
+var vertical512MinRows = 1024
 
 // verticalPanels recycles the packed copies of b.
 var verticalPanels = sync.Pool{New: func() any { return new([]float32) }}
@@ -180,10 +186,10 @@ const verticalMaxFloats = 1 << 16
 const verticalMaxK = 384
 
 // verticalFits reports whether matMulVertical takes an a·b product of m
-// rows, n columns and reductions of length k: AVX2 or AVX-512 (with
-// vertical512), n a multiple of 8, k a multiple of 16 up to verticalMaxK.
+// rows, n columns and reductions of length k: AVX2, or AVX-512 with
+// vertical512 and at least vertical512MinRows rows; n a multiple of 8, k a multiple of 16 up to verticalMaxK.
 func verticalFits(m, n, k int) bool {
-	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512) &&
+	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512 && m >= vertical512MinRows) &&
 		m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
 }
 

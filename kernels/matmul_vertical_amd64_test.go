@@ -68,13 +68,14 @@ func TestVerticalAVX2(t *testing.T) {
 // BenchmarkMatMulVertical compares, at training shapes that MatMulT gives
 // the vertical kernels, MatMulT with them (vertical) and without
 // (horizontal: the R×C micro-kernels), on AVX2 and, where the CPU has it,
-// on AVX-512, one core.
+// on AVX-512 (vertical there at any number of rows), one core.
 func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
-	saved, saved512 := isa, vertical512
-	defer func() { isa, verticalOn, vertical512 = saved, true, saved512 }()
+	saved, saved512, savedRows := isa, vertical512, vertical512MinRows
+	defer func() { isa, verticalOn, vertical512, vertical512MinRows = saved, true, saved512, savedRows }()
+	vertical512MinRows = 0
 	r := rand.New(rand.NewPCG(1, 2))
 	// The local layers' products over a window (forward and the two of
 	// the backward pass), a global one small enough to take, and the

@@ -5,10 +5,10 @@ package kernels
 import "testing"
 
 // forceVertical512 turns the AVX-512 vertical kernels on for the rest of
-// the test, so that an AVX-512 machine tests them whether or not they are
-// on by default.
+// the test, at any number of rows, so that an AVX-512 machine tests them
+// at every shape whether or not it would take them by default.
 func forceVertical512(t *testing.T) {
-	saved := vertical512
-	vertical512 = true
-	t.Cleanup(func() { vertical512 = saved })
+	saved, savedRows := vertical512, vertical512MinRows
+	vertical512, vertical512MinRows = true, 0
+	t.Cleanup(func() { vertical512, vertical512MinRows = saved, savedRows })
 }
