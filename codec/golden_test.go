@@ -36,6 +36,10 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	textV6, err := builtin.Lookup("text-ref-v6")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []struct {
 		file string
 		src  []byte
@@ -55,8 +59,11 @@ func TestGolden(t *testing.T) {
 		// The fourth text prior, named (the default when its golden file
 		// was written).
 		{"text-ref-v4.mbz", sampleText(600), []Option{WithModel(textV4), WithSegmentSize(512)}},
+		// The fifth text prior, named (the default when its golden file
+		// was written).
+		{"text-ref-v5.mbz", sampleText(600), []Option{WithModel(textV5), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v5.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-ref-v6.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -83,7 +90,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
 			}
-			for _, text := range []interface{ Name() string }{textV1, textV2, textV3, textV4, textV5} {
+			for _, text := range []interface{ Name() string }{textV1, textV2, textV3, textV4, textV5, textV6} {
 				if g.file == text.Name()+".mbz" {
 					if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != text.Name() || info.StoredSegments != 0 {
 						t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, text.Name())

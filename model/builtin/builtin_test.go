@@ -71,6 +71,8 @@ var pinnedTextModels = []struct{ name, fingerprint, probHash string }{
 		"9f998cff5794a52f9ba6fd16e26f56cb9b7a1dc5e772bed0e3205f4ecf6de435"},
 	{"text-ref-v5", "b8001b3705e5388a8c0dd10e2fba2d66951359d87c76cfcfa230221fd90a318f",
 		"60de76a4ac6fb4546aaaf26195b73fca52b697b671e2225293c88b1fb5b43465"},
+	{"text-ref-v6", "08c55848265de1b95f2a9cd3174b8f99c6bcd7ee9391e952ec7efdadfab0736f",
+		"5c63355b74861c6d5c06cd507d7ad19d6df5834880a2049fd2e761b80515d9ba"},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -115,27 +117,27 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-ref-v5" {
-		t.Fatalf("Default() = %v, %v; want text-ref-v5", d, err)
+	if err != nil || d.Name() != "text-ref-v6" {
+		t.Fatalf("Default() = %v, %v; want text-ref-v6", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v5", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v6", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	if len(l) != 6 || l[0].Name != "text-ref-v5" || l[0].Untrained || l[1].Name != "text-ref-v4" || l[1].Untrained ||
-		l[2].Name != "text-ref-v3" || l[2].Untrained || l[3].Name != "text-ref-v2" || l[3].Untrained ||
-		l[4].Name != "text-ref-v1" || l[4].Untrained ||
-		l[5].Name != "test-random-v1" || !l[5].Untrained || !strings.Contains(l[5].Description, "UNTRAINED") {
+	if len(l) != 7 || l[0].Name != "text-ref-v6" || l[0].Untrained || l[1].Name != "text-ref-v5" || l[1].Untrained ||
+		l[2].Name != "text-ref-v4" || l[2].Untrained || l[3].Name != "text-ref-v3" || l[3].Untrained ||
+		l[4].Name != "text-ref-v2" || l[4].Untrained || l[5].Name != "text-ref-v1" || l[5].Untrained ||
+		l[6].Name != "test-random-v1" || !l[6].Untrained || !strings.Contains(l[6].Description, "UNTRAINED") {
 		t.Fatalf("List() = %+v", l)
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-ref-v5" {
+	if List()[0].Name != "text-ref-v6" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }

@@ -18,3 +18,6 @@ var textRefV4 []byte
 
 //go:embed text-ref-v5.safetensors
 var textRefV5 []byte
+
+//go:embed text-ref-v6.safetensors
+var textRefV6 []byte

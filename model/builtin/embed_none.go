@@ -10,3 +10,4 @@ var textRefV2 []byte
 var textRefV3 []byte
 var textRefV4 []byte
 var textRefV5 []byte
+var textRefV6 []byte
