@@ -38,8 +38,9 @@
 // (matmul_vertical.go), which on AVX2 keep 8 columns' outputs in the lanes
 // of a register and each reduction lane of theirs in a register of its own,
 // so that the Reduce16 tree is additions between registers (MatMulT at
-// short k, LinearBackward; an AVX-512 2×32 one is generated and tested on
-// AVX-512 machines, but off by default until measured there). Blocking and the rest of packing are Go. The AVX2 micro-kernels
+// short k, LinearBackward; an AVX-512 2×32 one runs on AVX-512 machines
+// for products of at least 1024 rows, where it was measured faster).
+// Blocking and the rest of packing are Go. The AVX2 micro-kernels
 // come in two forms, with and without prefetching the rows of b of the next
 // column blocks; which one runs changes speed only. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
 // exactly as they are — masked FMAs on AVX-512, and on AVX2 masked loads

@@ -12,9 +12,9 @@
 #     and the panel-size sweep (BenchmarkMatMulPanels: at m = 2048, k = 96
 #     the AVX-512 kernels gave 47 GFLOP/s there, 27 % of their peak, and the
 #     AVX2 ones 53 on the same core — is a panel of a that stays in L1 the
-#     cure?), and the vertical AVX2 kernels against the AVX-512 R×C ones at
-#     the local layers' shapes (BenchmarkMatMulVertical, VerticalKernel:
-#     should MatMulT give them those shapes on AVX-512 machines too?);
+#     cure?), and the vertical kernels (AVX2 and the AVX-512 2×32) against
+#     the R×C ones at the local layers' shapes (BenchmarkMatMulVertical,
+#     VerticalKernel: session 6 turned the AVX-512 one on from 1024 rows);
 #   - training throughput on 16 threads and its CPU profile (BenchmarkTrainStep
 #     with MBZIP_BENCH_TRAIN_THREADS=16: whole optimizer steps of 32 windows);
 #   - with --torch, PyTorch's training throughput on the same model.
