@@ -214,6 +214,10 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 		}
 		resume.Meta = meta
 		logf("resuming %s at step %d of %d", opts.Resume, resume.Step, to.Steps)
+		if changed := changedTrainOptions(resume.Options, to); len(changed) > 0 {
+			logf("note: this run changes the checkpoint's %s: it will not repeat an uninterrupted run bit for bit",
+				strings.Join(changed, ", "))
+		}
 	} else {
 		if m = initModel; m == nil {
 			if m, err = model.New(cfg, to.Seed); err != nil {
@@ -382,4 +386,30 @@ func writeModel(m *model.Model, path string, force bool) (err error) {
 		return fmt.Errorf("corpus: train: %s: %w", path, err)
 	}
 	return nil
+}
+
+// changedTrainOptions lists, as "name was → now", the options of a resumed
+// run that differ from its checkpoint's and change the weights it ends
+// with (the schedule, the batch, the optimizer, the thread count that fixes
+// the order of the float reductions); stopping, validation and checkpoint
+// settings change only where the run stops and what it reports.
+func changedTrainOptions(was, now model.TrainOptions) []string {
+	var out []string
+	add := func(name string, a, b any) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s %v → %v", name, a, b))
+		}
+	}
+	add("steps", was.Steps, now.Steps)
+	add("batch", was.Batch, now.Batch)
+	add("accum", was.Accum, now.Accum)
+	add("threads", was.Threads, now.Threads)
+	add("lr", was.LR, now.LR)
+	add("warmup", was.Warmup, now.Warmup)
+	add("min-lr-ratio", was.MinLRRatio, now.MinLRRatio)
+	add("weight-decay", was.WeightDecay, now.WeightDecay)
+	add("betas", was.Betas, now.Betas)
+	add("clip", was.Clip, now.Clip)
+	add("seed", was.Seed, now.Seed)
+	return out
 }

@@ -116,6 +116,8 @@ func TestTrainModelInterruptResume(t *testing.T) {
 	}
 	resumed := opts
 	resumed.Resume, resumed.Config, resumed.Configure = opts.Checkpoint, "", nil
+	var logs []string
+	resumed.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
 	if err := TrainModel(context.Background(), resumed, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +125,41 @@ func TestTrainModelInterruptResume(t *testing.T) {
 	b, _ := os.ReadFile(resumed.Output)
 	if len(a) == 0 || string(a) != string(b) {
 		t.Fatal("resumed model differs from the uninterrupted one")
+	}
+	if log := strings.Join(logs, "\n"); strings.Contains(log, "note: this run changes") {
+		t.Errorf("a resumed run with the checkpoint's options warns of a change:\n%s", log)
+	}
+}
+
+// TestTrainModelResumeChanged resumes a checkpoint with another thread
+// count and learning rate: the run says which options changed, and that
+// it will not repeat the uninterrupted run.
+func TestTrainModelResumeChanged(t *testing.T) {
+	root, dir := trainCorpus(t), t.TempDir()
+	opts := tinyTrainOptions(root, dir)
+	opts.Checkpoint = filepath.Join(dir, "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := TrainModel(ctx, opts, func(p model.Progress) {
+		if p.Step == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: err = %v", err)
+	}
+	resumed := opts
+	resumed.Resume, resumed.Config = opts.Checkpoint, ""
+	resumed.Configure = func(o *model.TrainOptions) { o.Threads, o.LR, o.ValEvery = 1, 5e-4, 1 }
+	var logs []string
+	resumed.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	if err := TrainModel(context.Background(), resumed, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Exactly these two: the validation setting changes no weights.
+	log := strings.Join(logs, "\n")
+	if !strings.Contains(log, "note: this run changes the checkpoint's threads 2 → 1, lr 0.001 → 0.0005: it will not repeat") {
+		t.Errorf("no note of exactly the changed options:\n%s", log)
 	}
 }
 
