@@ -3,8 +3,9 @@
 #
 #   1. the Go benchmarks of kernels, arith, model and codec, run once each
 #      with a short -benchtime, printed as one table;
-#   2. end to end: `mbzip compress` and `mbzip decompress` of 1 MiB of text
-#      with --threads 1 and 2, timed, with the round trip checked.
+#   2. end to end: `mbzip compress` and `mbzip decompress` of the first
+#      E2E_BYTES (256 KiB) of TEXT with --threads 1 and 2, timed, with the
+#      round trip checked.
 #
 # Usage: bash scripts/bench.sh [BENCH_REGEXP]
 #   BENCHTIME=300ms  per-benchmark time (go test -benchtime)
