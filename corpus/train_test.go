@@ -86,6 +86,17 @@ func TestTrainModel(t *testing.T) {
 	}
 }
 
+// trainUntilCancelled runs TrainModel and cancels it after the given step.
+func trainUntilCancelled(opts CorpusTrainOptions, step int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	return TrainModel(ctx, opts, func(p model.Progress) {
+		if p.Step == step {
+			cancel()
+		}
+	})
+}
+
 // TestTrainModelInterruptResume cancels a run after its second step: the
 // error names the checkpoint, no output is written, and resuming the
 // checkpoint finishes with the same weights as a run never interrupted.
@@ -99,13 +110,7 @@ func TestTrainModelInterruptResume(t *testing.T) {
 	dir := t.TempDir()
 	opts := tinyTrainOptions(root, dir)
 	opts.Checkpoint = filepath.Join(dir, "run.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	err := TrainModel(ctx, opts, func(p model.Progress) {
-		if p.Step == 2 {
-			cancel()
-		}
-	})
+	err := trainUntilCancelled(opts, 2)
 	var ie *InterruptedError
 	if !errors.Is(err, context.Canceled) || !errors.As(err, &ie) || ie.Step != 2 || ie.Checkpoint != opts.Checkpoint ||
 		!strings.Contains(err.Error(), opts.Checkpoint) {
@@ -138,14 +143,7 @@ func TestTrainModelResumeChanged(t *testing.T) {
 	root, dir := trainCorpus(t), t.TempDir()
 	opts := tinyTrainOptions(root, dir)
 	opts.Checkpoint = filepath.Join(dir, "run.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	err := TrainModel(ctx, opts, func(p model.Progress) {
-		if p.Step == 2 {
-			cancel()
-		}
-	})
-	if !errors.Is(err, context.Canceled) {
+	if err := trainUntilCancelled(opts, 2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted: err = %v", err)
 	}
 	resumed := opts

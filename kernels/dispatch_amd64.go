@@ -187,7 +187,8 @@ const verticalMaxK = 384
 
 // verticalFits reports whether matMulVertical takes an a·b product of m
 // rows, n columns and reductions of length k: AVX2, or AVX-512 with
-// vertical512 and at least vertical512MinRows rows; n a multiple of 8, k a multiple of 16 up to verticalMaxK.
+// vertical512 and at least vertical512MinRows rows; n a multiple of 8, k a
+// multiple of 16 up to verticalMaxK.
 func verticalFits(m, n, k int) bool {
 	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512 && m >= vertical512MinRows) &&
 		m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
