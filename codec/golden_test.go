@@ -46,8 +46,11 @@ func TestGolden(t *testing.T) {
 		// The fifth text prior, named (the default when its golden file
 		// was written).
 		{"text-ref-v5.mbz", sampleText(600), []Option{named("text-ref-v5"), WithSegmentSize(512)}},
+		// The sixth text prior, named (the default when its golden file
+		// was written).
+		{"text-ref-v6.mbz", sampleText(600), []Option{named("text-ref-v6"), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v6.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-ref-v7.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)

@@ -73,6 +73,8 @@ var pinnedTextModels = []struct{ name, fingerprint, probHash string }{
 		"60de76a4ac6fb4546aaaf26195b73fca52b697b671e2225293c88b1fb5b43465"},
 	{"text-ref-v6", "08c55848265de1b95f2a9cd3174b8f99c6bcd7ee9391e952ec7efdadfab0736f",
 		"5c63355b74861c6d5c06cd507d7ad19d6df5834880a2049fd2e761b80515d9ba"},
+	{"text-ref-v7", "2b49b45875ac93c18f71082fa6313484c42845085c2400166a83f4c6f48ee9dc",
+		"76d2246a8783e3755b63420f3bcda4a1f39f32dc40758bf72907e31c29af62fd"},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -117,27 +119,31 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-ref-v6" {
-		t.Fatalf("Default() = %v, %v; want text-ref-v6", d, err)
+	if err != nil || d.Name() != "text-ref-v7" {
+		t.Fatalf("Default() = %v, %v; want text-ref-v7", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v6", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-ref-v7", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	if len(l) != 7 || l[0].Name != "text-ref-v6" || l[0].Untrained || l[1].Name != "text-ref-v5" || l[1].Untrained ||
-		l[2].Name != "text-ref-v4" || l[2].Untrained || l[3].Name != "text-ref-v3" || l[3].Untrained ||
-		l[4].Name != "text-ref-v2" || l[4].Untrained || l[5].Name != "text-ref-v1" || l[5].Untrained ||
-		l[6].Name != "test-random-v1" || !l[6].Untrained || !strings.Contains(l[6].Description, "UNTRAINED") {
-		t.Fatalf("List() = %+v", l)
+	want := []string{"text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
+	if len(l) != len(want) {
+		t.Fatalf("List() has %d entries, want %d: %+v", len(l), len(want), l)
+	}
+	for i, name := range want {
+		untrained := name == "test-random-v1"
+		if l[i].Name != name || l[i].Untrained != untrained || untrained != strings.Contains(l[i].Description, "UNTRAINED") {
+			t.Errorf("List()[%d] = %+v, want %s (untrained %v)", i, l[i], name, untrained)
+		}
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-ref-v6" {
+	if List()[0].Name != "text-ref-v7" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }

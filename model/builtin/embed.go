@@ -21,3 +21,6 @@ var textRefV5 []byte
 
 //go:embed text-ref-v6.safetensors
 var textRefV6 []byte
+
+//go:embed text-ref-v7.safetensors
+var textRefV7 []byte

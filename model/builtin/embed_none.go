@@ -11,3 +11,4 @@ var textRefV3 []byte
 var textRefV4 []byte
 var textRefV5 []byte
 var textRefV6 []byte
+var textRefV7 []byte
