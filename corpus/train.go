@@ -46,7 +46,9 @@ type CorpusTrainOptions struct {
 	// Init, when set, starts a new run (step 0, fresh optimizer) from the
 	// weights, config and name of this .safetensors model instead of a
 	// random initialisation: a way to keep training a shipped model when
-	// its checkpoint is gone. Config is ignored.
+	// its checkpoint is gone. With Config set too, the model is first
+	// grown to that config (model.Grow: wider MLPs, same function, new
+	// units drawn with the run's seed); with Config "" it keeps its own.
 	Init string
 	// Configure adjusts the training options before the run. It starts
 	// from model.DefaultTrainOptions() for a new run and from the
@@ -142,6 +144,13 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 			return fmt.Errorf("corpus: train: initial model %s: %w", opts.Init, err)
 		}
 		cfg, to = initModel.Cfg, model.DefaultTrainOptions()
+		if opts.Config != "" {
+			c, ok := model.Configs[opts.Config]
+			if !ok {
+				return fmt.Errorf("corpus: train: unknown config %q (known: %s)", opts.Config, strings.Join(ConfigNames(), ", "))
+			}
+			cfg = c
+		}
 	} else {
 		c, ok := model.Configs[opts.Config]
 		if !ok {
@@ -225,6 +234,14 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 			}
 		} else {
 			logf("starting from the weights of %s", opts.Init)
+			if cfg != m.Cfg {
+				from, fromParams := configName(m.Cfg), m.Cfg.Params()
+				if m, err = model.Grow(m, cfg, to.Seed); err != nil {
+					return fmt.Errorf("corpus: train: initial model %s: %w", opts.Init, err)
+				}
+				logf("grown from config %s (%d parameters) to %s (%d): the new MLP units start at zero output",
+					from, fromParams, configName(cfg), cfg.Params())
+			}
 		}
 		// A step-0 checkpoint, so that every checkpoint of the run carries
 		// the corpus notes.

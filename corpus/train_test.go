@@ -212,7 +212,7 @@ func TestTrainModelInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := tinyTrainOptions(root, dir)
-	opts.Config = "no-such-config" // ignored with Init
+	opts.Config = "" // keep the initial model's config
 	opts.Init = initPath
 	if err := TrainModel(context.Background(), opts, nil); err != nil {
 		t.Fatal(err)
@@ -248,5 +248,37 @@ func TestTrainModelInit(t *testing.T) {
 	opts.Init, opts.Force = filepath.Join(dir, "missing.safetensors"), true
 	if err := TrainModel(context.Background(), opts, nil); err == nil || !strings.Contains(err.Error(), "initial model") {
 		t.Errorf("missing initial model: err = %v", err)
+	}
+
+	// With a config, the initial model grows into it first.
+	wide := model.Configs["tiny"]
+	wide.GlobalMLP, wide.LocalMLP = 4*wide.GlobalDim+8, 4*wide.LocalDim+4
+	model.Configs["tiny-wide-test"] = wide
+	t.Cleanup(func() { delete(model.Configs, "tiny-wide-test") })
+	var notes []string
+	opts.Init, opts.Config = initPath, "tiny-wide-test"
+	opts.Logf = func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
+	if err := TrainModel(context.Background(), opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if data, err = os.ReadFile(opts.Output); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = model.Load(data); err != nil {
+		t.Fatal(err)
+	}
+	if out.Name() != "my-start" || out.Cfg != wide {
+		t.Fatalf("grown output %q %+v, want the initial model's name and config %+v", out.Name(), out.Cfg, wide)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "grown from config tiny") {
+		t.Errorf("no note of the growth in:\n%s", strings.Join(notes, "\n"))
+	}
+	opts.Config = "no-such-config"
+	if err := TrainModel(context.Background(), opts, nil); err == nil || !strings.Contains(err.Error(), "unknown config") {
+		t.Errorf("unknown config with an initial model: err = %v", err)
+	}
+	opts.Config = "small" // not a widening of tiny
+	if err := TrainModel(context.Background(), opts, nil); !errors.Is(err, model.ErrConfig) {
+		t.Errorf("growing tiny into small: err = %v, want model.ErrConfig", err)
 	}
 }

@@ -39,30 +39,30 @@ var ErrWindows = errors.New("model: bad training windows")
 // stackActs are the kept activations of one transformer (global or local)
 // over rows stacked rows of width d.
 type stackActs struct {
-	rows, d, heads int
-	seg            int         // attention segment: rows attend within runs of seg rows
-	xs             [][]float32 // residual stream: xs[0] is the input, xs[l+1] the output of block l
-	layers         []layerActs
+	rows, d, hid, heads int
+	seg                 int         // attention segment: rows attend within runs of seg rows
+	xs                  [][]float32 // residual stream: xs[0] is the input, xs[l+1] the output of block l
+	layers              []layerActs
 }
 
 // layerActs are the activations one block keeps for its backward pass.
 type layerActs struct {
 	a1, q, k, v, att []float32 // LN1 output, projections, attention output (rows×d)
 	xm, a2           []float32 // stream after the attention residual; its LN2 output (rows×d)
-	hp, ha           []float32 // MLP hidden before and after GELU (rows×4d)
+	hp, ha           []float32 // MLP hidden before and after GELU (rows×hid)
 	probs            []float32 // attention probabilities, heads×seg×seg per segment (rows·heads·seg)
 }
 
-func newStackActs(rows, d, heads, seg, layers int) stackActs {
-	n := rows * d
+func newStackActs(rows, d, hid, heads, seg, layers int) stackActs {
+	n, nh := rows*d, rows*hid
 	np := rows * heads * seg
-	buf := make([]float32, n*(layers+1)+layers*(15*n+np))
+	buf := make([]float32, n*(layers+1)+layers*(7*n+2*nh+np))
 	take := func(k int) []float32 {
 		s := buf[:k:k]
 		buf = buf[k:]
 		return s
 	}
-	s := stackActs{rows: rows, d: d, heads: heads, seg: seg, xs: make([][]float32, layers+1), layers: make([]layerActs, layers)}
+	s := stackActs{rows: rows, d: d, hid: hid, heads: heads, seg: seg, xs: make([][]float32, layers+1), layers: make([]layerActs, layers)}
 	for i := range s.xs {
 		s.xs[i] = take(n)
 	}
@@ -70,7 +70,7 @@ func newStackActs(rows, d, heads, seg, layers int) stackActs {
 		L := &s.layers[i]
 		L.a1, L.q, L.k, L.v, L.att = take(n), take(n), take(n), take(n), take(n)
 		L.xm, L.a2 = take(n), take(n)
-		L.hp, L.ha = take(4*n), take(4*n)
+		L.hp, L.ha = take(nh), take(nh)
 		L.probs = take(np)
 	}
 	return s
@@ -118,8 +118,9 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws := &GradWorkspace{m: m, nb: windows}
 	ws.grad = make([]float32, c.Params())
 	ws.gradView = bind(specs(c, &ws.gw), ws.grad)
-	ws.glob = newStackActs(ng, dg, c.GlobalHeads, k, c.GlobalLayers)
-	ws.loc = newStackActs(nl, dl, c.LocalHeads, p, c.LocalLayers)
+	hg, hl := c.globalHidden(), c.localHidden()
+	ws.glob = newStackActs(ng, dg, hg, c.GlobalHeads, k, c.GlobalLayers)
+	ws.loc = newStackActs(nl, dl, hl, c.LocalHeads, p, c.LocalLayers)
 	ws.lnf = make([]float32, nl*dl)
 	ws.logits = make([]float32, nl*256)
 	ws.attScr = make([]float32, max(kernels.AttentionBatchScratch(k, c.GlobalHeads, dg),
@@ -128,9 +129,9 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 		kernels.AttentionBackwardScratch(p, c.LocalHeads, dl)))
 	lb := 0
 	for _, s := range [][3]int{ // rows, in, out of every Linear
-		{ng, dg, 3 * dg}, {ng, dg, dg}, {ng, dg, 4 * dg}, {ng, 4 * dg, dg},
+		{ng, dg, 3 * dg}, {ng, dg, dg}, {ng, dg, hg}, {ng, hg, dg},
 		{nl, e, dl},
-		{nl, dl, 3 * dl}, {nl, dl, dl}, {nl, dl, 4 * dl}, {nl, 4 * dl, dl},
+		{nl, dl, 3 * dl}, {nl, dl, dl}, {nl, dl, hl}, {nl, hl, dl},
 		{nl, dl, 256},
 	} {
 		lb = max(lb, kernels.LinearBackwardScratch(s[0], s[1], s[2]))
@@ -138,8 +139,9 @@ func NewGradWorkspace(m *Model, windows int) *GradWorkspace {
 	ws.lbScr = make([]float32, lb)
 	n := max(ng*dg, nl*dl)
 	ws.dx, ws.dt, ws.da, ws.datt = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, 4*n)
-	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(4*n))
+	nh := max(ng*hg, nl*hl)
+	ws.dqkv, ws.dh = make([]float32, 3*n), make([]float32, nh)
+	ws.geluScr = make([]float32, kernels.GELUBackwardScratch(nh))
 	ws.lnScr = make([]float32, kernels.LayerNormBackwardScratch(max(dg, dl)))
 	return ws
 }
@@ -239,7 +241,7 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 // order on the same operands (attention by AttentionBatch, LayerNorm by
 // LayerNormRows, both bit-identical).
 func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows int) {
-	d, n := s.d, rows*s.d
+	d, h, n, nh := s.d, s.hid, rows*s.d, rows*s.hid
 	for l := range blocks {
 		b := &blocks[l]
 		L := &s.layers[l]
@@ -259,10 +261,10 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		copy(xm, x)
 		kernels.Add(xm, next) // x + y: one IEEE addition, as Forward adds
 		kernels.LayerNormRows(L.a2, xm, b.ln2W, b.ln2B, rows, d, lnEps)
-		kernels.Linear(L.hp, L.a2[:n], b.fc1W, b.fc1B, rows, d, 4*d)
-		copy(L.ha[:4*n], L.hp[:4*n])
-		kernels.GELUInPlace(L.ha[:4*n])
-		kernels.Linear(next, L.ha[:4*n], b.fc2W, b.fc2B, rows, 4*d, d)
+		kernels.Linear(L.hp, L.a2[:n], b.fc1W, b.fc1B, rows, d, h)
+		copy(L.ha[:nh], L.hp[:nh])
+		kernels.GELUInPlace(L.ha[:nh])
+		kernels.Linear(next, L.ha[:nh], b.fc2W, b.fc2B, rows, h, d)
 		kernels.Add(next, xm)
 	}
 }
@@ -343,17 +345,17 @@ func (ws *GradWorkspace) backward(windows [][]byte) {
 // and leaves ws.dx = ∂L/∂(input of the first block), adding the gradients of
 // the blocks' weights into gb.
 func (ws *GradWorkspace) stackBackward(s *stackActs, blocks, gb []blockWeights, rows int) {
-	d, n := s.d, rows*s.d
+	d, h, n, nh := s.d, s.hid, rows*s.d, rows*s.hid
 	dx, dt, da := ws.dx[:n], ws.dt[:n], ws.da[:n]
-	dh := ws.dh[:4*n]
+	dh := ws.dh[:nh]
 	for l := len(blocks) - 1; l >= 0; l-- {
 		b, g := &blocks[l], &gb[l]
 		L := &s.layers[l]
 
 		// out = xm + fc2(GELU(fc1(LN2(xm)))).
-		kernels.LinearBackward(dh, g.fc2W, g.fc2B, dx, L.ha[:4*n], b.fc2W, rows, 4*d, d, ws.lbScr)
-		kernels.GELUBackwardVec(dh, dh, L.hp[:4*n], ws.geluScr)
-		kernels.LinearBackward(da, g.fc1W, g.fc1B, dh, L.a2[:n], b.fc1W, rows, d, 4*d, ws.lbScr)
+		kernels.LinearBackward(dh, g.fc2W, g.fc2B, dx, L.ha[:nh], b.fc2W, rows, h, d, ws.lbScr)
+		kernels.GELUBackwardVec(dh, dh, L.hp[:nh], ws.geluScr)
+		kernels.LinearBackward(da, g.fc1W, g.fc1B, dh, L.a2[:n], b.fc1W, rows, d, h, ws.lbScr)
 		kernels.LayerNormBackwardRows(dt, g.ln2W, g.ln2B, da, L.xm, b.ln2W, rows, d, lnEps, ws.lnScr)
 		kernels.Add(dx, dt) // dx = ∂L/∂xm
 

@@ -15,6 +15,10 @@ import (
 // two patches' worth of context and more, two heads on both sides.
 var gradConfig = Config{PatchSize: 2, GlobalDim: 8, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 8, LocalLayers: 1, LocalHeads: 2, ContextPatches: 4}
 
+// gradMLPConfig is gradConfig with MLP widths of its own (odd, not 4·d).
+var gradMLPConfig = Config{PatchSize: 2, GlobalDim: 8, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 8, LocalLayers: 1, LocalHeads: 2, ContextPatches: 4,
+	GlobalMLP: 13, LocalMLP: 5}
+
 // ref64 is an independent float64 implementation of the model's loss,
 // written straight from the architecture in doc.go with math's exp, log and
 // tanh. It checks the training forward (its loss must agree to float32
@@ -83,7 +87,7 @@ func gelu64(x float64) float64 {
 }
 
 // block64 runs one pre-LN block over the causal sequence xs (rows of width d).
-func (r *ref64) block64(pre string, xs [][]float64, heads int) [][]float64 {
+func (r *ref64) block64(pre string, xs [][]float64, heads, hid int) [][]float64 {
 	d := len(xs[0])
 	hd := d / heads
 	T := len(xs)
@@ -125,11 +129,11 @@ func (r *ref64) block64(pre string, xs [][]float64, heads int) [][]float64 {
 			xm[i] = xs[t][i] + y[i]
 		}
 		a := ln64(xm, r.t(pre+"ln2.weight", d), r.t(pre+"ln2.bias", d))
-		h := lin64(a, r.t(pre+"mlp.fc1.weight", 4*d*d), r.t(pre+"mlp.fc1.bias", 4*d), 4*d)
+		h := lin64(a, r.t(pre+"mlp.fc1.weight", hid*d), r.t(pre+"mlp.fc1.bias", hid), hid)
 		for i := range h {
 			h[i] = gelu64(h[i])
 		}
-		y = lin64(h, r.t(pre+"mlp.fc2.weight", 4*d*d), r.t(pre+"mlp.fc2.bias", d), d)
+		y = lin64(h, r.t(pre+"mlp.fc2.weight", d*hid), r.t(pre+"mlp.fc2.bias", d), d)
 		out[t] = make([]float64, d)
 		for i := range y {
 			out[t][i] = xm[i] + y[i]
@@ -155,7 +159,7 @@ func (r *ref64) windowLoss(x []byte) float64 {
 		}
 	}
 	for l := range c.GlobalLayers {
-		gx = r.block64(fmt.Sprintf("global.blocks.%d.", l), gx, c.GlobalHeads)
+		gx = r.block64(fmt.Sprintf("global.blocks.%d.", l), gx, c.GlobalHeads, c.globalHidden())
 	}
 	el, pl, lpad := r.t("local.embed", 256*dl), r.t("local.pos", P*dl), r.t("local.pad", dl)
 	var loss float64
@@ -173,7 +177,7 @@ func (r *ref64) windowLoss(x []byte) float64 {
 			lx[j] = g
 		}
 		for l := range c.LocalLayers {
-			lx = r.block64(fmt.Sprintf("local.blocks.%d.", l), lx, c.LocalHeads)
+			lx = r.block64(fmt.Sprintf("local.blocks.%d.", l), lx, c.LocalHeads, c.localHidden())
 		}
 		for j, h := range lx {
 			a := ln64(h, r.t("local.ln_f.weight", dl), r.t("local.ln_f.bias", dl))
@@ -295,12 +299,12 @@ func checkGrads(r *ref64, windows [][]byte, scale float64, grad []float32, only 
 // gradFixture is a scrambled gradConfig model, two windows over a small
 // alphabet (so that embedding rows collect several terms) and its analytic
 // gradient of the mean loss.
-func gradFixture(t *testing.T) (*Model, [][]byte, float64, []float32) {
+func gradFixture(t *testing.T, cfg Config) (*Model, [][]byte, float64, []float32) {
 	t.Helper()
-	m := newTestModel(t, gradConfig, 5)
+	m := newTestModel(t, cfg, 5)
 	scrambleWeights(m, 6)
 	r := rand.New(rand.NewPCG(7, 8))
-	w := gradConfig.Window()
+	w := cfg.Window()
 	windows := make([][]byte, 2)
 	for i := range windows {
 		windows[i] = make([]byte, w)
@@ -324,21 +328,25 @@ func gradFixture(t *testing.T) (*Model, [][]byte, float64, []float32) {
 // TestGradCheck compares the gradient of every parameter tensor with central
 // finite differences of an independent float64 implementation of the loss.
 func TestGradCheck(t *testing.T) {
-	m, windows, scale, grad := gradFixture(t)
-	bad, worst, big := checkGrads(newRef64(m), windows, scale, grad, "")
-	for i, b := range bad {
-		if i == 20 {
-			t.Errorf("… %d mismatches in all", len(bad))
-			break
-		}
-		t.Errorf("%s[%d]: analytic %.6g, numeric %.6g", b.tensor, b.index, b.analytic, b.numd)
-	}
-	for _, tn := range m.Cfg.Layout() {
-		if big[tn.Name] == 0 {
-			t.Errorf("%s: no gradient entry above %g: the check would not see a wrong one", tn.Name, gradBig)
-			continue
-		}
-		t.Logf("%-32s %4d entries > %g, worst relative error %.2e", tn.Name, big[tn.Name], gradBig, worst[tn.Name])
+	for name, cfg := range map[string]Config{"grad": gradConfig, "grad-mlp": gradMLPConfig} {
+		t.Run(name, func(t *testing.T) {
+			m, windows, scale, grad := gradFixture(t, cfg)
+			bad, worst, big := checkGrads(newRef64(m), windows, scale, grad, "")
+			for i, b := range bad {
+				if i == 20 {
+					t.Errorf("… %d mismatches in all", len(bad))
+					break
+				}
+				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g", b.tensor, b.index, b.analytic, b.numd)
+			}
+			for _, tn := range m.Cfg.Layout() {
+				if big[tn.Name] == 0 {
+					t.Errorf("%s: no gradient entry above %g: the check would not see a wrong one", tn.Name, gradBig)
+					continue
+				}
+				t.Logf("%-32s %4d entries > %g, worst relative error %.2e", tn.Name, big[tn.Name], gradBig, worst[tn.Name])
+			}
+		})
 	}
 }
 
@@ -350,7 +358,7 @@ func TestGradCheckCatchesMissingTerm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("differences the whole model once per tensor")
 	}
-	m, windows, scale, grad := gradFixture(t)
+	m, windows, scale, grad := gradFixture(t, gradConfig)
 	r := newRef64(m)
 	for _, tn := range m.Cfg.Layout() {
 		g := grad[tn.Offset : tn.Offset+tn.Len()]
@@ -380,7 +388,7 @@ func TestGradCheckCatchesMissingTerm(t *testing.T) {
 // TestTrainForwardMatchesForward checks that the training forward's
 // distributions are Forward's bit for bit, and its loss terms −ln p of them.
 func TestTrainForwardMatchesForward(t *testing.T) {
-	cfgs := map[string]Config{"grad": gradConfig}
+	cfgs := map[string]Config{"grad": gradConfig, "grad-mlp": gradMLPConfig}
 	for k, v := range testConfigs {
 		cfgs[k] = v
 	}

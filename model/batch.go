@@ -53,8 +53,8 @@ func (m *Model) NewBatch(n int) *Batch {
 	return &Batch{
 		m:      m,
 		rows:   make([]rowState, n),
-		gs:     newStack(n, c.GlobalDim, c.GlobalHeads, c.ContextPatches),
-		ls:     newStack(n, c.LocalDim, c.LocalHeads, c.PatchSize),
+		gs:     newStack(n, c.GlobalDim, c.globalHidden(), c.GlobalHeads, c.ContextPatches),
+		ls:     newStack(n, c.LocalDim, c.localHidden(), c.LocalHeads, c.PatchSize),
 		g:      make([]float32, n*c.PatchSize*c.LocalDim),
 		headIn: make([]float32, n*c.LocalDim),
 		need:   make([]int, 0, n),

@@ -10,22 +10,22 @@ import (
 // rows stacked rows of width d: the residual stream x and the temporaries of
 // a block. Every Linear runs over all rows at once.
 type stack struct {
-	d, heads int
-	x, a     []float32 // residual stream; LayerNorm output
-	q, k, v  []float32 // projections
-	att, y   []float32 // attention output; projection back into the stream
-	h        []float32 // MLP hidden, rows × 4d
-	scratch  []float32 // kernels.Attention / kernels.AttentionBatch scratch
+	d, hid, heads int       // width, MLP hidden width, attention heads
+	x, a          []float32 // residual stream; LayerNorm output
+	q, k, v       []float32 // projections
+	att, y        []float32 // attention output; projection back into the stream
+	h             []float32 // MLP hidden, rows × hid
+	scratch       []float32 // kernels.Attention / kernels.AttentionBatch scratch
 }
 
-func newStack(rows, d, heads, maxKeys int) *stack {
+func newStack(rows, d, hid, heads, maxKeys int) *stack {
 	n := rows * d
 	return &stack{
-		d: d, heads: heads,
+		d: d, hid: hid, heads: heads,
 		x: make([]float32, n), a: make([]float32, n),
 		q: make([]float32, n), k: make([]float32, n), v: make([]float32, n),
 		att: make([]float32, n), y: make([]float32, n),
-		h:       make([]float32, 4*n),
+		h:       make([]float32, rows*hid),
 		scratch: make([]float32, max(maxKeys+kernels.Lanes*(d/heads), kernels.AttentionBatchScratch(maxKeys, heads, d))),
 	}
 }
@@ -47,15 +47,15 @@ func (s *stack) pre(b *blockWeights, m int) {
 // post finishes block b on the first m rows: x += out(att);
 // x += fc2(GELU(fc1(LN2(x)))).
 func (s *stack) post(b *blockWeights, m int) {
-	d := s.d
+	d, h := s.d, s.hid
 	kernels.Linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 	for i := range m {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
 	}
-	kernels.Linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, 4*d)
-	kernels.GELUInPlace(s.h[:4*m*d])
-	kernels.Linear(s.y, s.h[:4*m*d], b.fc2W, b.fc2B, m, 4*d, d)
+	kernels.Linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, h)
+	kernels.GELUInPlace(s.h[:m*h])
+	kernels.Linear(s.y, s.h[:m*h], b.fc2W, b.fc2B, m, h, d)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 }
 
@@ -116,8 +116,8 @@ func (m *Model) newForwardWS() *forwardWS {
 	c := m.Cfg
 	w := c.Window()
 	return &forwardWS{
-		global: newStack(c.ContextPatches, c.GlobalDim, c.GlobalHeads, c.ContextPatches),
-		local:  newStack(w, c.LocalDim, c.LocalHeads, c.PatchSize),
+		global: newStack(c.ContextPatches, c.GlobalDim, c.globalHidden(), c.GlobalHeads, c.ContextPatches),
+		local:  newStack(w, c.LocalDim, c.localHidden(), c.LocalHeads, c.PatchSize),
 		g:      make([]float32, w*c.LocalDim),
 	}
 }

@@ -72,7 +72,7 @@ func specs(c Config, w *weights) []spec {
 		{name: "global.pos", shape: []int{c.Window(), e}, dst: &w.gPos},
 		{name: "global.pad", shape: []int{dg}, dst: &w.gPad},
 	}
-	s = appendBlocks(s, "global.blocks.", w.gBlocks, dg)
+	s = appendBlocks(s, "global.blocks.", w.gBlocks, dg, c.globalHidden())
 	s = append(s,
 		spec{name: "g2l.weight", shape: []int{dl, e}, dst: &w.g2lW},
 		spec{name: "g2l.bias", shape: []int{dl}, init: initZero, dst: &w.g2lB},
@@ -80,7 +80,7 @@ func specs(c Config, w *weights) []spec {
 		spec{name: "local.pos", shape: []int{p, dl}, dst: &w.lPos},
 		spec{name: "local.pad", shape: []int{dl}, dst: &w.lPad},
 	)
-	s = appendBlocks(s, "local.blocks.", w.lBlocks, dl)
+	s = appendBlocks(s, "local.blocks.", w.lBlocks, dl, c.localHidden())
 	s = append(s,
 		spec{name: "local.ln_f.weight", shape: []int{dl}, init: initOne, dst: &w.lnfW},
 		spec{name: "local.ln_f.bias", shape: []int{dl}, init: initZero, dst: &w.lnfB},
@@ -90,7 +90,7 @@ func specs(c Config, w *weights) []spec {
 	return s
 }
 
-func appendBlocks(s []spec, prefix string, blocks []blockWeights, d int) []spec {
+func appendBlocks(s []spec, prefix string, blocks []blockWeights, d, h int) []spec {
 	n := len(blocks)
 	for i := range blocks {
 		b := &blocks[i]
@@ -104,9 +104,9 @@ func appendBlocks(s []spec, prefix string, blocks []blockWeights, d int) []spec 
 			spec{name: pre + "attn.out.bias", shape: []int{d}, init: initZero, dst: &b.outB},
 			spec{name: pre + "ln2.weight", shape: []int{d}, init: initOne, dst: &b.ln2W},
 			spec{name: pre + "ln2.bias", shape: []int{d}, init: initZero, dst: &b.ln2B},
-			spec{name: pre + "mlp.fc1.weight", shape: []int{4 * d, d}, dst: &b.fc1W},
-			spec{name: pre + "mlp.fc1.bias", shape: []int{4 * d}, init: initZero, dst: &b.fc1B},
-			spec{name: pre + "mlp.fc2.weight", shape: []int{d, 4 * d}, init: initResidual, layers: n, dst: &b.fc2W},
+			spec{name: pre + "mlp.fc1.weight", shape: []int{h, d}, dst: &b.fc1W},
+			spec{name: pre + "mlp.fc1.bias", shape: []int{h}, init: initZero, dst: &b.fc1B},
+			spec{name: pre + "mlp.fc2.weight", shape: []int{d, h}, init: initResidual, layers: n, dst: &b.fc2W},
 			spec{name: pre + "mlp.fc2.bias", shape: []int{d}, init: initZero, dst: &b.fc2B},
 		)
 	}

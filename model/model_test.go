@@ -17,6 +17,7 @@ var testConfigs = map[string]Config{
 	"odd":  {PatchSize: 3, GlobalDim: 18, GlobalLayers: 2, GlobalHeads: 3, LocalDim: 10, LocalLayers: 2, LocalHeads: 2, ContextPatches: 5},
 	"p1":   {PatchSize: 1, GlobalDim: 8, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 8, LocalLayers: 1, LocalHeads: 2, ContextPatches: 7},
 	"wide": {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
+	"mlp":  {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
 }
 
 func newTestModel(t testing.TB, cfg Config, seed uint64) *Model {
@@ -310,6 +311,18 @@ func TestConfigs(t *testing.T) {
 	if got := Configs["tiny"].FLOPsPerByte(); got != 2*10584 {
 		t.Errorf("tiny FLOPsPerByte = %v, want %v", got, 2*10584)
 	}
+	// wide is ref with four global MLPs of 5·256: 4·2·256·256 more MACs
+	// per patch of 8 bytes, and 4·(2·256·256 + 256) more parameters.
+	wide := Configs["wide"]
+	if d := wide.FLOPsPerByte() - ref.FLOPsPerByte(); d != 2*4*2*256*256/8 {
+		t.Errorf("wide costs %v FLOP/byte more than ref, want %v", d, 2*4*2*256*256/8)
+	}
+	if d := wide.Params() - ref.Params(); d != 4*(2*256*256+256) {
+		t.Errorf("wide has %d parameters more than ref, want %d", d, 4*(2*256*256+256))
+	}
+	if f := wide.FLOPsPerByte(); f > 1.5e6 {
+		t.Errorf("wide costs %.3g FLOP/byte, over the default's budget of 1.5e6", f)
+	}
 }
 
 func TestValidateRejects(t *testing.T) {
@@ -324,6 +337,8 @@ func TestValidateRejects(t *testing.T) {
 		"huge window":       func(c *Config) { c.ContextPatches = 1 << 20 },
 		"huge model":        func(c *Config) { c.GlobalDim, c.GlobalLayers = 1<<14, 200 },
 		"overflow":          func(c *Config) { c.ContextPatches = math.MaxInt },
+		"negative mlp":      func(c *Config) { c.GlobalMLP = -1 },
+		"huge local mlp":    func(c *Config) { c.LocalMLP = 1<<16 + 1 },
 	} {
 		c := good
 		mutate(&c)

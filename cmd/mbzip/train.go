@@ -53,7 +53,10 @@ unfinished step), saves the checkpoint and exits with status 1; a second Ctrl-C 
 --duration stops cleanly in time and writes the model as well. --resume
 continues a run exactly where its checkpoint left it; options not given
 again are taken from the checkpoint (--duration excepted), not from the
-defaults shown below.
+defaults shown below. --init starts a new run from a model's weights; with
+--config as well, the model is first grown into that config, which may only
+widen its MLPs (ref into wide): the new units start with zero output, so the
+grown model begins where the old one stopped.
 
 Configs: %s.
 
@@ -64,13 +67,14 @@ Examples:
    mbzip train --corpus corpus/train/text --resume run.ckpt -o text-ref.safetensors -f
    mbzip train --corpus corpus/train/text --init text-ref.safetensors --steps 3000 -o text-ref2.safetensors
    mbzip train --corpus corpus/train/text --weight gutenberg-en=3 --init text-ref.safetensors -o prose.safetensors
+   mbzip train --corpus corpus/train/text --init text-ref.safetensors --config wide -o text-wide.safetensors
    mbzip compress --model text-ref.safetensors notes.txt`,
 			strings.Join(corpus.ConfigNames(), ", ")),
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "corpus", Usage: "train on the files under `DIR` (repeatable; extra arguments are corpus folders too)"},
 			&cli.StringFlag{Name: "modality", Value: "text", Usage: "train on files of kind `M` (text, bytes)"},
 			&cli.StringSliceFlag{Name: "weight", Usage: "count the training files under `PREFIX=N` (a shard member path such as gutenberg-en, or a path below a corpus folder) N times over in the window mix (repeatable; a resumed run keeps its checkpoint's unless given)"},
-			&cli.StringFlag{Name: "config", Value: "ref", Usage: "model shape `NAME` of a new model"},
+			&cli.StringFlag{Name: "config", Value: "ref", Usage: "model shape `NAME` of a new model (with --init: grow the model into NAME)"},
 			&cli.StringFlag{Name: "name", Usage: "model `NAME` recorded in the output (default mbzip-MODALITY-CONFIG)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the model to `OUT`.safetensors"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite an existing output"},
@@ -124,8 +128,6 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 		return nil, usagef(cmd, "no output: give -o OUT.safetensors")
 	case c.IsSet("resume") && c.IsSet("config"):
 		return nil, usagef(cmd, "--resume and --config conflict: a resumed run keeps its checkpoint's config")
-	case c.IsSet("init") && c.IsSet("config"):
-		return nil, usagef(cmd, "--init and --config conflict: the run keeps the initial model's config")
 	case c.IsSet("init") && c.IsSet("resume"):
 		return nil, usagef(cmd, "--init and --resume conflict: a resumed run starts from its checkpoint")
 	case c.Int("log-every") < 1:
@@ -143,7 +145,7 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 		}
 		weights = append(weights, w)
 	}
-	if !c.IsSet("resume") && !c.IsSet("init") {
+	if !c.IsSet("resume") && (!c.IsSet("init") || c.IsSet("config")) {
 		if _, ok := model.Configs[c.String("config")]; !ok {
 			return nil, usagef(cmd, "--config %q: known configs are %s", c.String("config"), strings.Join(corpus.ConfigNames(), ", "))
 		}
@@ -184,12 +186,16 @@ func parseTrainOptions(c *cli.Context) (*trainOptions, error) {
 	if err := probe.Validate(); err != nil && !c.IsSet("resume") {
 		return nil, usagef(cmd, "%v", strings.TrimPrefix(err.Error(), model.ErrTrainOptions.Error()+": "))
 	}
+	config := c.String("config")
+	if c.IsSet("init") && !c.IsSet("config") {
+		config = "" // keep the initial model's config
+	}
 	return &trainOptions{
 		corpus: corpus.CorpusTrainOptions{
 			Roots:      roots,
 			Modality:   kind,
 			Weights:    weights,
-			Config:     c.String("config"),
+			Config:     config,
 			Name:       c.String("name"),
 			Output:     c.String("output"),
 			Force:      c.Bool("force"),
