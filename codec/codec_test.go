@@ -132,6 +132,23 @@ func TestRoundTripTinyModel(t *testing.T) {
 	}
 }
 
+// TestRoundTripGrownModel codes text, every segment through the model, with
+// the tiny model grown to MLP widths of its own (model.Grow), so that the
+// decoder's lock-step Batch runs those widths too.
+func TestRoundTripGrownModel(t *testing.T) {
+	base := tinyModel(t)
+	cfg := base.Cfg
+	cfg.GlobalMLP, cfg.LocalMLP = 4*cfg.GlobalDim+24, 4*cfg.LocalDim+5
+	m, err := model.Grow(base, cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := checkRoundTrip(t, sampleText(5000), WithModel(m), WithSegmentSize(1024), WithThreads(2), withMethod(methodModel))
+	if ms := methods(t, enc); ms[methodModel] == 0 {
+		t.Errorf("no model-coded segment: %v", ms)
+	}
+}
+
 // TestRoundTripStandIn codes larger inputs with the fast stand-in predictor,
 // which wins on text, so that the writer's choice mixes all three methods.
 func TestRoundTripStandIn(t *testing.T) {
