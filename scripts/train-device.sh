@@ -6,6 +6,9 @@
 #
 # Flags after -- go to `mbzip train` as they are, after the script's own
 # (a later flag wins): e.g. -- --weight gutenberg-en=3 --steps 2200 --lr 2e-4.
+# --config with --init grows the initial model into that config (wider
+# MLPs, the same function at the start): --init text-ref-v7.safetensors
+# --config wide.
 #
 # It builds a static linux/amd64 mbzip into .carry/bin/, copies the text
 # shards of the training corpus into .carry/corpus/text/ (SRC overrides
@@ -33,6 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=${SRC:-/work/shared/corpus/train/text}
 config=ref
+config_set=
 duration=9m
 threads=16
 resume=
@@ -45,10 +49,10 @@ while [ $# -gt 0 ]; do
 	--resume) resume=$2; shift 2 ;;
 	--init) init=$2; shift 2 ;;
 	--park) park=1; shift ;;
-	--config) config=$2; shift 2 ;;
+	--config) config=$2; config_set=1; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--threads) threads=$2; shift 2 ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "train-device.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -83,6 +87,7 @@ if [ -n "$init" ]; then
 	cp -f "$init" .carry/init/init.safetensors
 	carry="$carry, \".carry/init\""
 	resumeFlag="--init .carry/init/init.safetensors --seed $RANDOM --steps 1000 --batch 32 --warmup 20 --lr 3e-4"
+	[ -n "$config_set" ] && resumeFlag="$resumeFlag --config $config"
 fi
 if [ -n "$resume" ]; then
 	mkdir -p .carry/ckpt
