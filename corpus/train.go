@@ -144,19 +144,16 @@ func TrainModel(ctx context.Context, opts CorpusTrainOptions, report func(model.
 			return fmt.Errorf("corpus: train: initial model %s: %w", opts.Init, err)
 		}
 		cfg, to = initModel.Cfg, model.DefaultTrainOptions()
-		if opts.Config != "" {
-			c, ok := model.Configs[opts.Config]
-			if !ok {
-				return fmt.Errorf("corpus: train: unknown config %q (known: %s)", opts.Config, strings.Join(ConfigNames(), ", "))
-			}
-			cfg = c
-		}
 	} else {
+		to = model.DefaultTrainOptions()
+	}
+	// A named config: the new model's shape, or the one to grow Init into.
+	if resume == nil && (initModel == nil || opts.Config != "") {
 		c, ok := model.Configs[opts.Config]
 		if !ok {
 			return fmt.Errorf("corpus: train: unknown config %q (known: %s)", opts.Config, strings.Join(ConfigNames(), ", "))
 		}
-		cfg, to = c, model.DefaultTrainOptions()
+		cfg = c
 	}
 	if opts.Configure != nil {
 		opts.Configure(&to)

@@ -40,11 +40,9 @@ func Grow(m *Model, cfg Config, seed uint64) (*Model, error) {
 		case slices.Equal(dst.Shape, src.Shape):
 			copy(dst.Data, src.Data)
 		case strings.HasSuffix(dst.Name, "mlp.fc1.weight"), strings.HasSuffix(dst.Name, "mlp.fc1.bias"):
-			// Rows of the old hidden units first; the new rows keep New's.
+			// Rows of the old hidden units first; the new rows keep New's
+			// (random weights, zero biases).
 			copy(dst.Data, src.Data)
-			if strings.HasSuffix(dst.Name, "bias") {
-				clear(dst.Data[len(src.Data):])
-			}
 		case strings.HasSuffix(dst.Name, "mlp.fc2.weight"):
 			// d rows of h inputs: the old columns, then zeros.
 			d, h, oh := dst.Shape[0], dst.Shape[1], src.Shape[1]
