@@ -49,8 +49,11 @@ func TestGolden(t *testing.T) {
 		// The sixth text prior, named (the default when its golden file
 		// was written).
 		{"text-ref-v6.mbz", sampleText(600), []Option{named("text-ref-v6"), WithSegmentSize(512)}},
+		// The seventh text prior, named (the default when its golden file
+		// was written).
+		{"text-ref-v7.mbz", sampleText(600), []Option{named("text-ref-v7"), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-ref-v7.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-wide-v1.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)
@@ -79,7 +82,7 @@ func TestGolden(t *testing.T) {
 			}
 			// Every text prior's golden file is coded by that prior, no
 			// segment stored.
-			if name, ok := strings.CutSuffix(g.file, ".mbz"); ok && strings.HasPrefix(name, "text-ref-v") {
+			if name, ok := strings.CutSuffix(g.file, ".mbz"); ok && (strings.HasPrefix(name, "text-ref-v") || strings.HasPrefix(name, "text-wide-v")) {
 				if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.ModelName != name || info.StoredSegments != 0 {
 					t.Errorf("Inspect = %+v, %v: want every segment coded by %s", info, err, name)
 				}

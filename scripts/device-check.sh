@@ -5,7 +5,7 @@
 #
 #   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
 #     included) and the model's golden probability hashes;
-#   - a file compressed there with text-ref-v7 (--model FILE) must equal,
+#   - a file compressed there with text-wide-v1 (--model FILE) must equal,
 #     byte for byte, the one compressed here, and the file made here must
 #     decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA,
@@ -35,7 +35,7 @@ case ${1:-} in
 "") ;;
 *) echo "device-check.sh: unknown argument $1 (usage: device-check.sh [--torch])" >&2; exit 2 ;;
 esac
-model=model/builtin/text-ref-v7.safetensors
+model=model/builtin/text-wide-v1.safetensors
 dev=.carry/dev
 rm -rf "$dev" && mkdir -p "$dev"
 export CGO_ENABLED=0 GOOS=linux GOARCH=amd64

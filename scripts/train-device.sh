@@ -15,8 +15,8 @@
 # /work/shared/corpus/train/text), uses .carry/text-extra/ as a second corpus
 # folder when it exists, and with --resume copies a checkpoint into
 # .carry/ckpt/; --init copies a model to continue from into .carry/init/.
-# The working tree travels too (tracked files: the seven text priors are
-# 98 MB of it), and tree + carry must stay under 64 MiB: --park moves the
+# The working tree travels too (tracked files: the eight text priors are
+# 114 MB of it), and tree + carry must stay under 64 MiB: --park moves the
 # shipped weights (model/builtin/*.safetensors, not needed by the slim
 # binary) into .carry/parked/ for the call; put them back afterwards with
 #   mv .carry/parked/*.safetensors model/builtin/

@@ -24,3 +24,6 @@ var textRefV6 []byte
 
 //go:embed text-ref-v7.safetensors
 var textRefV7 []byte
+
+//go:embed text-wide-v1.safetensors
+var textWideV1 []byte

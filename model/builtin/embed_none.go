@@ -12,3 +12,4 @@ var textRefV4 []byte
 var textRefV5 []byte
 var textRefV6 []byte
 var textRefV7 []byte
+var textWideV1 []byte
