@@ -16,7 +16,7 @@
 //
 // # Segments and parallelism
 //
-// The stream is cut into segments of the header's segment size (64 KiB by
+// The stream is cut into segments of the header's segment size (32 KiB by
 // default); only the last one may be shorter. Segments are independent, and
 // inside a segment the model sees blocks of its Window() bytes, each a fresh
 // context. The Writer buffers threads × segment size bytes and codes those

@@ -26,7 +26,12 @@ const (
 	// the memory a reader allocates per segment.
 	MaxSegmentSize = 64 << 20
 	// DefaultSegmentSize is the segment size of WithSegmentSize's default.
-	DefaultSegmentSize = 64 << 10
+	// Decoding steps the segments in flight as the rows of one batch and is
+	// bound by streaming the weights, so more rows decode faster: 32 KiB
+	// decoded 256 KiB of text 1.3 × (1 thread) and 1.6 × (2 threads) faster
+	// than 64 KiB for 0.11 % more bytes (the model's context restarts every
+	// Window() bytes anyway; a segment adds its framing and coder flush).
+	DefaultSegmentSize = 32 << 10
 	// MaxModelName is the longest model name, in bytes, a header may hold.
 	MaxModelName = 255
 	// MaxSideInfo is the most modality side information a header may hold.
