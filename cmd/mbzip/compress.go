@@ -54,8 +54,8 @@ written to a terminal without -f.
 The input is cut into segments (--segment-size) that are compressed in
 parallel and decompressed in lock-step, the model running over all of them
 at once; a file of few segments therefore decodes faster in smaller ones
-(256 KiB of text on 2 threads: 16.4 s with 64K, 10.2 s with 32K, the
-default, and 9.0 s with 16K, for 0.11 % and 0.36 % more bytes than 64K).
+(256 KiB of text on one thread: 23 s with 64K, 18 s with 32K, the default,
+and 16 s with 16K, for 0.11 % and 0.36 % more bytes than 64K).
 
 Examples:
    mbzip compress notes.txt                 writes notes.txt.mbz
