@@ -189,7 +189,7 @@ func TestRoundTripStandIn(t *testing.T) {
 }
 
 // TestThreadsIdentical checks that the thread count changes nothing in the
-// output, with the real model (forced, so that its code is what is written)
+// output or the decoding, with the real model (forced, so that its code is what is written)
 // and with the stand-in (the writer's own choices).
 func TestThreadsIdentical(t *testing.T) {
 	m := tinyModel(t)
@@ -199,6 +199,10 @@ func TestThreadsIdentical(t *testing.T) {
 		opts []Option
 	}{
 		{"tiny model", sampleText(2500), []Option{WithModel(m), WithSegmentSize(300), withMethod(methodModel)}},
+		// Fewer segments than threads: the spare threads share the steps
+		// of a batch (model.Batch.SetThreads).
+		{"tiny model, 3 segments", sampleText(700), []Option{WithModel(m), WithSegmentSize(300), withMethod(methodModel)}},
+		{"tiny model, 1 segment", sampleText(290), []Option{WithModel(m), WithSegmentSize(300), withMethod(methodModel)}},
 		{"stand-in", append(sampleText(30000), randomBytes(20000, 3)...), []Option{withNetwork(newStandIn(256)), WithSegmentSize(4000)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -102,6 +102,9 @@ type standInBatch struct {
 	rows   []*standInState // allocated on first use
 }
 
+func (b *standInBatch) SetThreads(int) {}
+func (b *standInBatch) Close()         {}
+
 func (b *standInBatch) row(r int) *standInState {
 	if b.rows[r] == nil {
 		b.rows[r] = new(standInState)

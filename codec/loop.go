@@ -176,9 +176,12 @@ func newDecoderGroup(net network, level, rows int) *decoderGroup {
 	}
 }
 
-// decode decodes the jobs (at most g.rows), row i being jobs[i]. A job that
-// fails records its error and leaves the batch; the others go on.
-func (g *decoderGroup) decode(jobs []*decodeJob) {
+// decode decodes the jobs (at most g.rows), row i being jobs[i], with
+// threads goroutines sharing every step of the batch. A job that fails
+// records its error and leaves the batch; the others go on.
+func (g *decoderGroup) decode(jobs []*decodeJob, threads int) {
+	g.b.SetThreads(threads)
+	defer g.b.Close()
 	w := g.net.Window()
 	g.active = g.active[:0]
 	for i, j := range jobs {

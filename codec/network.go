@@ -31,6 +31,10 @@ type batch interface {
 	Next(rows []int, probs []float32)
 	Push(rows []int, syms []byte)
 	Reset(row int)
+	// SetThreads lets that many threads share each step (model.Batch);
+	// Close goes back to one.
+	SetThreads(threads int)
+	Close()
 }
 
 // modelNetwork adapts *model.Model to network, computing the fingerprint

@@ -201,14 +201,20 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	for len(r.groups) < g {
 		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level, rows))
 	}
+	// Fewer segments than threads: the spare threads share the steps of
+	// the groups' batches (a lone segment decodes on both cores).
 	var wg sync.WaitGroup
 	for gi := 0; gi*per < len(jobs); gi++ {
 		part := jobs[gi*per : min((gi+1)*per, len(jobs))]
+		threads := r.o.threads / g
+		if gi < r.o.threads%g {
+			threads++
+		}
 		if g == 1 {
-			r.groups[gi].decode(part)
+			r.groups[gi].decode(part, threads)
 			break
 		}
-		wg.Go(func() { r.groups[gi].decode(part) })
+		wg.Go(func() { r.groups[gi].decode(part, threads) })
 	}
 	wg.Wait()
 	for n, j := range jobs {

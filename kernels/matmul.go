@@ -50,6 +50,29 @@ func Linear(y, x, w, bias []float32, m, in, out int) {
 	}
 }
 
+// LinearCols computes the output columns [j0, j1) of Linear(y, x, w, bias,
+// m, in, out) and leaves the others alone: every element it writes is the
+// one Linear writes, bit for bit (each is its own Dot). Two threads that
+// take complementary column ranges of one product each stream half of w.
+func LinearCols(y, x, w, bias []float32, m, in, out, j0, j1 int) {
+	if j0 < 0 || j1 < j0 || j1 > out {
+		panic("kernels: LinearCols: bad column range")
+	}
+	n := j1 - j0
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = y[:m*out]
+	matMulTPanels(y[j0:], out, x[:m*in], in, w[j0*in:j1*in], in, m, n, in)
+	if bias == nil {
+		return
+	}
+	bias = bias[j0:j1]
+	for i := range m {
+		addVec(y[i*out+j0:i*out+j1], bias)
+	}
+}
+
 // Transpose writes the n×m transpose of the m×n matrix a into dst.
 func Transpose(dst, a []float32, m, n int) {
 	transposeStrided(dst, m, a, n, m, n)

@@ -105,6 +105,52 @@ func TestLinear(t *testing.T) {
 	}
 }
 
+// TestLinearCols splits products into column ranges (empty, one column,
+// odd cuts, all) and checks that each call writes exactly its columns of
+// Linear's output, bit for bit, and nothing else: the other columns keep
+// their guard pattern until their own call writes them.
+func TestLinearCols(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, s := range [][3]int{{1, 96, 256}, {4, 256, 768}, {3, 33, 7}, {8, 288, 96}, {2, 17, 1}, {5, 1280, 256}} {
+		m, in, out := s[0], s[1], s[2]
+		x := randF32(r, m*in, 1)
+		w := randF32(r, out*in, 1)
+		bias := randF32(r, out, 1)
+		want := make([]float32, m*out)
+		Linear(want, x, w, bias, m, in, out)
+		for _, cuts := range [][]int{{0, out}, {0, out / 2, out}, {0, 0, 1 % (out + 1), out}, {0, out / 3, out/3 + 5%(out-out/3+1), out}} {
+			off := r.IntN(4)
+			buf, y := guarded(m*out, off)
+			for c := 0; c+1 < len(cuts); c++ {
+				j0, j1 := cuts[c], cuts[c+1]
+				LinearCols(y, x, w, bias, m, in, out, j0, j1)
+				for i := range m {
+					for j := range out {
+						got := math.Float32bits(y[i*out+j])
+						switch {
+						case j >= j0 && j < j1 && got != math.Float32bits(want[i*out+j]):
+							t.Fatalf("LinearCols %v cols [%d,%d): y[%d,%d] = %g, want %g", s, j0, j1, i, j, y[i*out+j], want[i*out+j])
+						case j >= j1 && got != guardBits:
+							t.Fatalf("LinearCols %v cols [%d,%d) wrote column %d of row %d", s, j0, j1, j, i)
+						}
+					}
+				}
+			}
+			checkGuard(t, buf, m*out, off, "LinearCols")
+		}
+	}
+	for _, bad := range [][2]int{{-1, 2}, {3, 2}, {0, 9}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("LinearCols columns %v of 8 did not panic", bad)
+				}
+			}()
+			LinearCols(make([]float32, 8), make([]float32, 1), make([]float32, 8), nil, 1, 1, 8, bad[0], bad[1])
+		}()
+	}
+}
+
 func TestTranspose(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	for _, s := range [][2]int{{0, 0}, {1, 1}, {1, 7}, {7, 1}, {5, 9}, {16, 16}, {33, 17}, {8, 3}, {16, 40}, {70, 9}, {9, 70}} {

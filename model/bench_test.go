@@ -38,20 +38,25 @@ func BenchmarkForward(b *testing.B) {
 // of that many segments in lock-step does: the rows are aligned, so every
 // P-th op runs the global step over all rows at once. tiny and ref run 16
 // rows; ref/rows=N shows how the per-byte cost falls as more rows share each
-// read of the weights.
+// read of the weights, and threads=2 two threads sharing every step
+// (SetThreads).
 func BenchmarkBatch(b *testing.B) {
 	for _, bc := range []struct {
-		name, cfg string
-		rows      int
+		name, cfg     string
+		rows, threads int
 	}{
-		{"tiny", "tiny", 16}, {"ref", "ref", 16},
-		{"ref/rows=1", "ref", 1}, {"ref/rows=2", "ref", 2}, {"ref/rows=4", "ref", 4}, {"ref/rows=8", "ref", 8},
+		{"tiny", "tiny", 16, 1}, {"ref", "ref", 16, 1},
+		{"ref/rows=1", "ref", 1, 1}, {"ref/rows=2", "ref", 2, 1}, {"ref/rows=4", "ref", 4, 1}, {"ref/rows=8", "ref", 8, 1},
+		{"ref/rows=1/threads=2", "ref", 1, 2}, {"ref/rows=4/threads=2", "ref", 4, 2},
+		{"ref/rows=8/threads=2", "ref", 8, 2}, {"ref/rows=16/threads=2", "ref", 16, 2},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := Configs[bc.cfg]
 			m := newTestModel(b, cfg, 1)
 			seq := randBytes(rand.New(rand.NewPCG(3, 4)), cfg.Window())
 			bt := m.NewBatch(bc.rows)
+			bt.SetThreads(bc.threads)
+			defer bt.Close()
 			list := make([]int, bc.rows)
 			for i := range list {
 				list[i] = i

@@ -16,6 +16,17 @@ type stack struct {
 	att, y        []float32 // attention output; projection back into the stream
 	h             []float32 // MLP hidden, rows × hid
 	scratch       []float32 // kernels.Attention / kernels.AttentionBatch scratch
+	team          *team     // when set, every Linear is cut by columns among its threads
+}
+
+// linear is kernels.Linear, cut among the team's threads when s has one
+// (the same output bit for bit).
+func (s *stack) linear(y, x, w, bias []float32, m, in, out int) {
+	if s.team != nil {
+		s.team.linear(y, x, w, bias, m, in, out)
+		return
+	}
+	kernels.Linear(y, x, w, bias, m, in, out)
 }
 
 func newStack(rows, d, hid, heads, maxKeys int) *stack {
@@ -39,23 +50,23 @@ func (s *stack) pre(b *blockWeights, m int) {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln1W, b.ln1B, lnEps)
 	}
 	a := s.a[:m*d]
-	kernels.Linear(s.q, a, b.qkvW[:d*d], b.qkvB[:d], m, d, d)
-	kernels.Linear(s.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], m, d, d)
-	kernels.Linear(s.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], m, d, d)
+	s.linear(s.q, a, b.qkvW[:d*d], b.qkvB[:d], m, d, d)
+	s.linear(s.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], m, d, d)
+	s.linear(s.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], m, d, d)
 }
 
 // post finishes block b on the first m rows: x += out(att);
 // x += fc2(GELU(fc1(LN2(x)))).
 func (s *stack) post(b *blockWeights, m int) {
 	d, h := s.d, s.hid
-	kernels.Linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
+	s.linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 	for i := range m {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
 	}
-	kernels.Linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, h)
+	s.linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, h)
 	kernels.GELUInPlace(s.h[:m*h])
-	kernels.Linear(s.y, s.h[:m*h], b.fc2W, b.fc2B, m, h, d)
+	s.linear(s.y, s.h[:m*h], b.fc2W, b.fc2B, m, h, d)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 }
 

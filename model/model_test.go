@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // testConfigs exercise the shapes Forward and Batch must agree on: the
@@ -63,83 +65,120 @@ func sameBits(a, b []float32) int {
 // of sequences of assorted lengths (shorter than a patch, not a multiple of
 // P, several windows), resetting rows at different times, listing rows in a
 // shuffled order, sometimes asking Next twice, and sometimes feeding bytes
-// with Push alone; every distribution must equal Forward's bit for bit.
+// with Push alone; every distribution must equal Forward's bit for bit, with
+// one thread and with two or three sharing every step (SetThreads).
 func TestForwardBatchIdentical(t *testing.T) {
 	for name, cfg := range testConfigs {
-		t.Run(name, func(t *testing.T) {
-			m := newTestModel(t, cfg, 7)
-			r := rand.New(rand.NewPCG(1, uint64(len(name))))
-			p, w := cfg.PatchSize, cfg.Window()
-			lengths := []int{1, p - 1, p + 1, 2*p + 1, w - 1, w, w + 1, 2*w + p/2 + 1}
-			const nrows = 5
-			type job struct {
-				seq   []byte
-				probs []float32
+		for _, threads := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(t *testing.T) {
+				forwardBatchIdentical(t, name, cfg, threads)
+			})
+		}
+	}
+}
+
+func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int) {
+	m := newTestModel(t, cfg, 7)
+	r := rand.New(rand.NewPCG(1, uint64(len(name))))
+	p, w := cfg.PatchSize, cfg.Window()
+	lengths := []int{1, p - 1, p + 1, 2*p + 1, w - 1, w, w + 1, 2*w + p/2 + 1}
+	const nrows = 5
+	type job struct {
+		seq   []byte
+		probs []float32
+	}
+	queues := make([][]job, nrows)
+	for i := range 3 * nrows {
+		n := max(lengths[r.IntN(len(lengths))], 1)
+		seq := randBytes(r, n)
+		queues[i%nrows] = append(queues[i%nrows], job{seq, forward(m, seq)})
+	}
+	b := m.NewBatch(nrows)
+	b.SetThreads(threads)
+	defer b.Close()
+	pos := make([]int, nrows)
+	probs := make([]float32, nrows*256)
+	checked, total := 0, 0
+	for _, q := range queues {
+		for _, j := range q {
+			total += len(j.seq)
+		}
+	}
+	for {
+		var rows []int
+		for i := range nrows {
+			if len(queues[i]) > 0 {
+				rows = append(rows, i)
 			}
-			queues := make([][]job, nrows)
-			for i := range 3 * nrows {
-				n := max(lengths[r.IntN(len(lengths))], 1)
-				seq := randBytes(r, n)
-				queues[i%nrows] = append(queues[i%nrows], job{seq, forward(m, seq)})
+		}
+		if len(rows) == 0 {
+			break
+		}
+		r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+		// Some rows skip Next: they are fed with Push alone.
+		var asked []int
+		for _, row := range rows {
+			if r.IntN(8) != 0 {
+				asked = append(asked, row)
 			}
-			b := m.NewBatch(nrows)
-			pos := make([]int, nrows)
-			probs := make([]float32, nrows*256)
-			checked, total := 0, 0
-			for _, q := range queues {
-				for _, j := range q {
-					total += len(j.seq)
-				}
+		}
+		b.Next(asked, probs)
+		if r.IntN(4) == 0 { // Next again must not step again
+			b.Next(asked, probs)
+		}
+		syms := make([]byte, len(rows))
+		for i, row := range rows {
+			syms[i] = queues[row][0].seq[pos[row]]
+		}
+		for i, row := range asked {
+			j := queues[row][0]
+			want := j.probs[pos[row]*256 : (pos[row]+1)*256]
+			if k := sameBits(probs[i*256:(i+1)*256], want); k >= 0 {
+				t.Fatalf("row %d byte %d of %d: prob[%d] = %v (batch), %v (forward)",
+					row, pos[row], len(j.seq), k, probs[i*256+k], want[k])
 			}
-			for {
-				var rows []int
-				for i := range nrows {
-					if len(queues[i]) > 0 {
-						rows = append(rows, i)
-					}
-				}
-				if len(rows) == 0 {
-					break
-				}
-				r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-				// Some rows skip Next: they are fed with Push alone.
-				var asked []int
-				for _, row := range rows {
-					if r.IntN(8) != 0 {
-						asked = append(asked, row)
-					}
-				}
-				b.Next(asked, probs)
-				if r.IntN(4) == 0 { // Next again must not step again
-					b.Next(asked, probs)
-				}
-				syms := make([]byte, len(rows))
-				for i, row := range rows {
-					syms[i] = queues[row][0].seq[pos[row]]
-				}
-				for i, row := range asked {
-					j := queues[row][0]
-					want := j.probs[pos[row]*256 : (pos[row]+1)*256]
-					if k := sameBits(probs[i*256:(i+1)*256], want); k >= 0 {
-						t.Fatalf("row %d byte %d of %d: prob[%d] = %v (batch), %v (forward)",
-							row, pos[row], len(j.seq), k, probs[i*256+k], want[k])
-					}
-					checked++
-				}
-				b.Push(rows, syms)
-				for _, row := range rows {
-					pos[row]++
-					if pos[row] == len(queues[row][0].seq) {
-						queues[row] = queues[row][1:]
-						pos[row] = 0
-						b.Reset(row)
-					}
-				}
+			checked++
+		}
+		b.Push(rows, syms)
+		if threads > 1 && r.IntN(64) == 0 { // the team may change between steps
+			b.SetThreads(1 + r.IntN(threads))
+		}
+		for _, row := range rows {
+			pos[row]++
+			if pos[row] == len(queues[row][0].seq) {
+				queues[row] = queues[row][1:]
+				pos[row] = 0
+				b.Reset(row)
 			}
-			if checked < total/2 {
-				t.Fatalf("only %d of %d distributions checked", checked, total)
-			}
-		})
+		}
+	}
+	if checked < total/2 {
+		t.Fatalf("only %d of %d distributions checked", checked, total)
+	}
+}
+
+// TestBatchThreadsStop checks that SetThreads and Close start and stop the
+// helper goroutines, and that a Batch goes on after Close.
+func TestBatchThreadsStop(t *testing.T) {
+	m := newTestModel(t, Configs["tiny"], 3)
+	before := runtime.NumGoroutine()
+	b := m.NewBatch(2)
+	probs := make([]float32, 2*256)
+	b.SetThreads(3)
+	if got := runtime.NumGoroutine(); got != before+2 {
+		t.Errorf("SetThreads(3): %d goroutines, want %d", got, before+2)
+	}
+	b.Next([]int{0, 1}, probs)
+	b.SetThreads(2)
+	b.Push([]int{0, 1}, []byte("ab"))
+	b.Close()
+	b.Close()
+	b.Next([]int{0, 1}, probs)
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 1000 {
+			t.Fatalf("after Close: %d goroutines, want %d", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
