@@ -4,8 +4,9 @@
 #   1. the Go benchmarks of kernels, arith, model and codec, run once each
 #      with a short -benchtime, printed as one table;
 #   2. end to end: `mbzip compress` and `mbzip decompress` of the first
-#      E2E_BYTES (256 KiB) of TEXT with --threads 1 and 2, timed, with the
-#      round trip checked.
+#      E2E_BYTES (256 KiB: 8 segments) of TEXT with --threads 1 and 2, timed,
+#      with the round trip checked; then of the first ONE_SEGMENT_BYTES
+#      (32 KiB: one segment, whose steps two threads share).
 #
 # Usage: bash scripts/bench.sh [BENCH_REGEXP]
 #   BENCHTIME=300ms  per-benchmark time (go test -benchtime)
@@ -14,6 +15,7 @@
 #                    else this repository's own sources)
 #   MODEL=NAME|FILE  the model for the end-to-end run (default: built-in default)
 #   E2E_BYTES=N      bytes of TEXT used end to end (default 262144)
+#   ONE_SEGMENT_BYTES=N  bytes of the one-segment run (default 32768)
 #   PUREGO_BYTES=N   bytes of TEXT for the -tags purego build (default 8192:
 #                    the pure-Go kernels run the text prior at a few hundred
 #                    bytes per second)
@@ -115,6 +117,7 @@ e2e() {
 printf 'end to end: %s\n\n' "$text"
 printf '%-14s %-8s %-11s %9s %9s %10s %10s\n' build threads direction bytes seconds 'kB/s' 'bits/byte'
 e2e mbzip "${E2E_BYTES:-262144}"
+e2e mbzip "${ONE_SEGMENT_BYTES:-32768}"
 e2e mbzip-purego "${PUREGO_BYTES:-8192}"
 echo
 "$work/mbzip" info "$work/t.mbz" | sed 's/^/  /'
