@@ -20,10 +20,13 @@
 // default); only the last one may be shorter. Segments are independent, and
 // inside a segment the model sees blocks of its Window() bytes, each a fresh
 // context. The Writer buffers threads × segment size bytes and codes those
-// segments in parallel, one goroutine each; the Reader reads up to
-// max(threads, 16) segments and decodes the model-coded ones in lock-step as
-// the rows of model batches (split over the threads), so that the model
-// multiplies matrices over many segments per byte step. Because the
+// segments in parallel, one goroutine each (with fewer segments than
+// threads, a segment's blocks go through the model several at once); the
+// Reader reads up to max(threads, 16) segments and decodes the model-coded
+// ones in lock-step as the rows of model batches (split over the threads;
+// with fewer segments than threads, the spare ones share the batches'
+// steps), so that the model multiplies matrices over many segments per
+// byte step. Because the
 // probability path is a pure function of a segment's bytes (DESIGN.md §2),
 // the output does not depend on the thread count or the batching. Memory is
 // bounded by the segment size times the segments in flight, never by the

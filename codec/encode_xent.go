@@ -22,23 +22,6 @@ import (
 // positive float32, 2^-149 (corpus.streamBits counts it the same way).
 const maxXentBits = 149
 
-// xentNetwork wraps the encoder's network and adds up −log2 p of the true
-// next byte of every Forward it passes through: encodeModel runs Forward
-// once per block, in order, on the block's true bytes (teacher forcing),
-// so after a segment bits is the segment's cross-entropy summed in byte
-// order. The distributions themselves are passed on untouched.
-type xentNetwork struct {
-	network
-	bits float64
-}
-
-func (n *xentNetwork) Forward(seq []byte, probs []float32) {
-	n.network.Forward(seq, probs)
-	for t, b := range seq {
-		n.bits += xentBits(probs[t*256+int(b)])
-	}
-}
-
 // xentBits is −log2 p in float64 (math.Log2: a report, not the probability
 // path), maxXentBits for p = 0, and NaN for a probability that is NaN or
 // outside [0, 1], which makes the whole sum NaN: the model is broken.

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/mbzip/mbzip/arith"
 )
@@ -112,28 +113,48 @@ func (s *segmentCoder) step(probs []float32, sym byte) (byte, error) {
 }
 
 // encodeModel arithmetic-codes seg with net, block by block, appending the
-// code to dst. probs is scratch of at least Window()·256 floats. It returns
-// the code and the model's cost of seg.
-func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *segmentCoder) ([]byte, uint64, error) {
+// code to dst. probs is scratch of at least threads·Window()·256 floats:
+// with threads > 1 the model runs over that many blocks at once, one
+// goroutine each (the blocks are independent contexts), and the coder
+// takes them in order. It returns the code, the model's cost of seg, and
+// its float cross-entropy: −log2 p of every true byte (encode_xent.go),
+// summed in byte order whatever the threads.
+func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *segmentCoder, threads int) (code []byte, cost uint64, xent float64, err error) {
 	enc := arith.NewEncoder(dst)
 	sc.reset(newStage(level), &encodeSymbol{e: enc})
 	w := net.Window()
-	for start := 0; start < len(seg); start += w {
-		block := seg[start:min(start+w, len(seg))]
-		p := probs[:len(block)*256]
-		net.Forward(block, p)
-		for t, b := range block {
-			if _, err := sc.step(p[t*256:(t+1)*256], b); err != nil {
-				return nil, 0, err
+	threads = max(1, min(threads, (len(seg)+w-1)/w))
+	for start := 0; start < len(seg); start += threads * w {
+		n := min(threads*w, len(seg)-start)
+		if threads == 1 {
+			net.Forward(seg[start:start+n], probs[:n*256])
+		} else {
+			var wg sync.WaitGroup
+			for b := 0; b < n; b += w {
+				block := seg[start+b : start+min(b+w, n)]
+				p := probs[b*256 : (b+len(block))*256]
+				wg.Go(func() { net.Forward(block, p) })
 			}
+			wg.Wait()
 		}
-		sc.st.endBlock(block)
+		for b := 0; b < n; b += w {
+			block := seg[start+b : start+min(b+w, n)]
+			p := probs[b*256:]
+			for t, c := range block {
+				q := p[t*256 : (t+1)*256]
+				xent += xentBits(q[c])
+				if _, err := sc.step(q, c); err != nil {
+					return nil, 0, 0, err
+				}
+			}
+			sc.st.endBlock(block)
+		}
 	}
-	code := enc.Finish()
+	code = enc.Finish()
 	if err := enc.Err(); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	return code, sc.bits, nil
+	return code, sc.bits, xent, nil
 }
 
 // decodeJob is one model-coded segment for decodeModel.

@@ -204,13 +204,20 @@ func (w *Writer) flush() error {
 			w.workers[i] = &segmentEncoder{net: w.net, zenc: w.zenc, level: w.o.level, force: w.o.forceMethod}
 		}
 	}
+	// Fewer segments than threads: the spare threads run the model over
+	// more blocks of the segments at once.
+	threads := max(w.o.threads, 1)
 	if n == 1 {
-		w.workers[0].encode(w.buf)
+		w.workers[0].encode(w.buf, threads)
 	} else {
 		var wg sync.WaitGroup
 		for i := range n {
 			seg := w.buf[i*ss : min((i+1)*ss, len(w.buf))]
-			wg.Go(func() { w.workers[i].encode(seg) })
+			t := threads / n
+			if i < threads%n {
+				t++
+			}
+			wg.Go(func() { w.workers[i].encode(seg, t) })
 		}
 		wg.Wait()
 	}
@@ -224,7 +231,7 @@ func (w *Writer) flush() error {
 			return err
 		}
 		w.segments++
-		w.xentBits += e.xent.bits
+		w.xentBits += e.xent
 	}
 	w.in += int64(len(w.buf))
 	w.crc = crc32.Update(w.crc, castagnoli, w.buf)
@@ -248,20 +255,21 @@ type segmentEncoder struct {
 	rec   []byte // the record and payload of the last segment
 	err   error
 
-	// xent.bits is the float cross-entropy of the last segment.
-	xent xentNetwork
+	// xent is the float cross-entropy of the last segment.
+	xent float64
 }
 
 // encode codes seg with the model, compares with zstd and the raw bytes,
 // and leaves the shortest as a complete record in e.rec. Ties go to the
 // cheaper method to decode (raw, then zstd).
-func (e *segmentEncoder) encode(seg []byte) {
+func (e *segmentEncoder) encode(seg []byte, threads int) {
 	e.err = nil
-	if e.probs == nil {
-		e.probs = make([]float32, e.net.Window()*256)
+	threads = max(1, min(threads, (len(seg)+e.net.Window()-1)/e.net.Window()))
+	if n := threads * e.net.Window() * 256; len(e.probs) < n {
+		e.probs = make([]float32, n)
 	}
-	e.xent = xentNetwork{network: e.net}
-	code, cost, err := encodeModel(&e.xent, e.level, seg, e.code[:0], e.probs, &e.sc)
+	code, cost, xent, err := encodeModel(e.net, e.level, seg, e.code[:0], e.probs, &e.sc, threads)
+	e.xent = xent
 	if err != nil {
 		e.err = err
 		return
