@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -202,12 +203,15 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level, rows))
 	}
 	// Fewer segments than threads: the spare threads share the steps of
-	// the groups' batches (a lone segment decodes on both cores).
+	// the groups' batches (a lone segment decodes on both cores). Threads
+	// that share a step wait for each other spinning, so only as many as
+	// the CPUs Go runs on do.
+	cpus := max(g, min(r.o.threads, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	for gi := 0; gi*per < len(jobs); gi++ {
 		part := jobs[gi*per : min((gi+1)*per, len(jobs))]
-		threads := r.o.threads / g
-		if gi < r.o.threads%g {
+		threads := cpus / g
+		if gi < cpus%g {
 			threads++
 		}
 		if g == 1 {

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/mbzip/mbzip/kernels"
+import (
+	"runtime"
+
+	"github.com/mbzip/mbzip/kernels"
+)
 
 // Batch steps n independent byte streams ("rows") of one model in lock-step,
 // for decoding and sampling. Each row keeps a key/value cache per layer: the
@@ -77,9 +81,11 @@ func (m *Model) NewBatch(n int) *Batch {
 // threads−1 helper goroutines running beside the caller until SetThreads
 // changes their number or Close. The probabilities are the same bit for
 // bit. Decoding a few rows streams every weight once per step, so that two
-// threads sharing one row decode it about 1.4 × faster than one.
+// threads sharing one row decode it about 1.4 × faster than one. The
+// threads wait for each other spinning, so they are capped at
+// runtime.GOMAXPROCS (more would wait for a CPU at every product).
 func (b *Batch) SetThreads(threads int) {
-	threads = max(threads, 1)
+	threads = max(min(threads, runtime.GOMAXPROCS(0)), 1)
 	if b.team != nil && b.team.parts == threads || b.team == nil && threads == 1 {
 		return
 	}

@@ -78,6 +78,9 @@ func TestForwardBatchIdentical(t *testing.T) {
 }
 
 func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int) {
+	// SetThreads stops at GOMAXPROCS: raise it so that a small machine runs
+	// every team size too.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(threads, runtime.GOMAXPROCS(0))))
 	m := newTestModel(t, cfg, 7)
 	r := rand.New(rand.NewPCG(1, uint64(len(name))))
 	p, w := cfg.PatchSize, cfg.Window()
@@ -158,8 +161,10 @@ func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int) {
 }
 
 // TestBatchThreadsStop checks that SetThreads and Close start and stop the
-// helper goroutines, and that a Batch goes on after Close.
+// helper goroutines, no more than GOMAXPROCS allows, and that a Batch goes
+// on after Close.
 func TestBatchThreadsStop(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	m := newTestModel(t, Configs["tiny"], 3)
 	before := runtime.NumGoroutine()
 	b := m.NewBatch(2)
@@ -169,6 +174,10 @@ func TestBatchThreadsStop(t *testing.T) {
 		t.Errorf("SetThreads(3): %d goroutines, want %d", got, before+2)
 	}
 	b.Next([]int{0, 1}, probs)
+	b.SetThreads(5)
+	if got := runtime.NumGoroutine(); got != before+2 {
+		t.Errorf("SetThreads(5) with GOMAXPROCS 3: %d goroutines, want %d", got, before+2)
+	}
 	b.SetThreads(2)
 	b.Push([]int{0, 1}, []byte("ab"))
 	b.Close()
