@@ -123,7 +123,7 @@ func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *s
 	enc := arith.NewEncoder(dst)
 	sc.reset(newStage(level), &encodeSymbol{e: enc})
 	w := net.Window()
-	threads = max(1, min(threads, (len(seg)+w-1)/w))
+	threads = max(threads, 1)
 	for start := 0; start < len(seg); start += threads * w {
 		n := min(threads*w, len(seg)-start)
 		if threads == 1 {
@@ -155,6 +155,16 @@ func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *s
 		return nil, 0, 0, err
 	}
 	return code, sc.bits, xent, nil
+}
+
+// threadShare is job i's share of threads spread over n jobs: the first
+// threads%n jobs get one more than the others.
+func threadShare(threads, n, i int) int {
+	t := threads / n
+	if i < threads%n {
+		t++
+	}
+	return t
 }
 
 // decodeJob is one model-coded segment for decodeModel.

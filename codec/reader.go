@@ -210,10 +210,7 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	var wg sync.WaitGroup
 	for gi := 0; gi*per < len(jobs); gi++ {
 		part := jobs[gi*per : min((gi+1)*per, len(jobs))]
-		threads := cpus / g
-		if gi < cpus%g {
-			threads++
-		}
+		threads := threadShare(cpus, g, gi)
 		if g == 1 {
 			r.groups[gi].decode(part, threads)
 			break

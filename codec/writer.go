@@ -213,10 +213,7 @@ func (w *Writer) flush() error {
 		var wg sync.WaitGroup
 		for i := range n {
 			seg := w.buf[i*ss : min((i+1)*ss, len(w.buf))]
-			t := threads / n
-			if i < threads%n {
-				t++
-			}
+			t := threadShare(threads, n, i)
 			wg.Go(func() { w.workers[i].encode(seg, t) })
 		}
 		wg.Wait()
