@@ -48,6 +48,9 @@ type Info struct {
 	CompressedSize int64 // bytes of the .mbz file
 	Segments       int
 	StoredSegments int // segments stored raw or with zstd rather than coded with the model
+	// Lanes is the most blocks a model-coded segment interleaves (1: block
+	// after block; 0: no model-coded segment). See WithLanes.
+	Lanes int
 	// ModelBits is Σ −log2 p of the bytes the model coded or would have
 	// coded, over the ModelBitsBytes original bytes of the segments that
 	// record it (the writer of this release records it for every segment,
@@ -79,7 +82,7 @@ func Inspect(r io.Reader) (*Info, error) {
 		return nil, err
 	}
 	info := &Info{
-		Version:     Version,
+		Version:     h.version,
 		ModelName:   h.modelName,
 		Fingerprint: h.fingerprint,
 		Level:       h.level,
@@ -94,7 +97,7 @@ func Inspect(r io.Reader) (*Info, error) {
 		}
 	}()
 	for idx := int64(0); ; idx++ {
-		rec, err := readRecord(wr, idx, h.segmentSize)
+		rec, err := readRecord(wr, idx, h)
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +107,7 @@ func Inspect(r io.Reader) (*Info, error) {
 		ctx := fmt.Sprintf("segment %d", idx)
 		switch rec.method {
 		case methodModel:
+			info.Lanes = max(info.Lanes, rec.lanes)
 			if buf, err = wr.bytes(buf, rec.codedLen, ctx); err != nil {
 				return nil, err
 			}

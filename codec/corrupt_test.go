@@ -118,9 +118,9 @@ func TestBadMagicAndVersion(t *testing.T) {
 		{"empty", nil, ErrTruncated, ""},
 		{"gzip", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), ErrBadMagic, "not an mbz file"},
 		{"short magic", []byte("MBZ"), ErrTruncated, ""},
-		{"version 2", append([]byte(Magic+"\x02"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 2 (this mbzip reads 1)"},
-		{"version 0", append([]byte(Magic+"\x00"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 0 (this mbzip reads 1)"},
-		{"version 300", append([]byte(Magic+"\xac\x02"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 300 (this mbzip reads 1)"},
+		{"version 3", append([]byte(Magic+"\x03"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 3 (this mbzip reads 1 to 2)"},
+		{"version 0", append([]byte(Magic+"\x00"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 0 (this mbzip reads 1 to 2)"},
+		{"version 300", append([]byte(Magic+"\xac\x02"), enc[5:]...), ErrUnsupportedVersion, "unsupported format version 300 (this mbzip reads 1 to 2)"},
 	} {
 		_, err := DecodeAll(tc.data, withNetwork(net))
 		if !errors.Is(err, tc.want) || !strings.Contains(fmt.Sprint(err), tc.msg) {
@@ -266,6 +266,10 @@ func TestMalformed(t *testing.T) {
 		{"coded length too long", craft{h: header{segmentSize: 100}, recs: [][]byte{rawRecord(record{method: methodModel, origLen: 10, codedLen: 1 << 40}, nil)}}, ErrCorrupt, "segment 0: coded length"},
 		{"raw coded length differs", craft{h: header{segmentSize: 100}, recs: [][]byte{rawRecord(record{method: methodRaw, origLen: 12, codedLen: 11, crc: crc}, data[:11])}}, ErrCorrupt, "segment 0: coded length"},
 		{"unknown method", craft{h: header{segmentSize: 100}, recs: [][]byte{{7}}}, ErrCorrupt, "segment 0: corrupt: unknown method"},
+		{"lanes in version 1", craft{h: header{version: 1, segmentSize: 100}, recs: [][]byte{{byte(methodModelLanes), 12, 3, 2}}}, ErrCorrupt, "segment 0: corrupt: unknown method byte 0x4"},
+		{"lanes 1", craft{h: header{segmentSize: 100}, recs: [][]byte{{byte(methodModelLanes), 12, 3, 1}}}, ErrCorrupt, "segment 0: lanes: corrupt: 1 out of range [2, 64]"},
+		{"lanes 65", craft{h: header{segmentSize: 100}, recs: [][]byte{{byte(methodModelLanes), 12, 3, 65}}}, ErrCorrupt, "segment 0: lanes: corrupt: 65 out of range [2, 64]"},
+		{"lanes garbage", craft{h: header{segmentSize: 200}, recs: [][]byte{good, rawRecord(record{method: methodModel, lanes: 3, origLen: 150, codedLen: 3, crc: crc}, []byte{0xff, 0xff, 0xff})}}, ErrCorrupt, "segment 1: corrupt"},
 		{"model cost too high", craft{h: header{segmentSize: 100}, recs: [][]byte{rawRecord(record{method: methodRaw, origLen: 12, codedLen: 12, hasBits: true, bits: 12*24<<bitsFrac + 1, crc: crc}, data)}}, ErrCorrupt, "segment 0: model cost"},
 		{"segment checksum", craft{h: header{segmentSize: 100}, recs: [][]byte{good, rawRecord(record{method: methodRaw, origLen: 12, codedLen: 12, crc: crc + 1}, data)}}, ErrChecksum, "segment 1: checksum mismatch"},
 		{"zstd garbage", craft{h: header{segmentSize: 100}, recs: [][]byte{rawRecord(record{method: methodZstd, origLen: 12, codedLen: 5, crc: crc}, []byte("abcde"))}}, ErrCorrupt, "segment 0: corrupt: zstd"},

@@ -21,12 +21,14 @@
 // inside a segment the model sees blocks of its Window() bytes, each a fresh
 // context. The Writer buffers threads × segment size bytes and codes those
 // segments in parallel, one goroutine each (with fewer segments than
-// threads, a segment's blocks go through the model several at once); the
-// Reader reads up to max(threads, 16) segments and decodes the model-coded
-// ones in lock-step as the rows of model batches (split over the threads;
-// with fewer segments than threads, the spare ones share the batches'
-// steps), so that the model multiplies matrices over many segments per
-// byte step. Because the
+// threads, a segment's blocks go through the model several at once). A
+// model-coded segment codes its blocks interleaved in lanes (16 by default,
+// WithLanes), so that a decoder can step them side by side; the Reader
+// reads segments until it holds 16 lanes per thread (at most max(threads,
+// 16) segments) and decodes the model-coded ones in lock-step, every lane
+// a row of a model batch (one batch per thread; with fewer segments than
+// threads, the spare threads share the batches' steps), so that the model
+// multiplies matrices over many rows per byte step. Because the
 // probability path is a pure function of a segment's bytes (DESIGN.md §2),
 // the output does not depend on the thread count or the batching. Memory is
 // bounded by the segment size times the segments in flight, never by the
@@ -49,14 +51,14 @@
 // larger than the input. It records the model's cost of every segment,
 // stored or not, so that Inspect can report bits per byte.
 //
-// # Format, version 1
+// # Format, version 2
 //
 // Integers are unsigned LEB128 varints (uv) unless a width is given; fixed
 // widths are little-endian; every checksum is CRC-32C (Castagnoli).
 //
 //	file    = magic version header segment* end trailer
 //	magic   = "MBZ\x1a"
-//	version = uv                      1; other values are refused by name
+//	version = uv                      2 (1 is read too); other values are refused by name
 //	header  = len:uv body[len] crc:u32
 //	          crc covers magic, version, len and body
 //	body    = nameLen:uv name         model name, ≤ MaxModelName bytes of UTF-8
@@ -64,12 +66,14 @@
 //	          level:u8 modality:u8     level 1–9; modalities.Kind
 //	          sideLen:uv side          modality side information, ≤ MaxSideInfo
 //	          segmentSize:uv           1 … MaxSegmentSize
-//	segment = method:u8 origLen:uv codedLen:uv [bits:uv]
+//	segment = method:u8 origLen:uv codedLen:uv [bits:uv] [lanes:uv]
 //	          crc:u32 [codedCRC:u32] recordCRC:u32 payload[codedLen]
-//	          method: 1 model, 2 raw, 3 zstd; bit 0x80 says bits is present
+//	          method: 1 model, 2 raw, 3 zstd, 4 model in lanes (version 2);
+//	          bit 0x80 says bits is present
 //	          origLen: 1 … segmentSize
 //	          codedLen: = origLen for raw; 1 … origLen + origLen/8 + 64 else
 //	          bits: Σ −log2(f/Total) of the coded frequencies, in 2^-16 bit
+//	          lanes: 2 … MaxLanes, method 4 only
 //	          crc: of the segment's original bytes
 //	          codedCRC: of the payload, for model and zstd (the last bytes of
 //	          an arithmetic code have slack: damage there can decode cleanly)
@@ -83,7 +87,12 @@
 // length of the input. After the trailer the input must end.
 //
 // A model payload is the range coder's stream (package arith) of the
-// segment's bytes, block by block, with the frequencies of the stage; a zstd
+// segment's bytes with the frequencies of the stage, in lane order: the
+// segment is cut into blocks of the model's Window() bytes, the blocks are
+// taken in groups of lanes (1 for method 1), and each group is coded
+// position by position — byte t of its first block, byte t of its second,
+// …, then byte t+1 (laneOrder in loop.go). The stage sees the bytes in that
+// order, and a block's end right after its last byte. A zstd
 // payload is one zstd frame whose window is at most the segment size rounded
 // up to a power of two (at least 1 KiB).
 //
@@ -91,7 +100,8 @@
 //
 // Every length and count is checked against the format's limits and against
 // the input actually present before anything is allocated for it: payloads
-// and the header are read in chunks of at most 1 MiB ahead of the data, and
-// decoded bytes grow as they are produced. Decoding never panics. Checksums
+// and the header are read in chunks of at most 1 MiB ahead of the data. A
+// model-coded segment's output buffer is allocated at its checked original
+// length (lanes fill it out of order), after its whole payload has arrived. Decoding never panics. Checksums
 // cover every byte of the file, so any single flipped bit is reported.
 package codec

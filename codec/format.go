@@ -18,9 +18,22 @@ import (
 const (
 	// Magic starts every .mbz file.
 	Magic = "MBZ\x1a"
-	// Version is the container format version this release writes and the
-	// only one it reads.
-	Version = 1
+	// Version is the container format version this release writes. It
+	// reads every version from MinVersion to Version: version 2 added
+	// model-coded segments whose blocks are interleaved in lanes.
+	Version = 2
+	// MinVersion is the oldest format version this release reads.
+	MinVersion = 1
+	// MaxLanes is the most blocks a segment may interleave (record field
+	// lanes). A reader steps each lane as a row of its model batch, so it
+	// bounds the decoder's memory per segment: about 2 MiB of attention
+	// cache per row for the text priors.
+	MaxLanes = 64
+	// DefaultLanes is the number of blocks the Writer interleaves: a
+	// 32 KiB segment of 2 KiB windows is one group of 16 lanes, which the
+	// reader decodes as 16 batch rows (matrix × matrix per byte step)
+	// instead of one.
+	DefaultLanes = 16
 
 	// MaxSegmentSize is the largest segment size a file may declare. It bounds
 	// the memory a reader allocates per segment.
@@ -59,6 +72,10 @@ const (
 	methodModel method = 1 // arithmetic-coded with the model
 	methodRaw   method = 2 // the original bytes
 	methodZstd  method = 3 // one zstd frame
+	// methodModelLanes is methodModel with the blocks coded in interleaved
+	// lanes (version 2). In memory it is methodModel with record.lanes > 1;
+	// only the wire uses this value.
+	methodModelLanes method = 4
 
 	flagBits method = 0x80
 )
@@ -92,6 +109,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // header is the file header after the magic number and version.
 type header struct {
+	version     int
 	modelName   string
 	fingerprint [32]byte
 	level       int
@@ -108,6 +126,9 @@ type record struct {
 	hasBits  bool
 	bits     uint64 // Σ −log2 p in units of 2^-bitsFrac bits, when hasBits
 	crc      uint32 // CRC-32C of the original bytes
+	// lanes is how many blocks of a model-coded segment are interleaved
+	// (1: block after block, the only way of version 1). See laneOrder.
+	lanes int
 	// codedCRC is the CRC-32C of the payload of a model- or zstd-coded
 	// segment (raw payloads are covered by crc). Decoding alone does not
 	// notice every damaged bit: the last bytes of an arithmetic code have
@@ -135,7 +156,11 @@ func appendHeader(dst []byte, h *header) []byte {
 
 	start := len(dst)
 	dst = append(dst, Magic...)
-	dst = binary.AppendUvarint(dst, Version)
+	v := h.version
+	if v == 0 {
+		v = Version
+	}
+	dst = binary.AppendUvarint(dst, uint64(v))
 	dst = binary.AppendUvarint(dst, uint64(len(body)))
 	dst = append(dst, body...)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
@@ -145,6 +170,10 @@ func appendHeader(dst []byte, h *header) []byte {
 func appendRecord(dst []byte, r *record) []byte {
 	start := len(dst)
 	m := r.method
+	lanes := r.method == methodModel && r.lanes > 1
+	if lanes {
+		m = methodModelLanes
+	}
 	if r.hasBits {
 		m |= flagBits
 	}
@@ -153,6 +182,9 @@ func appendRecord(dst []byte, r *record) []byte {
 	dst = binary.AppendUvarint(dst, uint64(r.codedLen))
 	if r.hasBits {
 		dst = binary.AppendUvarint(dst, r.bits)
+	}
+	if lanes {
+		dst = binary.AppendUvarint(dst, uint64(r.lanes))
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, r.crc)
 	if r.method != methodRaw {
@@ -299,8 +331,8 @@ func readHeader(w *wireReader) (*header, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v != Version {
-		return nil, newError(ErrUnsupportedVersion, fmt.Sprintf("unsupported format version %d (this mbzip reads %d)", v, Version))
+	if v < MinVersion || v > Version {
+		return nil, newError(ErrUnsupportedVersion, fmt.Sprintf("unsupported format version %d (this mbzip reads %d to %d)", v, MinVersion, Version))
 	}
 	n, err := w.uvarint("header length", 1, maxHeaderBody)
 	if err != nil {
@@ -325,6 +357,7 @@ func readHeader(w *wireReader) (*header, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.version = int(v)
 	return h, nil
 }
 
@@ -391,8 +424,9 @@ func parseHeaderBody(body []byte) (*header, error) {
 }
 
 // readRecord reads the record of segment idx, or the end marker (method
-// methodEnd, other fields zero). segSize is the header's segment size.
-func readRecord(w *wireReader, idx int64, segSize int) (*record, error) {
+// methodEnd, other fields zero). h is the file's header.
+func readRecord(w *wireReader, idx int64, h *header) (*record, error) {
+	segSize := h.segmentSize
 	ctx := fmt.Sprintf("segment %d", idx)
 	w.startTee()
 	defer w.endTee()
@@ -400,14 +434,18 @@ func readRecord(w *wireReader, idx int64, segSize int) (*record, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &record{method: method(c) &^ flagBits, hasBits: method(c)&flagBits != 0}
-	switch r.method {
-	case methodEnd:
+	r := &record{method: method(c) &^ flagBits, hasBits: method(c)&flagBits != 0, lanes: 1}
+	lanes := r.method == methodModelLanes && h.version >= 2
+	if lanes {
+		r.method = methodModel
+	}
+	switch {
+	case r.method == methodEnd:
 		if r.hasBits {
 			return nil, newError(ErrCorrupt, fmt.Sprintf("%s: corrupt: unknown method byte %#x", ctx, c))
 		}
 		return r, nil
-	case methodModel, methodRaw, methodZstd:
+	case r.method == methodModel, r.method == methodRaw, r.method == methodZstd:
 	default:
 		return nil, newError(ErrCorrupt, fmt.Sprintf("%s: corrupt: unknown method byte %#x", ctx, c))
 	}
@@ -430,6 +468,13 @@ func readRecord(w *wireReader, idx int64, segSize int) (*record, error) {
 		if r.bits, err = w.uvarint(ctx+": model cost", 0, ol*arith.TotalBits<<bitsFrac); err != nil {
 			return nil, err
 		}
+	}
+	if lanes {
+		l, err := w.uvarint(ctx+": lanes", 2, MaxLanes)
+		if err != nil {
+			return nil, err
+		}
+		r.lanes = int(l)
 	}
 	if r.crc, err = w.uint32(ctx + ": checksum"); err != nil {
 		return nil, err

@@ -64,6 +64,8 @@ func fuzzSeeds() []struct {
 		{"zstd", bytes.Repeat([]byte("abcd"), 30), []Option{WithSegmentSize(60)}},
 		{"raw", randomBytes(40, 9), []Option{WithSegmentSize(25)}},
 		{"mixed", append(append(sampleText(30), bytes.Repeat([]byte("z"), 40)...), randomBytes(20, 10)...), []Option{WithSegmentSize(30), withMethod(methodModel)}},
+		// Four blocks of the tiny model's 64 bytes in four lanes, the last short.
+		{"lanes", sampleText(230), []Option{WithSegmentSize(256), withMethod(methodModel)}},
 	}
 	for i := range seeds {
 		seeds[i].opts = append(seeds[i].opts, WithModel(tiny))
@@ -116,10 +118,16 @@ func FuzzSegment(f *testing.F) {
 	f.Add(uint8(methodZstd), uint32(100), uint32(1000), []byte("\x28\xb5\x2f\xfd\x00\x58\x00\x00\x10\x61\x01\x00"))
 	f.Add(uint8(methodRaw), uint32(3), uint32(3), []byte("abc"))
 	f.Add(uint8(methodModel|flagBits), uint32(1<<20), uint32(1<<20), []byte{0xff})
+	f.Add(uint8(methodModelLanes), uint32(300), uint32(400), []byte{0x12, 0x34, 0x56, 0x78})
 	net := newModelNetwork(tinyModel(f))
 	f.Fuzz(func(t *testing.T, m uint8, origLen, segSize uint32, payload []byte) {
 		segSize = min(segSize, 1<<20)
 		r := record{method: method(m) &^ flagBits, hasBits: method(m)&flagBits != 0, origLen: int(origLen), codedLen: len(payload)}
+		if r.method == methodModelLanes {
+			// In memory, lanes are a field of a model record; the segment
+			// size picks how many.
+			r.method, r.lanes = methodModel, 2+int(segSize%(MaxLanes-1))
+		}
 		r.crc = crc32.Checksum(payload, castagnoli)
 		c := craft{h: header{segmentSize: int(segSize)}, recs: [][]byte{rawRecord(r, payload)},
 			tail: appendTrailer(nil, &trailer{total: uint64(origLen), segments: 1, crc: r.crc})}

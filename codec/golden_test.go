@@ -31,6 +31,11 @@ func TestGolden(t *testing.T) {
 	}{
 		{"text-model.mbz", sampleText(300), []Option{tiny, WithSegmentSize(128), withMethod(methodModel)}},
 		{"text-auto.mbz", sampleText(3000), []Option{tiny, WithSegmentSize(1024)}},
+		// Version 2: blocks interleaved in lanes (tiny's window is 64
+		// bytes: 8 lanes, the second segment's last block short), and the
+		// same with 3 lanes, the last group one block.
+		{"text-lanes.mbz", sampleText(1000), []Option{tiny, WithSegmentSize(512), withMethod(methodModel)}},
+		{"text-lanes3.mbz", sampleText(500), []Option{tiny, WithSegmentSize(500), WithLanes(3), withMethod(methodModel)}},
 		{"random-raw.mbz", randomBytes(200, 42), []Option{tiny, WithSegmentSize(64 << 10)}},
 		// The first text prior, named; files coded with it must keep decoding.
 		{"text-ref-v1.mbz", sampleText(600), []Option{named("text-ref-v1"), WithSegmentSize(512)}},
@@ -79,6 +84,23 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(dec, g.src) {
 				t.Fatalf("the golden file decodes to other bytes")
+			}
+			if want := map[string]int{"text-lanes.mbz": 8, "text-lanes3.mbz": 3}[g.file]; want > 0 {
+				if info, err := Inspect(bytes.NewReader(golden)); err != nil || info.Lanes != want || info.StoredSegments != 0 {
+					t.Errorf("Inspect = %+v, %v: want every segment model-coded, %d lanes", info, err, want)
+				}
+			}
+			// What version 1 wrote from the same input must still decode.
+			v1 := filepath.Join("..", "testdata", "mbz", "v1", g.file)
+			if old, err := os.ReadFile(v1); err == nil {
+				if info, err := Inspect(bytes.NewReader(old)); err != nil || info.Version != 1 {
+					t.Errorf("%s: Inspect = %+v, %v: want version 1", v1, info, err)
+				}
+				if dec, err := DecodeAll(old); err != nil || !bytes.Equal(dec, g.src) {
+					t.Errorf("%s: decodes to other bytes (%v)", v1, err)
+				}
+			} else if !os.IsNotExist(err) {
+				t.Fatal(err)
 			}
 			// Every text prior's golden file is coded by that prior, no
 			// segment stored.

@@ -30,6 +30,7 @@ type options struct {
 	modality    modalities.Kind
 	modalitySet bool
 	progress    func(in, out int64)
+	lanes       int // blocks a Writer interleaves per segment
 
 	// Test hooks, set only by this package's tests.
 	net         network // replaces the model
@@ -41,6 +42,7 @@ func defaultOptions() options {
 		level:       DefaultLevel,
 		threads:     runtime.GOMAXPROCS(0),
 		segmentSize: DefaultSegmentSize,
+		lanes:       DefaultLanes,
 	}
 }
 
@@ -65,6 +67,23 @@ func WithModel(m *model.Model) Option {
 			return fmt.Errorf("WithModel: nil model")
 		}
 		o.model = m
+		return nil
+	}
+}
+
+// WithLanes sets how many blocks (model windows) of a segment a Writer
+// codes interleaved, 1 … MaxLanes (default DefaultLanes). The code is as
+// long either way, give or take a byte; a Reader steps the lanes of a
+// segment as rows of one model batch, so more lanes decode a segment
+// faster, each lane costing the decoder one row of attention cache (about
+// 2 MiB with the text priors), and the encoder lanes × Window() × 1 KiB of
+// probabilities per segment in flight. 1 writes blocks one after another.
+func WithLanes(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > MaxLanes {
+			return fmt.Errorf("WithLanes: %d lanes out of range [1, %d]", n, MaxLanes)
+		}
+		o.lanes = n
 		return nil
 	}
 }

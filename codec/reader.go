@@ -14,13 +14,21 @@ import (
 // the thread count asks for more.
 const readerMemory = 256 << 20
 
-// Reader decompresses an .mbz stream. It reads up to max(threads, 16)
-// segments at a time, decodes the model-coded ones in lock-step as the rows
-// of model batches (threads batches at most, one goroutine each, so that the
-// model multiplies matrices over many segments at once), verifies every
-// checksum, and returns the bytes in order. At the end it verifies the
-// trailer and refuses data after it. Memory is bounded by the number of
-// segments per batch times the segment size.
+// rowsPerThread is how many batch rows (lanes of model-coded segments) a
+// fill gathers per thread before it decodes. Past about 16 rows a step is
+// no longer bound by streaming the weights (BenchmarkBatch/ref: 16.8 kB/s
+// at 16 rows, 16.2 at 32, 17.0 at 64 on one core), and every row holds an
+// attention cache.
+const rowsPerThread = 16
+
+// Reader decompresses an .mbz stream. It reads segments until it holds
+// rowsPerThread lanes per thread or max(threads, 16) segments, decodes the
+// model-coded ones in lock-step, every lane a row of a model batch (threads
+// batches at most, one goroutine each, so that the model multiplies
+// matrices over many rows at once), verifies every checksum, and returns the
+// bytes in order. At the end it verifies the trailer and refuses data after
+// it. Memory is bounded by the segments and lanes in flight times the
+// segment size and the model's attention cache per row.
 //
 // A Reader returns the canonical stream that was coded: for text and bytes,
 // the original file. Any error is sticky and wraps one of the package's
@@ -99,9 +107,9 @@ func (r *Reader) fill() {
 	r.out, r.pos = r.out[:0], 0
 	var ferr error
 	end := false
-	k := 0
-	for k < r.batch {
-		rec, err := readRecord(r.wr, r.index+int64(k), r.h.segmentSize)
+	k, rows := 0, 0
+	for k < r.batch && rows < r.o.threads*rowsPerThread {
+		rec, err := readRecord(r.wr, r.index+int64(k), r.h)
 		if err != nil {
 			ferr = err
 			break
@@ -119,6 +127,9 @@ func (r *Reader) fill() {
 		if err != nil {
 			ferr = err
 			break
+		}
+		if rec.method == methodModel {
+			rows += r.lanes(rec)
 		}
 		k++
 	}
@@ -172,6 +183,11 @@ func (r *Reader) finish() error {
 	return io.EOF
 }
 
+// lanes returns the batch rows a model-coded segment takes.
+func (r *Reader) lanes(rec *record) int {
+	return laneOrder{n: rec.origLen, w: r.net.Window(), lanes: rec.lanes}.rows()
+}
+
 // decodeSlots decodes the slots' payloads into their data; a failure is
 // left in the slot's job.err with the segment's context.
 func (r *Reader) decodeSlots(slots []readSlot) {
@@ -188,7 +204,7 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 			s.dec, s.job.err = r.unzstd(s.payload, s.dec, s.rec.origLen, seg)
 			s.data = s.dec
 		case methodModel:
-			s.job.code, s.job.origLen, s.job.out = s.payload, s.rec.origLen, s.dec[:0]
+			s.job.code, s.job.origLen, s.job.lanes, s.job.out = s.payload, s.rec.origLen, s.rec.lanes, s.dec[:0]
 			jobs = append(jobs, &s.job)
 			idx = append(idx, i)
 		}
@@ -196,11 +212,23 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	if len(jobs) == 0 {
 		return
 	}
+	// One group (batch) per thread at most; each job goes to the group
+	// with the fewest rows so far.
 	g := min(r.o.threads, len(jobs))
-	per := (len(jobs) + g - 1) / g
-	rows := (r.batch + r.o.threads - 1) / r.o.threads
 	for len(r.groups) < g {
-		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level, rows))
+		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level))
+	}
+	parts := make([][]*decodeJob, g)
+	rows := make([]int, g)
+	for _, j := range jobs {
+		gi := 0
+		for i := range rows {
+			if rows[i] < rows[gi] {
+				gi = i
+			}
+		}
+		parts[gi] = append(parts[gi], j)
+		rows[gi] += laneOrder{n: j.origLen, w: r.net.Window(), lanes: j.lanes}.rows()
 	}
 	// Fewer segments than threads: the spare threads share the steps of
 	// the groups' batches (a lone segment decodes on both cores). Threads
@@ -208,8 +236,7 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	// the CPUs Go runs on do.
 	cpus := max(g, min(r.o.threads, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
-	for gi := 0; gi*per < len(jobs); gi++ {
-		part := jobs[gi*per : min((gi+1)*per, len(jobs))]
+	for gi, part := range parts {
 		threads := threadShare(cpus, g, gi)
 		if g == 1 {
 			r.groups[gi].decode(part, threads)

@@ -15,7 +15,9 @@ import (
 // Writer compresses to an .mbz stream. It buffers up to threads × segment
 // size bytes, codes those segments in parallel (one goroutine each) and
 // writes them in order, so its memory is bounded by the thread count and the
-// segment size, not by the input. The output is the same for every thread
+// segment size, not by the input (each segment in flight also holds the
+// model's distributions of one group of lanes: lanes × Window() KiB, 32 MiB
+// for the text priors by default). The output is the same for every thread
 // count.
 //
 // A Writer is not safe for concurrent use. Close must be called to write the
@@ -45,7 +47,8 @@ type Writer struct {
 var errClosed = errors.New("codec: write to a closed Writer")
 
 // NewWriter returns a Writer that compresses to w. Options: WithModel,
-// WithLevel, WithThreads, WithSegmentSize, WithModality, WithProgress.
+// WithLevel, WithThreads, WithSegmentSize, WithLanes, WithModality,
+// WithProgress.
 //
 // The Writer codes the bytes written to it as they are and records the
 // modality; it does not Serialize them, which for text and bytes is the
@@ -201,7 +204,7 @@ func (w *Writer) flush() error {
 	n := (len(w.buf) + ss - 1) / ss
 	for i := range n {
 		if w.workers[i] == nil {
-			w.workers[i] = &segmentEncoder{net: w.net, zenc: w.zenc, level: w.o.level, force: w.o.forceMethod}
+			w.workers[i] = &segmentEncoder{net: w.net, zenc: w.zenc, level: w.o.level, lanes: w.o.lanes, force: w.o.forceMethod}
 		}
 	}
 	// Fewer segments than threads: the spare threads run the model over
@@ -243,6 +246,7 @@ type segmentEncoder struct {
 	net   network
 	zenc  *zstd.Encoder
 	level int
+	lanes int // blocks interleaved (DefaultLanes)
 	force method
 
 	probs []float32
@@ -261,18 +265,15 @@ type segmentEncoder struct {
 // cheaper method to decode (raw, then zstd).
 func (e *segmentEncoder) encode(seg []byte, threads int) {
 	e.err = nil
-	threads = max(1, min(threads, (len(seg)+e.net.Window()-1)/e.net.Window()))
-	if n := threads * e.net.Window() * 256; len(e.probs) < n {
-		e.probs = make([]float32, n)
-	}
-	code, cost, xent, err := encodeModel(e.net, e.level, seg, e.code[:0], e.probs, &e.sc, threads)
-	e.xent = xent
+	lanes := laneOrder{n: len(seg), w: e.net.Window(), lanes: max(e.lanes, 1)}.rows()
+	code, probs, cost, xent, err := encodeModel(e.net, e.level, seg, e.code[:0], e.probs, &e.sc, threads, lanes)
+	e.probs, e.xent = probs, xent
 	if err != nil {
 		e.err = err
 		return
 	}
 	e.code = code
-	r := record{origLen: len(seg), hasBits: true, bits: cost, crc: crc32.Checksum(seg, castagnoli)}
+	r := record{origLen: len(seg), hasBits: true, bits: cost, lanes: lanes, crc: crc32.Checksum(seg, castagnoli)}
 	payload := seg
 	r.method = methodRaw
 	if e.force != methodRaw {

@@ -80,6 +80,9 @@ func printInfo(w io.Writer, name string, info *codec.Info) {
 	fmt.Fprintf(w, "  ratio           %s\n", ratio)
 	fmt.Fprintf(w, "  bits per byte   %s\n", bpb)
 	fmt.Fprintf(w, "  segments        %d of %d bytes (%d stored)\n", info.Segments, info.SegmentSize, info.StoredSegments)
+	if info.Lanes > 1 {
+		fmt.Fprintf(w, "  lanes           up to %d blocks of a segment decoded side by side\n", info.Lanes)
+	}
 	if info.ModelBitsBytes > 0 {
 		fmt.Fprintf(w, "  model estimate  %.3f bits per byte (-log2 p over %d bytes)\n",
 			info.ModelBits/float64(info.ModelBitsBytes), info.ModelBitsBytes)
