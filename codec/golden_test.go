@@ -90,16 +90,21 @@ func TestGolden(t *testing.T) {
 					t.Errorf("Inspect = %+v, %v: want every segment model-coded, %d lanes", info, err, want)
 				}
 			}
-			// What version 1 wrote from the same input must still decode.
+			// What version 1 wrote from the same input must still decode
+			// (-short, as under qemu in CI: the tiny model's files only).
 			v1 := filepath.Join("..", "testdata", "mbz", "v1", g.file)
-			if old, err := os.ReadFile(v1); err == nil {
+			prior := strings.HasPrefix(g.file, "text-ref-") || strings.HasPrefix(g.file, "text-wide-")
+			old, err := os.ReadFile(v1)
+			switch {
+			case testing.Short() && prior:
+			case err == nil:
 				if info, err := Inspect(bytes.NewReader(old)); err != nil || info.Version != 1 {
 					t.Errorf("%s: Inspect = %+v, %v: want version 1", v1, info, err)
 				}
 				if dec, err := DecodeAll(old); err != nil || !bytes.Equal(dec, g.src) {
 					t.Errorf("%s: decodes to other bytes (%v)", v1, err)
 				}
-			} else if !os.IsNotExist(err) {
+			case !os.IsNotExist(err):
 				t.Fatal(err)
 			}
 			// Every text prior's golden file is coded by that prior, no

@@ -47,6 +47,7 @@ func BenchmarkBatch(b *testing.B) {
 	}{
 		{"tiny", "tiny", 16, 1}, {"ref", "ref", 16, 1},
 		{"ref/rows=1", "ref", 1, 1}, {"ref/rows=2", "ref", 2, 1}, {"ref/rows=4", "ref", 4, 1}, {"ref/rows=8", "ref", 8, 1},
+		{"ref/rows=32", "ref", 32, 1}, {"ref/rows=64", "ref", 64, 1},
 		{"ref/rows=1/threads=2", "ref", 1, 2}, {"ref/rows=4/threads=2", "ref", 4, 2},
 		{"ref/rows=8/threads=2", "ref", 8, 2}, {"ref/rows=16/threads=2", "ref", 16, 2},
 	} {
