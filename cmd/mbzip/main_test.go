@@ -291,6 +291,8 @@ func TestRoundTrip(t *testing.T) {
 		{"segments.txt", textBytes(t, 40_000), []string{"--segment-size", "4096"}},
 		{"level1.txt", textBytes(t, 5_000), []string{"-1"}},
 		{"level9-threads1.txt", textBytes(t, 5_000), []string{"-9", "--threads", "1"}},
+		{"lanes1.txt", textBytes(t, 5_000), []string{"--lanes", "1"}},
+		{"lanes2.txt", textBytes(t, 5_000), []string{"--lanes", "2"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -586,6 +588,8 @@ func TestUsageErrors(t *testing.T) {
 		{"compress", "--threads", "-1", "a"},
 		{"compress", "--segment-size", "big", "a"},
 		{"compress", "--segment-size", "0", "a"},
+		{"compress", "--lanes", "0", "a"},
+		{"compress", "--lanes", "65", "a"},
 		{"compress", "-1", "-9", "a"},
 		{"compress", "-o", "x.mbz", "-c", "a"},
 		{"compress", "-o", "x.mbz", "a", "b"},
