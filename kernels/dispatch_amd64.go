@@ -240,14 +240,6 @@ func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ld
 	return true
 }
 
-// growFloats returns (*buf)[:n], reallocating it if it is too short.
-func growFloats(buf *[]float32, n int) []float32 {
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	return (*buf)[:n]
-}
-
 // matMulVertical computes the a·b product c[i*ldc+j] = Dot(a row i, column
 // j of b) for i < m, j < n, b k×n at row stride ldb, with the vertical
 // kernels: n a multiple of 8 and k of 16 (verticalFits). It copies b into

@@ -15,10 +15,10 @@ import (
 // local QKV product over one 2048-byte window.
 var layoutShapes = append(append([][3]int(nil), benchMatShapes...), [3]int{256, 768, 256}, [3]int{2048, 288, 96})
 
-// layouts are the three products the forward and backward passes need, as
-// the model computes them: c = a·bᵀ directly (Linear's forward), c = a·b
-// (dx = dy·w) and c = aᵀ·b (dw = dyᵀ·x) through Transpose into MatMulT, so
-// each figure includes its transposes.
+// layouts are the three products the forward and backward passes need:
+// c = a·bᵀ (MatMulT, Linear's forward), c = a·b (MatMul, the backward's
+// dx = dy·w) and c = aᵀ·b (MatMulTA, dw = dyᵀ·x), each figure including
+// whatever transposes and packing the kernel does.
 var layouts = []struct {
 	name string
 	// run computes c (m×n) from a and b stored as the layout says, using
@@ -36,21 +36,14 @@ var layouts = []struct {
 	},
 	{
 		name: "AB",
-		run: func(c, a, b, _, bt []float32, m, n, k int) {
-			Transpose(bt, b, k, n)
-			MatMulT(c, a, bt, m, n, k)
-		},
+		run:  func(c, a, b, _, _ []float32, m, n, k int) { MatMul(c, a, b, m, n, k) },
 		gonum: func(impl gonum.Implementation, c, a, b []float32, m, n, k int) {
 			impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
 		},
 	},
 	{
 		name: "AtB",
-		run: func(c, a, b, at, bt []float32, m, n, k int) {
-			Transpose(at, a, k, m)
-			Transpose(bt, b, k, n)
-			MatMulT(c, at, bt, m, n, k)
-		},
+		run:  func(c, a, b, _, _ []float32, m, n, k int) { MatMulTA(c, a, b, m, n, k) },
 		gonum: func(impl gonum.Implementation, c, a, b []float32, m, n, k int) {
 			impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, m, b, n, 0, c, n)
 		},

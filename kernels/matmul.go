@@ -1,13 +1,75 @@
 package kernels
 
+import "sync"
+
 // MatMulT computes c = a · bᵀ: c[i*n+j] = Dot(a[i*k:(i+1)*k], b[j*k:(j+1)*k])
 // for i < m, j < n. a is m×k, b is n×k and c is m×n, all row-major; every
-// element is rounded exactly as Dot rounds it. The other layouts (a·b, aᵀ·b)
-// are this one after packing the operands so that k is contiguous. Many rows
+// element is rounded exactly as Dot rounds it. The other layouts are MatMul
+// (a·b) and MatMulTA (aᵀ·b), the same Dots. Many rows
 // of a go through in L2-sized panels (matMulTPanels), which changes only
 // the order in which the outputs are computed.
 func MatMulT(c, a, b []float32, m, n, k int) {
 	matMulTPanels(c[:m*n], n, a[:m*k], k, b[:n*k], k, m, n, k)
+}
+
+// MatMul computes c = a·b: c[i*n+j] = Dot(a[i*k:(i+1)*k], column j of b)
+// for i < m, j < n. a is m×k, b is k×n and c is m×n, all row-major; every
+// element is rounded exactly as Dot rounds it, so MatMul(c, a, b) equals
+// MatMulT(c, a, bᵀ) bit for bit. It is the backward pass's dx = dy·w: with
+// at least matMulVerticalMinRows rows, where the vertical kernels take the
+// shape (verticalFits: AVX2, n a multiple of 8, k of 16 up to 384), b is
+// read as it is, 8 adjacent columns to a vector; otherwise b is transposed
+// and the product is MatMulT's.
+func MatMul(c, a, b []float32, m, n, k int) {
+	c, a, b = c[:m*n], a[:m*k], b[:k*n]
+	if m == 0 || n == 0 {
+		return
+	}
+	if m >= matMulVerticalMinRows && verticalFits(m, n, k) {
+		matMulVertical(c, n, a, k, b, n, m, n, k)
+		return
+	}
+	buf := transposeBufs.Get().(*[]float32)
+	bt := growFloats(buf, n*k)
+	Transpose(bt, b, k, n)
+	MatMulT(c, a, bt, m, n, k)
+	transposeBufs.Put(buf)
+}
+
+// MatMulTA computes c = aᵀ·b: c[i*n+j] = Dot(column i of a, column j of b)
+// for i < m, j < n. a is k×m, b is k×n and c is m×n, all row-major; every
+// element is rounded exactly as Dot rounds it. It is the backward pass's
+// dw = dyᵀ·x: a is transposed (the short operand in training, a chunk of
+// rows) and the product is MatMul's.
+func MatMulTA(c, a, b []float32, m, n, k int) {
+	c, a, b = c[:m*n], a[:k*m], b[:k*n]
+	if m == 0 || n == 0 {
+		return
+	}
+	buf := transposeBufs.Get().(*[]float32)
+	at := growFloats(buf, m*k)
+	Transpose(at, a, k, m)
+	MatMul(c, at, b, m, n, k)
+	transposeBufs.Put(buf)
+}
+
+// matMulVerticalMinRows is the fewest rows for which MatMul takes the
+// vertical kernels: they copy all of b into their panels, which fewer rows
+// do not repay. BenchmarkMatMulLayouts on the 2-core AVX2 host (GFLOP/s,
+// vertical against transpose + MatMulT): 64×768×256 40 against 49, 8×288×96
+// 17 against 33, 1×256×96 3.8 against 9.9; 256×768×256 58 against 48,
+// 2048×288×96 55 against 54.
+const matMulVerticalMinRows = 128
+
+// transposeBufs recycles the transposed operands of MatMul and MatMulTA.
+var transposeBufs = sync.Pool{New: func() any { return new([]float32) }}
+
+// growFloats returns (*buf)[:n], reallocating it if it is too short.
+func growFloats(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
 }
 
 // checkStrided panics (as a slice expression would) unless c, a and b hold

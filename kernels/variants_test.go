@@ -137,6 +137,59 @@ func TestVariantsMatMulT(t *testing.T) {
 	}
 }
 
+// TestVariantsMatMulLayouts checks MatMul (a·b) and MatMulTA (aᵀ·b) with
+// every ISA forced against the pure-Go Dot of a row (or column) of a and a
+// column of b, bit for bit, with guard values around c: the model's shapes,
+// shapes the vertical kernels take (n a multiple of 8, k of 16 up to 384)
+// and ones they do not, and random odd ones.
+func TestVariantsMatMulLayouts(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	shapes := append(matShapes(testing.Short()), [3]int{2, 16, 16}, [3]int{9, 24, 384}, [3]int{3, 8, 400}, [3]int{64, 256, 1024}, [3]int{5, 40, 96},
+		[3]int{matMulVerticalMinRows, 24, 96}, [3]int{matMulVerticalMinRows + 3, 40, 32}, [3]int{256, 16, 384}, [3]int{200, 16, 400})
+	for range 100 {
+		shapes = append(shapes, [3]int{1 + r.IntN(13), 8 * (1 + r.IntN(5)), 16 * r.IntN(8)}, [3]int{1 + r.IntN(13), 1 + r.IntN(19), r.IntN(70)})
+	}
+	column := func(x []float32, rows, cols, j int) []float32 {
+		v := make([]float32, rows)
+		for i := range v {
+			v[i] = x[i*cols+j]
+		}
+		return v
+	}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		a := nastyVec(r, m*k) // m×k for MatMul, k×m for MatMulTA
+		b := nastyVec(r, k*n) // k×n
+		ab := make([]float32, m*n)
+		atb := make([]float32, m*n)
+		for j := range n {
+			bj := column(b, k, n, j)
+			for i := range m {
+				ab[i*n+j] = dotGeneric(a[i*k:(i+1)*k], bj)
+				atb[i*n+j] = dotGeneric(column(a, k, m, i), bj)
+			}
+		}
+		forEachISA(t, func(t *testing.T) {
+			for _, l := range []struct {
+				name string
+				mm   func(c, a, b []float32, m, n, k int)
+				want []float32
+			}{{"MatMul", MatMul, ab}, {"MatMulTA", MatMulTA, atb}} {
+				name := fmt.Sprintf("%s %dx%dx%d", l.name, m, n, k)
+				off := r.IntN(4)
+				buf, got := guarded(m*n, off)
+				l.mm(got, a, b, m, n, k)
+				checkGuard(t, buf, m*n, off, name)
+				for i := range got {
+					if !sameBits(got[i], l.want[i]) {
+						t.Fatalf("%s: c[%d] = %g, pure-Go Dot %g", name, i, got[i], l.want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
 // sumSpec is Sum as its contract states it, written out: lane l adds the
 // elements i ≡ l (mod 16) in order, then the lanes fold by Reduce16.
 func sumSpec(x []float32) float32 {
