@@ -272,6 +272,54 @@ func TestLanes(t *testing.T) {
 	}
 }
 
+// TestLanesStageWithState codes with a stage that has state (countingStage,
+// the shape of the adaptive levels): the encoder then quantizes in coding
+// order from a lane group's distributions, and the decoder must agree for
+// every lane count and thread count. Its cost must differ from the static
+// stage's, or the stage was not used.
+func TestLanesStageWithState(t *testing.T) {
+	m := tinyModel(t)
+	data := sampleText(1500)
+	counting := withStage(func(int) stage { return &countingStage{} })
+	static, err := EncodeAll(data, WithModel(m), WithSegmentSize(700), withMethod(methodModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	staticInfo, err := Inspect(bytes.NewReader(static))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lanes := range []int{1, 3, 16} {
+		var first []byte
+		for threads := 1; threads <= 3; threads++ {
+			opts := []Option{WithModel(m), WithSegmentSize(700), WithLanes(lanes), withMethod(methodModel), counting, WithThreads(threads)}
+			enc, err := EncodeAll(data, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = enc
+				info, err := Inspect(bytes.NewReader(enc))
+				if err != nil || info.ModelBits == staticInfo.ModelBits {
+					t.Fatalf("lanes %d: Inspect %+v, %v: the stage with state cost what the static one costs", lanes, info, err)
+				}
+			} else if !bytes.Equal(enc, first) {
+				t.Fatalf("lanes %d, threads %d: output differs from threads 1", lanes, threads)
+			}
+			dec, err := DecodeAll(enc, opts...)
+			if err != nil || !bytes.Equal(dec, data) {
+				t.Fatalf("lanes %d, threads %d: decode: %v", lanes, threads, err)
+			}
+			// The static stage cannot decode it.
+			if lanes == 3 && threads == 1 {
+				if dec, err := DecodeAll(enc, WithModel(m)); err == nil && bytes.Equal(dec, data) {
+					t.Fatalf("lanes %d: decoded without the stage", lanes)
+				}
+			}
+		}
+	}
+}
+
 func abs(x int) int { return max(x, -x) }
 
 // log2Cost returns Σ −log2 p of data under m, in float64, the way the codec

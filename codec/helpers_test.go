@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mbzip/mbzip/arith"
 	"github.com/mbzip/mbzip/model"
 	"github.com/mbzip/mbzip/model/builtin"
 )
@@ -143,6 +144,40 @@ func withMethod(m method) Option {
 		return nil
 	}
 }
+
+// withStage makes both directions code with the stages f returns.
+func withStage(f func(level int) stage) Option {
+	return func(o *options) error {
+		o.newStage = f
+		return nil
+	}
+}
+
+// countingStage is a stage with state, the shape of the adaptive levels to
+// come: it mixes the model's distribution with the counts of the bytes
+// observed so far in the segment (in coding order) and restarts the counts
+// at the end of every block it is told of, so that encoder and decoder
+// agree only if they call it in the same order.
+type countingStage struct {
+	counts [256]float32
+	seen   float32
+	mixed  [256]float32
+}
+
+func (s *countingStage) quantize(probs []float32, freqs []uint32) error {
+	for i, p := range probs[:256] {
+		s.mixed[i] = p + s.counts[i]/(s.seen+8)
+	}
+	return arith.Quantize(s.mixed[:], freqs)
+}
+func (s *countingStage) observe(sym byte) { s.counts[sym]++; s.seen++ }
+func (s *countingStage) endBlock([]byte) {
+	for i := range s.counts {
+		s.counts[i] /= 2
+	}
+	s.seen /= 2
+}
+func (s *countingStage) static() bool { return false }
 
 // tinyModel returns the untrained built-in "test-random-v1" (the "tiny"
 // config with seed 1), the default model.

@@ -33,6 +33,14 @@ type stage interface {
 	// endBlock is called after the last byte of each block (model window)
 	// with the block's bytes: the hook for weight updates between windows.
 	endBlock(block []byte)
+	// static reports that quantize depends on its distribution alone, not
+	// on the bytes observed before, and is safe for concurrent use: the
+	// encoder then quantizes every block as soon as the model has run over
+	// it, on several threads, ahead of the lane order in which the bytes
+	// are coded (encodeAhead). Otherwise the encoder keeps the
+	// distributions of a whole lane group and quantizes in coding order
+	// (encodeInOrder), as the decoder does.
+	static() bool
 }
 
 // newStage returns the stage of a level, fresh for each segment.
@@ -50,6 +58,7 @@ func (quantizeStage) quantize(probs []float32, freqs []uint32) error {
 }
 func (quantizeStage) observe(byte)    {}
 func (quantizeStage) endBlock([]byte) {}
+func (quantizeStage) static() bool    { return true }
 
 // symbolCoder is the coder side of the loop: the encoder codes the byte it
 // is given and returns it, the decoder ignores it and returns the byte it
@@ -151,25 +160,174 @@ func (o laneOrder) block(t, l int) int {
 	return b
 }
 
-// encodeModel arithmetic-codes seg with net in the lane order of lanes
-// (laneOrder), appending the code to dst. probs is scratch, grown as
-// needed to chunk·Window()·256 floats, where chunk, a whole number of lane
-// groups and at least threads blocks, is how many blocks go through the
-// model at once (one goroutine per block, up to threads). It returns the
-// code, the grown scratch, the model's cost of seg, and its float
-// cross-entropy: −log2 p of every true byte (encode_xent.go), summed in
-// byte order whatever the threads and lanes.
-func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *segmentCoder, threads, lanes int) (code []byte, scratch []float32, cost uint64, xent float64, err error) {
+// encodeScratch is what encodeModel reuses from one segment to the next.
+type encodeScratch struct {
+	// encodeAhead: one block's distributions and a quantizer per thread, and
+	// the coder interval and cross-entropy of every byte of a chunk.
+	probs  [][]float32
+	quant  []symbolPricer
+	ranges []symbolRange
+	xents  []float64
+	// encodeInOrder: the distributions of a chunk.
+	group []float32
+	sc    segmentCoder
+}
+
+// symbolRange is a byte's interval of the coder: [lo, lo+freq) of Total.
+type symbolRange struct{ lo, freq uint32 }
+
+// symbolPricer turns distributions into coder intervals with a static stage.
+type symbolPricer struct {
+	freqs [256]uint32
+	cum   arith.Cumulative
+}
+
+// chunkBlocks is how many blocks encodeModel runs the model over at once:
+// whole lane groups, at least threads blocks, at most the segment's.
+func chunkBlocks(nb, threads, lanes int) int {
+	return min(lanes*((threads+lanes-1)/lanes), (nb+lanes-1)/lanes*lanes)
+}
+
+// encodeModel arithmetic-codes seg with net and the stage st in the lane
+// order of lanes (laneOrder), appending the code to dst, with up to threads
+// goroutines running the model over a chunk of blocks at once
+// (chunkBlocks). It returns the code, the model's cost of seg, and its
+// float cross-entropy: −log2 p of every true byte (encode_xent.go), summed
+// in byte order whatever the threads and lanes.
+func encodeModel(net network, st stage, seg, dst []byte, s *encodeScratch, threads, lanes int) (code []byte, cost uint64, xent float64, err error) {
 	enc := arith.NewEncoder(dst)
-	sc.reset(newStage(level), &encodeSymbol{e: enc})
-	w := net.Window()
 	lanes, threads = max(lanes, 1), max(threads, 1)
+	if st.static() {
+		cost, xent, err = encodeAhead(net, st, seg, enc, s, threads, lanes)
+	} else {
+		cost, xent, err = encodeInOrder(net, st, seg, enc, s, threads, lanes)
+	}
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	code = enc.Finish()
+	if err := enc.Err(); err != nil {
+		return nil, 0, 0, err
+	}
+	return code, cost, xent, nil
+}
+
+// encodeAhead is encodeModel for a static stage. Each thread runs the model
+// over a block and quantizes it at once, keeping only the coder interval of
+// every byte; the intervals are then coded in lane order. Its memory is one
+// block's distributions per thread (Window() KiB) and 16 bytes per byte of a
+// chunk, not a lane group's distributions.
+func encodeAhead(net network, st stage, seg []byte, enc *arith.Encoder, s *encodeScratch, threads, lanes int) (cost uint64, xent float64, err error) {
+	w := net.Window()
 	o := laneOrder{n: len(seg), w: w, lanes: lanes}
 	nb := o.blocks()
-	chunk := min(lanes*((threads+lanes-1)/lanes), (nb+lanes-1)/lanes*lanes)
-	if n := chunk * w * 256; len(probs) < n {
-		probs = make([]float32, n)
+	chunk := chunkBlocks(nb, threads, lanes)
+	threads = min(threads, chunk)
+	for len(s.probs) < threads {
+		s.probs = append(s.probs, make([]float32, w*256))
+		s.quant = append(s.quant, symbolPricer{})
 	}
+	if n := chunk * w; len(s.ranges) < n {
+		s.ranges, s.xents = make([]symbolRange, n), make([]float64, n)
+	}
+	costs := make([]uint64, threads)
+	errs := make([]error, chunk)
+	for b0 := 0; b0 < nb; b0 += chunk {
+		b1 := min(b0+chunk, nb)
+		price := func(i int) {
+			for b := b0 + i; b < b1; b += threads {
+				at := (b - b0) * w
+				block := seg[b*w : b*w+o.blockLen(b)]
+				c, t, err := s.quant[i].price(net, st, block, s.probs[i], s.ranges[at:], s.xents[at:])
+				costs[i] += c
+				errs[b-b0] = nil
+				if err != nil {
+					errs[b-b0] = fmt.Errorf("byte %d: %w", b*w+t, err)
+				}
+			}
+		}
+		if threads == 1 {
+			price(0)
+		} else {
+			var wg sync.WaitGroup
+			for i := range threads {
+				wg.Go(func() { price(i) })
+			}
+			wg.Wait()
+		}
+		for _, err := range errs[:b1-b0] {
+			if err != nil {
+				return 0, 0, err
+			}
+		}
+		for b := b0; b < b1; b++ {
+			for _, x := range s.xents[(b-b0)*w : (b-b0)*w+o.blockLen(b)] {
+				xent += x
+			}
+		}
+		for g0 := b0; g0 < b1; g0 += lanes {
+			g1 := min(g0+lanes, b1)
+			for t := 0; t < w; t++ {
+				for b := g0; b < g1; b++ {
+					n := o.blockLen(b)
+					if t >= n {
+						break // only the segment's last block is short
+					}
+					r := s.ranges[(b-b0)*w+t]
+					enc.EncodeRange(r.lo, r.freq)
+					st.observe(seg[b*w+t])
+					if t == n-1 {
+						st.endBlock(seg[b*w : b*w+n])
+					}
+				}
+			}
+		}
+		if err := enc.Err(); err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, c := range costs {
+		cost += c
+	}
+	return cost, xent, nil
+}
+
+// price runs the model over block and writes, for every byte t, its coder
+// interval to ranges[t] and its cross-entropy to xents[t]; it returns the
+// model's cost of the block, or the byte that failed and why.
+func (q *symbolPricer) price(net network, st stage, block []byte, probs []float32, ranges []symbolRange, xents []float64) (cost uint64, failed int, err error) {
+	net.Forward(block, probs)
+	for t, c := range block {
+		p := probs[t*256 : (t+1)*256]
+		xents[t] = xentBits(p[c])
+		if err := st.quantize(p, q.freqs[:]); err != nil {
+			return cost, t, fmt.Errorf("quantizing the model's distribution: %w", err)
+		}
+		if err := q.cum.Set(q.freqs[:]); err != nil {
+			return cost, t, err
+		}
+		lo, f := q.cum.Range(c)
+		ranges[t] = symbolRange{lo, f}
+		cost += costQ16(f)
+	}
+	return cost, 0, nil
+}
+
+// encodeInOrder is encodeModel for a stage with state: it keeps the
+// distributions of a chunk (lanes × Window() KiB at least) and quantizes
+// every byte in coding order, through segmentCoder.step as the decoder
+// does.
+func encodeInOrder(net network, st stage, seg []byte, enc *arith.Encoder, s *encodeScratch, threads, lanes int) (cost uint64, xent float64, err error) {
+	sc := &s.sc
+	sc.reset(st, &encodeSymbol{e: enc})
+	w := net.Window()
+	o := laneOrder{n: len(seg), w: w, lanes: lanes}
+	nb := o.blocks()
+	chunk := chunkBlocks(nb, threads, lanes)
+	if n := chunk * w * 256; len(s.group) < n {
+		s.group = make([]float32, n)
+	}
+	probs := s.group
 	for b0 := 0; b0 < nb; b0 += chunk {
 		b1 := min(b0+chunk, nb)
 		forwardBlocks(net, seg, w, b0, b1, probs, threads)
@@ -189,7 +347,7 @@ func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *s
 					}
 					q := probs[((b-b0)*w+t)*256:][:256]
 					if _, err := sc.step(q, seg[b*w+t]); err != nil {
-						return nil, probs, 0, 0, err
+						return 0, 0, err
 					}
 					if t == n-1 {
 						sc.st.endBlock(seg[b*w : b*w+n])
@@ -198,11 +356,7 @@ func encodeModel(net network, level int, seg, dst []byte, probs []float32, sc *s
 			}
 		}
 	}
-	code = enc.Finish()
-	if err := enc.Err(); err != nil {
-		return nil, probs, 0, 0, err
-	}
-	return code, probs, sc.bits, xent, nil
+	return sc.bits, xent, nil
 }
 
 // forwardBlocks runs the model over blocks b0 … b1−1 of seg (blocks of w
@@ -269,6 +423,7 @@ type laneStep struct {
 type decoderGroup struct {
 	net    network
 	level  int
+	stage  func(level int) stage
 	b      batch
 	rows   int // rows of b
 	probs  []float32
@@ -278,8 +433,8 @@ type decoderGroup struct {
 	active []*decodeJob
 }
 
-func newDecoderGroup(net network, level int) *decoderGroup {
-	return &decoderGroup{net: net, level: level}
+func newDecoderGroup(net network, level int, stage func(level int) stage) *decoderGroup {
+	return &decoderGroup{net: net, level: level, stage: stage}
 }
 
 // decode decodes the jobs, with threads goroutines sharing every step of
@@ -300,7 +455,7 @@ func (g *decoderGroup) decode(jobs []*decodeJob, threads int) {
 			continue
 		}
 		j.dec = d
-		j.sc.reset(newStage(g.level), &decodeSymbol{d: d})
+		j.sc.reset(g.stage(g.level), &decodeSymbol{d: d})
 		// Lanes write their bytes out of order: the buffer takes the
 		// segment's length (checked against the segment size) up front.
 		j.out = append(j.out, make([]byte, j.origLen)...)

@@ -35,6 +35,9 @@ type options struct {
 	// Test hooks, set only by this package's tests.
 	net         network // replaces the model
 	forceMethod method  // code every segment this way instead of choosing
+	// newStage returns the stage of a level for each segment (both
+	// directions): newStage, or a test's stage with state.
+	newStage func(level int) stage
 }
 
 func defaultOptions() options {
@@ -43,6 +46,7 @@ func defaultOptions() options {
 		threads:     runtime.GOMAXPROCS(0),
 		segmentSize: DefaultSegmentSize,
 		lanes:       DefaultLanes,
+		newStage:    newStage,
 	}
 }
 
@@ -76,8 +80,8 @@ func WithModel(m *model.Model) Option {
 // long either way, give or take a byte; a Reader steps the lanes of a
 // segment as rows of one model batch, so more lanes decode a segment
 // faster, each lane costing the decoder one row of attention cache (about
-// 2 MiB with the text priors), and the encoder lanes × Window() × 1 KiB of
-// probabilities per segment in flight. 1 writes blocks one after another.
+// 2 MiB with the text priors) and the encoder 16 bytes per byte of a lane
+// group. 1 writes blocks one after another.
 func WithLanes(n int) Option {
 	return func(o *options) error {
 		if n < 1 || n > MaxLanes {

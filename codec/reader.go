@@ -216,7 +216,7 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 	// with the fewest rows so far.
 	g := min(r.o.threads, len(jobs))
 	for len(r.groups) < g {
-		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level))
+		r.groups = append(r.groups, newDecoderGroup(r.net, r.h.level, r.o.newStage))
 	}
 	parts := make([][]*decodeJob, g)
 	rows := make([]int, g)

@@ -15,10 +15,10 @@ import (
 // Writer compresses to an .mbz stream. It buffers up to threads × segment
 // size bytes, codes those segments in parallel (one goroutine each) and
 // writes them in order, so its memory is bounded by the thread count and the
-// segment size, not by the input (each segment in flight also holds the
-// model's distributions of one group of lanes: lanes × Window() KiB, 32 MiB
-// for the text priors by default). The output is the same for every thread
-// count.
+// segment size, not by the input (each goroutine also holds the model's
+// distributions of one block, Window() KiB, and the coder intervals of one
+// group of lanes, 16 bytes per byte). The output is the same for every
+// thread count.
 //
 // A Writer is not safe for concurrent use. Close must be called to write the
 // trailer; it does not close the underlying writer.
@@ -204,7 +204,7 @@ func (w *Writer) flush() error {
 	n := (len(w.buf) + ss - 1) / ss
 	for i := range n {
 		if w.workers[i] == nil {
-			w.workers[i] = &segmentEncoder{net: w.net, zenc: w.zenc, level: w.o.level, lanes: w.o.lanes, force: w.o.forceMethod}
+			w.workers[i] = &segmentEncoder{net: w.net, zenc: w.zenc, level: w.o.level, lanes: w.o.lanes, force: w.o.forceMethod, stage: w.o.newStage}
 		}
 	}
 	// Fewer segments than threads: the spare threads run the model over
@@ -249,8 +249,8 @@ type segmentEncoder struct {
 	lanes int // blocks interleaved (DefaultLanes)
 	force method
 
-	probs []float32
-	sc    segmentCoder
+	stage func(level int) stage
+	enc   encodeScratch
 	code  []byte
 	zbuf  []byte
 	rec   []byte // the record and payload of the last segment
@@ -266,8 +266,8 @@ type segmentEncoder struct {
 func (e *segmentEncoder) encode(seg []byte, threads int) {
 	e.err = nil
 	lanes := laneOrder{n: len(seg), w: e.net.Window(), lanes: max(e.lanes, 1)}.rows()
-	code, probs, cost, xent, err := encodeModel(e.net, e.level, seg, e.code[:0], e.probs, &e.sc, threads, lanes)
-	e.probs, e.xent = probs, xent
+	code, cost, xent, err := encodeModel(e.net, e.stage(e.level), seg, e.code[:0], &e.enc, threads, lanes)
+	e.xent = xent
 	if err != nil {
 		e.err = err
 		return
