@@ -150,6 +150,23 @@ func (o laneOrder) steps() int {
 	return last/o.lanes*o.w + o.blockLen(last)
 }
 
+// visit calls f(b, t) for byte t of block b, for every byte of the blocks
+// b0 … b1−1 (whole lane groups from b0) in lane order, and stops at the
+// first error f returns.
+func (o laneOrder) visit(b0, b1 int, f func(b, t int) error) error {
+	for g0 := b0; g0 < b1; g0 += o.lanes {
+		g1 := min(g0+o.lanes, b1)
+		for t := range o.blockLen(g0) { // the group's first block is its longest
+			for b := g0; b < g1 && t < o.blockLen(b); b++ {
+				if err := f(b, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // block returns the block that lane l codes at step t, or −1 when the lane
 // is idle then.
 func (o laneOrder) block(t, l int) int {
@@ -265,23 +282,15 @@ func encodeAhead(net network, st stage, seg []byte, enc *arith.Encoder, s *encod
 				xent += x
 			}
 		}
-		for g0 := b0; g0 < b1; g0 += lanes {
-			g1 := min(g0+lanes, b1)
-			for t := 0; t < w; t++ {
-				for b := g0; b < g1; b++ {
-					n := o.blockLen(b)
-					if t >= n {
-						break // only the segment's last block is short
-					}
-					r := s.ranges[(b-b0)*w+t]
-					enc.EncodeRange(r.lo, r.freq)
-					st.observe(seg[b*w+t])
-					if t == n-1 {
-						st.endBlock(seg[b*w : b*w+n])
-					}
-				}
+		o.visit(b0, b1, func(b, t int) error {
+			r := s.ranges[(b-b0)*w+t]
+			enc.EncodeRange(r.lo, r.freq)
+			st.observe(seg[b*w+t])
+			if n := o.blockLen(b); t == n-1 {
+				st.endBlock(seg[b*w : b*w+n])
 			}
-		}
+			return nil
+		})
 		if err := enc.Err(); err != nil {
 			return 0, 0, err
 		}
@@ -337,23 +346,17 @@ func encodeInOrder(net network, st stage, seg []byte, enc *arith.Encoder, s *enc
 				xent += xentBits(p[t*256+int(c)])
 			}
 		}
-		for g0 := b0; g0 < b1; g0 += lanes {
-			g1 := min(g0+lanes, b1)
-			for t := 0; t < w; t++ {
-				for b := g0; b < g1; b++ {
-					n := o.blockLen(b)
-					if t >= n {
-						break // only the segment's last block is short
-					}
-					q := probs[((b-b0)*w+t)*256:][:256]
-					if _, err := sc.step(q, seg[b*w+t]); err != nil {
-						return 0, 0, err
-					}
-					if t == n-1 {
-						sc.st.endBlock(seg[b*w : b*w+n])
-					}
-				}
+		err := o.visit(b0, b1, func(b, t int) error {
+			if _, err := sc.step(probs[((b-b0)*w+t)*256:][:256], seg[b*w+t]); err != nil {
+				return err
 			}
+			if n := o.blockLen(b); t == n-1 {
+				sc.st.endBlock(seg[b*w : b*w+n])
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
 		}
 	}
 	return sc.bits, xent, nil
