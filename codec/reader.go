@@ -129,7 +129,7 @@ func (r *Reader) fill() {
 			break
 		}
 		if rec.method == methodModel {
-			rows += r.lanes(rec)
+			rows += r.rowsOf(rec.origLen, rec.lanes)
 		}
 		k++
 	}
@@ -183,9 +183,10 @@ func (r *Reader) finish() error {
 	return io.EOF
 }
 
-// lanes returns the batch rows a model-coded segment takes.
-func (r *Reader) lanes(rec *record) int {
-	return laneOrder{n: rec.origLen, w: r.net.Window(), lanes: rec.lanes}.rows()
+// rowsOf returns the batch rows a model-coded segment of n bytes in lanes
+// lanes takes.
+func (r *Reader) rowsOf(n, lanes int) int {
+	return laneOrder{n: n, w: r.net.Window(), lanes: lanes}.rows()
 }
 
 // decodeSlots decodes the slots' payloads into their data; a failure is
@@ -228,7 +229,7 @@ func (r *Reader) decodeSlots(slots []readSlot) {
 			}
 		}
 		parts[gi] = append(parts[gi], j)
-		rows[gi] += laneOrder{n: j.origLen, w: r.net.Window(), lanes: j.lanes}.rows()
+		rows[gi] += r.rowsOf(j.origLen, j.lanes)
 	}
 	// Fewer segments than threads: the spare threads share the steps of
 	// the groups' batches (a lone segment decodes on both cores). Threads
