@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/mbzip/mbzip/arith"
@@ -461,7 +462,7 @@ func (g *decoderGroup) decode(jobs []*decodeJob, threads int) {
 		j.sc.reset(g.stage(g.level), &decodeSymbol{d: d})
 		// Lanes write their bytes out of order: the buffer takes the
 		// segment's length (checked against the segment size) up front.
-		j.out = append(j.out, make([]byte, j.origLen)...)
+		j.out = slices.Grow(j.out, j.origLen)[:j.origLen]
 		g.active = append(g.active, j)
 	}
 	if rows > g.rows {
