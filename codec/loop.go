@@ -9,16 +9,19 @@ import (
 )
 
 // This file is the coding loop, shared by the encoder and the decoder (and,
-// later, the sampler). Per segment and per block (one model window):
+// later, the sampler). Per segment, byte by byte in lane order (laneOrder:
+// the blocks, one model window each, interleaved in groups of lanes):
 //
-//	probabilities  ─► stage.quantize ─► symbolCoder.code ─► stage.observe(sym)
+//	probabilities  ─► stage.quantize ─► coder ─► stage.observe(sym)
 //	(Forward over the block when encoding, Batch.Next/Push when decoding)
-//	… and after the block's last byte: stage.endBlock(block).
+//	… and after a block's last byte: stage.endBlock(block).
 //
-// Everything between the model's float distribution and the coder's integer
-// frequencies happens in segmentCoder.step and the stage it calls, the same
-// code for both directions, so encoder and decoder cannot drift apart
-// (DESIGN.md §2).
+// Between the model's float distribution and the coder's integer
+// frequencies there is only the stage: segmentCoder.step calls it for the
+// decoder (and for the encoder when the stage has state); with a static
+// stage the encoder calls it for each block ahead of the lane order
+// (encodeAhead), which gives the same frequencies. Encoder and decoder
+// cannot drift apart (DESIGN.md §2).
 
 // stage is the seam between the model's float distribution and the
 // arithmetic coder. It must be a pure function of the bytes of the segment
