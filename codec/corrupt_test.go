@@ -296,10 +296,11 @@ func TestMalformed(t *testing.T) {
 // ErrTruncated without allocating anything like the declared sizes.
 func TestHugeLengthsBoundedMemory(t *testing.T) {
 	net := newStandIn(64)
-	for _, m := range []method{methodRaw, methodModel, methodZstd} {
-		t.Run(m.String(), func(t *testing.T) {
+	for _, r := range []record{{method: methodRaw}, {method: methodModel}, {method: methodModel, lanes: MaxLanes}, {method: methodZstd}} {
+		t.Run(fmt.Sprintf("%v/lanes=%d", r.method, r.lanes), func(t *testing.T) {
+			r.origLen, r.codedLen = MaxSegmentSize, MaxSegmentSize
 			c := craft{h: header{segmentSize: MaxSegmentSize}, recs: [][]byte{
-				rawRecord(record{method: m, origLen: MaxSegmentSize, codedLen: MaxSegmentSize}, []byte("only a few bytes")),
+				rawRecord(r, []byte("only a few bytes")),
 			}}
 			data := c.bytes(net)
 			var before, after runtime.MemStats
