@@ -255,27 +255,16 @@ func encodeAhead(net network, st stage, seg []byte, enc *arith.Encoder, s *encod
 	errs := make([]error, chunk)
 	for b0 := 0; b0 < nb; b0 += chunk {
 		b1 := min(b0+chunk, nb)
-		price := func(i int) {
-			for b := b0 + i; b < b1; b += threads {
-				at := (b - b0) * w
-				block := seg[b*w : b*w+o.blockLen(b)]
-				c, t, err := s.quant[i].price(net, st, block, s.probs[i], s.ranges[at:], s.xents[at:])
-				costs[i] += c
-				errs[b-b0] = nil
-				if err != nil {
-					errs[b-b0] = fmt.Errorf("byte %d: %w", b*w+t, err)
-				}
+		stripe(b0, b1, threads, func(i, b int) {
+			at := (b - b0) * w
+			block := seg[b*w : b*w+o.blockLen(b)]
+			c, t, err := s.quant[i].price(net, st, block, s.probs[i], s.ranges[at:], s.xents[at:])
+			costs[i] += c
+			errs[b-b0] = nil
+			if err != nil {
+				errs[b-b0] = fmt.Errorf("byte %d: %w", b*w+t, err)
 			}
-		}
-		if threads == 1 {
-			price(0)
-		} else {
-			var wg sync.WaitGroup
-			for i := range threads {
-				wg.Go(func() { price(i) })
-			}
-			wg.Wait()
-		}
+		})
 		for _, err := range errs[:b1-b0] {
 			if err != nil {
 				return 0, 0, err
@@ -343,7 +332,9 @@ func encodeInOrder(net network, st stage, seg []byte, enc *arith.Encoder, s *enc
 	probs := s.group
 	for b0 := 0; b0 < nb; b0 += chunk {
 		b1 := min(b0+chunk, nb)
-		forwardBlocks(net, seg, w, b0, b1, probs, threads)
+		stripe(b0, b1, threads, func(_, b int) {
+			net.Forward(seg[b*w:b*w+o.blockLen(b)], probs[(b-b0)*w*256:])
+		})
 		for b := b0; b < b1; b++ {
 			p := probs[(b-b0)*w*256:]
 			for t, c := range seg[b*w : b*w+o.blockLen(b)] {
@@ -366,17 +357,14 @@ func encodeInOrder(net network, st stage, seg []byte, enc *arith.Encoder, s *enc
 	return sc.bits, xent, nil
 }
 
-// forwardBlocks runs the model over blocks b0 … b1−1 of seg (blocks of w
-// bytes), block b's distributions going to probs[(b−b0)·w·256:], with up
-// to threads goroutines.
-func forwardBlocks(net network, seg []byte, w, b0, b1 int, probs []float32, threads int) {
-	block := func(b int) {
-		net.Forward(seg[b*w:min((b+1)*w, len(seg))], probs[(b-b0)*w*256:])
-	}
+// stripe calls f(i, b) for the blocks b0 … b1−1 on up to threads
+// goroutines, goroutine i taking blocks b0+i, b0+i+threads, … (i = 0 alone
+// when one goroutine does).
+func stripe(b0, b1, threads int, f func(i, b int)) {
 	threads = min(threads, b1-b0)
 	if threads <= 1 {
 		for b := b0; b < b1; b++ {
-			block(b)
+			f(0, b)
 		}
 		return
 	}
@@ -384,7 +372,7 @@ func forwardBlocks(net network, seg []byte, w, b0, b1 int, probs []float32, thre
 	for i := range threads {
 		wg.Go(func() {
 			for b := b0 + i; b < b1; b += threads {
-				block(b)
+				f(i, b)
 			}
 		})
 	}
