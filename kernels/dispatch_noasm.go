@@ -46,3 +46,9 @@ func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)],
 func geluVec(x []float32) { geluGeneric(x) }
 
 func geluBackwardVec(dx, dy, x, scratch []float32) { geluBackwardGeneric(dx, dy, x, scratch) }
+
+func verticalInPlaceFits(m, n, k int) bool { return false }
+
+func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, int, int) {
+	panic("kernels: no vertical kernels in this build")
+}
