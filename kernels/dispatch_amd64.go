@@ -390,6 +390,25 @@ func sumBlocks(acc *[Lanes]float32, x []float32) {
 	sumBlocksGeneric(acc, x)
 }
 
+// maxBlocks is maxBlocksGeneric through the ISA's kernel.
+func maxBlocks(acc *[Lanes]float32, x []float32) {
+	if isa >= isaAVX2 {
+		maxBlocksAVX2(acc, x)
+		return
+	}
+	maxBlocksGeneric(acc, x)
+}
+
+// divVec sets dst[i] = x[i] / d for i < len(dst); len(x) ≥ len(dst).
+func divVec(dst, x []float32, d float32) {
+	x = x[:len(dst)]
+	if isa >= isaAVX2 {
+		divAVX2(dst, x, d)
+		return
+	}
+	divGeneric(dst, x, d)
+}
+
 // addVec sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
 func addVec(y, x []float32) {
 	x = x[:len(y)]

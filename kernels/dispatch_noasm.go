@@ -41,6 +41,10 @@ func addVec(y, x []float32) { addGeneric(y, x[:len(y)]) }
 
 func sumBlocks(acc *[Lanes]float32, x []float32) { sumBlocksGeneric(acc, x) }
 
+func maxBlocks(acc *[Lanes]float32, x []float32) { maxBlocksGeneric(acc, x) }
+
+func divVec(dst, x []float32, d float32) { divGeneric(dst, x[:len(dst)], d) }
+
 func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
 
 func geluVec(x []float32) { geluGeneric(x) }

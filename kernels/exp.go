@@ -121,8 +121,14 @@ func Softmax(dst, x []float32) {
 	dst = dst[:len(x)]
 	m := Max(x)
 	expSubVec(dst, x, m)
-	s := Sum(dst)
+	divVec(dst, dst, Sum(dst))
+}
+
+// divGeneric sets dst[i] = x[i] / d for i < len(dst): the specification of
+// divAVX2.
+func divGeneric(dst, x []float32, d float32) {
+	x = x[:len(dst)]
 	for i := range dst {
-		dst[i] /= s
+		dst[i] = x[i] / d
 	}
 }

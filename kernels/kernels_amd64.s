@@ -12243,6 +12243,69 @@ loop16:
 done:
 	RET
 
+// func maxBlocksAVX2(acc *[16]float32, x []float32)
+// Requires: AVX
+TEXT ·maxBlocksAVX2(SB), NOSPLIT, $0-32
+	MOVQ    acc+0(FP), DI
+	MOVQ    x_base+8(FP), SI
+	MOVQ    x_len+16(FP), CX
+	SHRQ    $0x04, CX
+	JZ      done
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+
+loop16:
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VMAXPS  Y0, Y2, Y0
+	VMAXPS  Y1, Y3, Y1
+	ADDQ    $0x40, SI
+	DECQ    CX
+	JNZ     loop16
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+
+done:
+	RET
+
+// func divAVX2(dst []float32, x []float32, d float32)
+// Requires: AVX
+TEXT ·divAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	VBROADCASTSS d+48(FP), Y12
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS (SI)(AX*1), Y0
+	VDIVPS  Y12, Y0, Y6
+	VMOVUPS Y6, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ       $0x07, CX
+	JZ         done
+	NEGQ       CX
+	ADDQ       $0x10, CX
+	LEAQ       tailTab<>+0(SB), DX
+	LEAQ       (DX)(CX*4), DX
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS (SI)(AX*1), Y15, Y0
+	VDIVPS     Y12, Y0, Y6
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS Y6, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
 DATA vconstTab<>+0(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+4(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+8(SB)/4, $0x3fb8aa3b

@@ -404,6 +404,16 @@ func addAVX2(y []float32, x []float32)
 //go:noescape
 func sumBlocksAVX2(acc *[16]float32, x []float32)
 
+// maxBlocksAVX2 sets acc[l] = x[16b+l] where x[16b+l] > acc[l], for every whole block b of x in order, with AVX.
+//
+//go:noescape
+func maxBlocksAVX2(acc *[16]float32, x []float32)
+
+// divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.
+//
+//go:noescape
+func divAVX2(dst []float32, x []float32, d float32)
+
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //
 //go:noescape

@@ -65,14 +65,45 @@ func sumBlocksGeneric(acc *[Lanes]float32, x []float32) {
 	}
 }
 
-// Max returns the largest element of x (−Inf for an empty x). Max is exact, so
-// its order does not matter except for NaN, which the model never produces.
+// Max returns the largest element of x, ignoring NaNs: −Inf when x is empty
+// or all NaN, and +0 when the largest is a zero of either sign. Order: lane
+// i mod 16 keeps acc = x[i] where x[i] > acc, in increasing i from −Inf,
+// then the lanes in order the same way. A maximum is exact, so that order
+// shows only in which zero a plain loop would return; reporting +0 for both
+// makes Max the same for every variant, and no probability depends on the
+// sign (Exp(x − 0) = Exp(x − (−0)) for every x, both Exps of ±0 being 1).
 func Max(x []float32) float32 {
+	acc := [Lanes]float32{negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf,
+		negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf}
+	i := len(x) &^ (Lanes - 1)
+	maxBlocks(&acc, x[:i])
+	for l := 0; i < len(x); i, l = i+1, l+1 {
+		if x[i] > acc[l] {
+			acc[l] = x[i]
+		}
+	}
 	m := negInf
-	for _, v := range x {
+	for _, v := range acc {
 		if v > m {
 			m = v
 		}
 	}
+	if m == 0 {
+		return 0 // +0 for −0 too
+	}
 	return m
+}
+
+// maxBlocksGeneric sets acc[l] = x[16b+l] where x[16b+l] > acc[l], for every
+// block b of x (len(x) a multiple of Lanes) in order: the specification of
+// maxBlocksAVX2.
+func maxBlocksGeneric(acc *[Lanes]float32, x []float32) {
+	for i := 0; i+Lanes <= len(x); i += Lanes {
+		xs := x[i : i+Lanes : i+Lanes]
+		for l, v := range xs {
+			if v > acc[l] {
+				acc[l] = v
+			}
+		}
+	}
 }

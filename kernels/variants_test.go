@@ -391,3 +391,87 @@ func TestVariantsTranspose(t *testing.T) {
 		}
 	})
 }
+
+// maxSpec is Max as its contract states it, written as one plain loop: the
+// largest element, NaNs ignored, −Inf for none, +0 for a zero of either
+// sign.
+func maxSpec(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	if m == 0 {
+		return 0
+	}
+	return m
+}
+
+// TestVariantsMaxDiv checks Max and divVec (Softmax's first and last loops)
+// with every ISA forced against their pure-Go specifications over lengths
+// 0…1000 at odd offsets, on values with zeros of both signs, NaNs and
+// infinities mixed in, with guard values around divVec's output (also when
+// it overwrites its input, as Softmax does).
+func TestVariantsMaxDiv(t *testing.T) {
+	r := rand.New(rand.NewPCG(59, 60))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	divisors := []float32{3.3, 1e-30, 1e-40, 7e37, 0, float32(math.Copysign(0, -1)), inf, nan, -2.5}
+	for n := 0; n <= 1000; n++ {
+		off := n % 7
+		src := nastyVec(r, n+off)[off:]
+		switch n % 5 {
+		case 1: // all zeros of mixed signs: Max must say +0
+			for i := range src {
+				src[i] = float32(math.Copysign(0, float64(r.IntN(2)*2-1)))
+			}
+		case 2:
+			for range 3 {
+				if n > 0 {
+					src[r.IntN(n)] = nan
+				}
+			}
+		case 3:
+			if n > 0 {
+				src[r.IntN(n)] = -inf
+				src[r.IntN(n)] = inf
+			}
+		case 4: // all NaN or −Inf: Max must say −Inf
+			for i := range src {
+				src[i] = [2]float32{nan, -inf}[r.IntN(2)]
+			}
+		}
+		wantMax := maxSpec(src)
+		d := divisors[n%len(divisors)]
+		wantDiv := make([]float32, n)
+		divGeneric(wantDiv, src, d)
+		forEachISA(t, func(t *testing.T) {
+			if got := Max(src); !sameBits(got, wantMax) {
+				t.Fatalf("n=%d off=%d: Max = %g (bits %#x), contract %g (bits %#x)", n, off, got, math.Float32bits(got), wantMax, math.Float32bits(wantMax))
+			}
+			buf, dst := guarded(n, off)
+			divVec(dst, src, d)
+			checkGuard(t, buf, n, off, "divVec")
+			for i := range dst {
+				if !sameBits(dst[i], wantDiv[i]) {
+					t.Fatalf("n=%d d=%g: dst[%d] = %g, pure Go %g", n, d, i, dst[i], wantDiv[i])
+				}
+			}
+			copy(dst, src)
+			divVec(dst, dst, d)
+			checkGuard(t, buf, n, off, "divVec in place")
+			for i := range dst {
+				if !sameBits(dst[i], wantDiv[i]) {
+					t.Fatalf("n=%d d=%g in place: dst[%d] = %g, pure Go %g", n, d, i, dst[i], wantDiv[i])
+				}
+			}
+		})
+	}
+	// Max's doc: the sign of a zero maximum cannot change a probability.
+	negZero := float32(math.Copysign(0, -1))
+	for _, x := range []float32{0, negZero} {
+		if a, b := Exp(x-0), Exp(x-negZero); math.Float32bits(a) != math.Float32bits(b) || a != 1 {
+			t.Fatalf("Exp(%g − 0) = %g, Exp(%g − (−0)) = %g: want both 1", x, a, x, b)
+		}
+	}
+}

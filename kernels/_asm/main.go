@@ -124,6 +124,8 @@ func main() {
 	axpyAVX2()
 	addAVX2()
 	sumBlocksAVX2()
+	maxBlocksAVX2()
+	divAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -991,6 +993,57 @@ func sumBlocksAVX2() {
 	VZEROUPPER()
 	Label("done")
 	RET()
+}
+
+// maxBlocksAVX2 generates the 16-lane pass of Max: for each whole block of
+// 16 elements, acc[l] = x[16b+l] if x[16b+l] > acc[l], which is what VMAXPS
+// does with x as its first source (equal values and NaN keep acc), so every
+// lane follows the pure-Go loop (maxBlocksGeneric).
+func maxBlocksAVX2() {
+	TEXT("maxBlocksAVX2", NOSPLIT, "func(acc *[16]float32, x []float32)")
+	Pragma("noescape")
+	Doc("maxBlocksAVX2 sets acc[l] = x[16b+l] where x[16b+l] > acc[l], for every whole block b of x in order, with AVX.")
+	ap := Load(Param("acc"), RDI)
+	xp := Load(Param("x").Base(), RSI)
+	cnt := RCX
+	Load(Param("x").Len(), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("done"))
+	VMOVUPS(Mem{Base: ap}, Y0)
+	VMOVUPS(Mem{Base: ap, Disp: 32}, Y1)
+	Label("loop16")
+	VMOVUPS(Mem{Base: xp}, Y2)
+	VMOVUPS(Mem{Base: xp, Disp: 32}, Y3)
+	VMAXPS(Y0, Y2, Y0) // Y0 = Y2 > Y0 ? Y2 : Y0
+	VMAXPS(Y1, Y3, Y1)
+	ADDQ(U8(64), xp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop16"))
+	VMOVUPS(Y0, Mem{Base: ap})
+	VMOVUPS(Y1, Mem{Base: ap, Disp: 32})
+	VZEROUPPER()
+	Label("done")
+	RET()
+}
+
+// divAVX2 generates dst[i] = x[i] / d, the last loop of Softmax: VDIVPS
+// rounds each quotient correctly, as Go's float32 division does.
+func divAVX2() {
+	TEXT("divAVX2", NOSPLIT, "func(dst, x []float32, d float32)")
+	Pragma("noescape")
+	Doc("divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.")
+	yp, n, xp := RDI, RCX, RSI
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	d, err := Param("d").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(d.Addr, Y12)
+	// The tail's lanes past the end load as zeros: 0/d never traps, and
+	// they are not stored.
+	elementwise(yp, xp, n, func() {}, func() { VDIVPS(Y12, Y0, Y6) }, nil, Y6)
 }
 
 // writeTable writes the Go table that maps a block shape to its kernel.
