@@ -3,40 +3,128 @@ package kernels
 import "math"
 
 // AttentionStep is one incremental query row of Attention (nq = 1, t0 =
-// n−1) against key/value caches kept in a decoding layout, so that both
-// products are matrix products with contiguous rows instead of one axpy per
-// key:
+// n−1) against key/value caches kept in a decoding layout, written by
+// StoreKV, in which the part in use is read as a few long runs of memory:
 //
 //   - kc holds the keys head-major: key j of head h is the hd floats at
-//     kc[(h·ld+j)·hd:].
-//   - vt holds the values transposed: column d of the values (d < dim) is
-//     the row vt[d·ld : d·ld+n], so value j of head h at column d' is
-//     vt[(h·hd+d')·ld+j].
+//     kc[(h·ld+j)·hd:], KeyCacheLen(dim, ld) floats;
+//   - vc holds the values in chunks of 16 positions, each chunk a dim×16
+//     block of its values transposed: column d of value j is
+//     vc[(j/16)·(16·dim+16) + 16·d + j mod 16] (a cache line of padding
+//     after each chunk), ValueCacheLen(dim, ld) floats.
+//     The positions of the last chunk from n on must hold zeros (or any
+//     finite values), as StoreKV leaves them.
 //
-// ld ≥ n is the capacity (keys) of the caches. For each head, the scores are
-// Dot(q_h, k_j,h), scaled and soft-maxed exactly as in Attention, and
-// out_h[d] = Dot(p, column d of v_h over j < n): lane j mod 16, fused,
-// Reduce16, which is exactly Attention's weighted sum. The result is
-// therefore bit-identical to Attention(out, q, k, v, 1, n, n−1, heads, dim,
-// ·) on the same keys and values. scratch must hold at least n floats.
-func AttentionStep(out, q, kc, vt []float32, n, ld, heads, dim int, scratch []float32) {
+// ld is the capacity of the caches in positions, a multiple of 16
+// (StepCapacity), and n ≤ ld. For each head, the scores are Dot(q_h, k_j,h),
+// scaled and soft-maxed exactly as in Attention, and out_h[d] = Dot(p,
+// column d of v_h over j < n): lane j mod 16, fused, Reduce16 — the 16
+// positions of a chunk are the 16 lanes of one step — which is exactly
+// Attention's weighted sum (the probabilities past n are +0, and adding +0
+// to lanes that are never −0 changes nothing). The result is therefore
+// bit-identical to Attention(out, q, k, v, 1, n, n−1, heads, dim, ·) on the
+// same keys and values. scratch must hold AttentionStepScratch(n) floats.
+func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []float32) {
 	hd := dim / heads
 	scale := 1 / float32(math.Sqrt(float64(hd)))
-	if n < 1 || ld < n {
+	if n < 1 || ld < n || ld%Lanes != 0 {
 		panic("kernels: AttentionStep: bad cache length")
 	}
-	s := scratch[:n]
+	n16 := roundLanes(n)
+	s := scratch[:n16]
+	block := scratch[n16 : n16+chunkCols]
 	_ = out[:dim]
 	_ = q[:dim]
-	_ = kc[:heads*ld*hd]
-	_ = vt[:dim*ld]
+	_ = kc[:KeyCacheLen(dim, ld)]
+	vc = vc[:ValueCacheLen(dim, ld)]
 	for h := range heads {
-		c0 := h * hd
-		matMulTStrided(s, n, q[c0:c0+hd], hd, kc[h*ld*hd:], hd, 1, n, hd)
-		for j := range s {
+		c0, c1 := h*hd, (h+1)*hd
+		matMulTStrided(s, n, q[c0:c1], hd, kc[h*ld*hd:], hd, 1, n, hd)
+		for j := range s[:n] {
 			s[j] *= scale
 		}
-		Softmax(s, s)
-		matMulTStrided(out[c0:c0+hd], hd, s, n, vt[c0*ld:], ld, 1, hd, n)
+		Softmax(s[:n], s[:n])
+		clear(s[n:])
+		// Eight columns at a time; a last block that runs past the head
+		// (into the next head's columns, or the slack after the last) goes
+		// through scratch and only the head's part is kept.
+		for x := c0; x < c1; x += chunkCols {
+			if x+chunkCols <= c1 {
+				chunkDot(out[x:x+chunkCols], s, vc[Lanes*x:], chunkStride(dim))
+				continue
+			}
+			chunkDot(block, s, vc[Lanes*x:], chunkStride(dim))
+			copy(out[x:c1], block)
+		}
+	}
+}
+
+// chunkCols is how many output columns chunkDot computes at a time.
+const chunkCols = 8
+
+// StoreKV stores key k and value v of position j (len(k) = len(v) = dim)
+// into one layer's caches in AttentionStep's layout, ld being the caches'
+// capacity (a multiple of 16). Positions must be stored in order from 0:
+// at each multiple of 16 it clears the new chunk of values, which keeps the
+// positions past the last stored one zero whatever the caches held before.
+func StoreKV(kc, vc, k, v []float32, j, ld, heads int) {
+	dim := len(k)
+	if j < 0 || j >= ld || ld%Lanes != 0 || len(v) != dim || heads < 1 || dim%heads != 0 {
+		panic("kernels: StoreKV: bad position, capacity or width")
+	}
+	hd := dim / heads
+	_ = kc[:KeyCacheLen(dim, ld)]
+	_ = vc[:ValueCacheLen(dim, ld)]
+	for h := range heads {
+		copy(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
+	}
+	at := j / Lanes * chunkStride(dim)
+	chunk := vc[at : at+Lanes*dim]
+	if j%Lanes == 0 {
+		clear(chunk)
+	}
+	for d, x := range v {
+		chunk[Lanes*d+j%Lanes] = x
+	}
+}
+
+// StepCapacity returns the capacity, in positions, of AttentionStep caches
+// that must hold n: n rounded up to a multiple of 16.
+func StepCapacity(n int) int { return roundLanes(n) }
+
+// KeyCacheLen returns the floats of one layer's key cache of width dim and
+// capacity ld in AttentionStep's layout.
+func KeyCacheLen(dim, ld int) int { return dim * ld }
+
+// ValueCacheLen returns the floats of one layer's value cache of width dim
+// and capacity ld in AttentionStep's layout: ld/16 chunks of 16·dim floats,
+// and the 7·16 floats that a last block of eight columns may read past the
+// last column (outputs AttentionStep drops).
+func ValueCacheLen(dim, ld int) int { return ld/Lanes*chunkStride(dim) + (chunkCols-1)*Lanes }
+
+// chunkStride is the distance in floats between the chunks of a value
+// cache of width dim: 16·dim, and one cache line more, so that the pieces of
+// successive chunks that chunkDot reads do not all fall into the same few
+// L1 sets (16·dim floats is a multiple of 4 KiB for the model's widths).
+func chunkStride(dim int) int { return Lanes*dim + Lanes }
+
+// AttentionStepScratch returns the scratch floats AttentionStep needs for n
+// keys.
+func AttentionStepScratch(n int) int { return roundLanes(n) + chunkCols }
+
+// roundLanes rounds n up to a multiple of Lanes.
+func roundLanes(n int) int { return (n + Lanes - 1) &^ (Lanes - 1) }
+
+// chunkDotGeneric is the specification of chunkDot: out[c] = Dot(p, column
+// c of the values), c < 8, len(p) a multiple of 16, where element t of
+// column c lies at values[(t/16)·stride + 16c + t mod 16].
+func chunkDotGeneric(out, p, values []float32, stride int) {
+	_ = out[:chunkCols]
+	for c := range chunkCols {
+		var acc [Lanes]float32
+		for t, x := range p {
+			acc[t%Lanes] = FMA32(x, values[t/Lanes*stride+Lanes*c+t%Lanes], acc[t%Lanes])
+		}
+		out[c] = Reduce16(&acc)
 	}
 }

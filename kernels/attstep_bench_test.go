@@ -6,12 +6,14 @@ import (
 	"testing"
 )
 
-// BenchmarkAttentionStep measures one decoding query against the global
-// model's caches (4 heads × 64, n keys of capacity 256): "hot" reuses one
-// cache, as if it stayed in L2; "cold" cycles through 64 caches (32 MiB),
-// as a decoder's 16 lanes × 4 layers do.
+// BenchmarkAttentionStep measures one decoding query against a global
+// layer's caches (4 heads × 64, n keys of capacity 256): "hot" reuses one
+// cache, which stays in L2; "cold" cycles through 64 of them (32 MiB, as
+// many as a decoder's 16 rows × 4 layers), which come from memory. MB/s
+// counts the keys and values in use.
 func BenchmarkAttentionStep(b *testing.B) {
 	const heads, dim, ld = 4, 256, 256
+	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{128, 256} {
 		for _, caches := range []int{1, 64} {
 			name := "hot"
@@ -19,20 +21,22 @@ func BenchmarkAttentionStep(b *testing.B) {
 				name = "cold"
 			}
 			b.Run(fmt.Sprintf("n=%d/%s", n, name), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(1, 2))
 				kc := make([][]float32, caches)
-				vt := make([][]float32, caches)
+				vc := make([][]float32, caches)
 				for i := range kc {
-					kc[i] = benchVec(r, ld*dim, 1)
-					vt[i] = benchVec(r, dim*ld, 1)
+					kc[i] = make([]float32, KeyCacheLen(dim, ld))
+					vc[i] = make([]float32, ValueCacheLen(dim, ld))
+					for j := range n {
+						StoreKV(kc[i], vc[i], benchVec(r, dim, 1), benchVec(r, dim, 1), j, ld, heads)
+					}
 				}
 				q := benchVec(r, dim, 1)
 				out := make([]float32, dim)
-				scratch := make([]float32, ld)
+				scratch := make([]float32, AttentionStepScratch(ld))
 				b.SetBytes(int64(2 * n * dim * 4))
 				i := 0
 				for b.Loop() {
-					AttentionStep(out, q, kc[i], vt[i], n, ld, heads, dim, scratch)
+					AttentionStep(out, q, kc[i], vc[i], n, ld, heads, dim, scratch)
 					i++
 					if i == caches {
 						i = 0

@@ -446,3 +446,18 @@ func geluVec(x []float32) {
 	}
 	geluGeneric(x)
 }
+
+// chunkDot is chunkDotGeneric through chunkDotAVX2.
+func chunkDot(out, p, values []float32, stride int) {
+	n := len(p)
+	if isa < isaAVX2 || n == 0 {
+		chunkDotGeneric(out, p, values, stride)
+		return
+	}
+	if n%Lanes != 0 {
+		panic("kernels: chunkDot: length not a multiple of 16")
+	}
+	_ = out[:chunkCols]
+	_ = values[(n/Lanes-1)*stride+Lanes*chunkCols-1]
+	chunkDotAVX2(&out[0], chunkCols, &p[0], &values[0], 4*stride, n)
+}

@@ -56,3 +56,5 @@ func verticalInPlaceFits(m, n, k int) bool { return false }
 func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, int, int) {
 	panic("kernels: no vertical kernels in this build")
 }
+
+func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, values, stride) }

@@ -414,6 +414,11 @@ func maxBlocksAVX2(acc *[16]float32, x []float32)
 //go:noescape
 func divAVX2(dst []float32, x []float32, d float32)
 
+// chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX2+FMA.
+//
+//go:noescape
+func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
+
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //
 //go:noescape

@@ -48,12 +48,10 @@ type rowState struct {
 	prev    byte // the byte at pos−1, used when pos%P ≠ 0
 
 	patch []float32 // GlobalDim: h_t of the bytes of the current patch, the next patch's global input
-	// The key/value caches, per layer in kernels.AttentionStep's layout:
-	// keys head-major (heads × capacity × head width), values transposed
-	// (dim × capacity). The capacity is ContextPatches (global) or
-	// PatchSize (local).
-	gK, gV []float32 // GlobalLayers × ContextPatches × GlobalDim
-	lK, lV []float32 // LocalLayers × PatchSize × LocalDim
+	// The key/value caches, per layer in kernels.AttentionStep's layout
+	// (written by kernels.StoreKV), of the capacities of Batch.capacities.
+	gK, gV []float32 // GlobalLayers caches of GlobalDim
+	lK, lV []float32 // LocalLayers caches of LocalDim
 	g      []float32 // PatchSize × LocalDim: g2l output of the current patch
 	last   []float32 // LocalDim: final local state at pos
 }
@@ -129,17 +127,20 @@ func (b *Batch) row(r int) *rowState {
 	if st.patch == nil {
 		c := b.m.Cfg
 		dg, dl := c.GlobalDim, c.LocalDim
-		gkv := c.GlobalLayers * c.ContextPatches * dg
-		lkv := c.LocalLayers * c.PatchSize * dl
-		buf := make([]float32, dg+2*gkv+2*lkv+c.PatchSize*dl+dl)
+		gld, lld := b.capacities()
+		gk := c.GlobalLayers * kernels.KeyCacheLen(dg, gld)
+		gv := c.GlobalLayers * kernels.ValueCacheLen(dg, gld)
+		lk := c.LocalLayers * kernels.KeyCacheLen(dl, lld)
+		lv := c.LocalLayers * kernels.ValueCacheLen(dl, lld)
+		buf := make([]float32, dg+gk+gv+lk+lv+c.PatchSize*dl+dl)
 		take := func(n int) []float32 {
 			s := buf[:n:n]
 			buf = buf[n:]
 			return s
 		}
 		st.patch = take(dg)
-		st.gK, st.gV = take(gkv), take(gkv)
-		st.lK, st.lV = take(lkv), take(lkv)
+		st.gK, st.gV = take(gk), take(gv)
+		st.lK, st.lV = take(lk), take(lv)
 		st.g = take(c.PatchSize * dl)
 		st.last = take(dl)
 	}
@@ -304,14 +305,15 @@ func (b *Batch) globalAttention(part int) {
 func (b *Batch) globalAttentionRows(i0, i1 int, scratch []float32) {
 	c := b.m.Cfg
 	gs, dg, l := b.gs, c.GlobalDim, b.layer
-	layer := c.ContextPatches * dg
+	ld, _ := b.capacities()
+	keys, values := kernels.KeyCacheLen(dg, ld), kernels.ValueCacheLen(dg, ld)
 	for i := i0; i < i1; i++ {
 		st := &b.rows[b.attRows[i]]
 		k := st.patches
-		kc := st.gK[l*layer : (l+1)*layer]
-		vc := st.gV[l*layer : (l+1)*layer]
-		cacheKV(kc, vc, gs.k[i*dg:(i+1)*dg], gs.v[i*dg:(i+1)*dg], k, c.ContextPatches, c.GlobalHeads)
-		kernels.AttentionStep(gs.att[i*dg:], gs.q[i*dg:], kc, vc, k+1, c.ContextPatches, c.GlobalHeads, dg, scratch)
+		kc := st.gK[l*keys : (l+1)*keys]
+		vc := st.gV[l*values : (l+1)*values]
+		kernels.StoreKV(kc, vc, gs.k[i*dg:(i+1)*dg], gs.v[i*dg:(i+1)*dg], k, ld, c.GlobalHeads)
+		kernels.AttentionStep(gs.att[i*dg:], gs.q[i*dg:], kc, vc, k+1, ld, c.GlobalHeads, dg, scratch)
 	}
 }
 
@@ -325,29 +327,23 @@ func (b *Batch) localAttention(part int) {
 // localAttentionRows is globalAttentionRows for the local transformer.
 func (b *Batch) localAttentionRows(i0, i1 int, scratch []float32) {
 	c := b.m.Cfg
-	ls, dl, p, l := b.ls, c.LocalDim, c.PatchSize, b.layer
-	layer := p * dl
+	ls, dl, l := b.ls, c.LocalDim, b.layer
+	_, ld := b.capacities()
+	keys, values := kernels.KeyCacheLen(dl, ld), kernels.ValueCacheLen(dl, ld)
 	for i := i0; i < i1; i++ {
 		st := &b.rows[b.attRows[i]]
-		pp := st.pos % p
-		kc := st.lK[l*layer : (l+1)*layer]
-		vc := st.lV[l*layer : (l+1)*layer]
-		cacheKV(kc, vc, ls.k[i*dl:(i+1)*dl], ls.v[i*dl:(i+1)*dl], pp, p, c.LocalHeads)
-		kernels.AttentionStep(ls.att[i*dl:], ls.q[i*dl:], kc, vc, pp+1, p, c.LocalHeads, dl, scratch)
+		pp := st.pos % c.PatchSize
+		kc := st.lK[l*keys : (l+1)*keys]
+		vc := st.lV[l*values : (l+1)*values]
+		kernels.StoreKV(kc, vc, ls.k[i*dl:(i+1)*dl], ls.v[i*dl:(i+1)*dl], pp, ld, c.LocalHeads)
+		kernels.AttentionStep(ls.att[i*dl:], ls.q[i*dl:], kc, vc, pp+1, ld, c.LocalHeads, dl, scratch)
 	}
 }
 
-// cacheKV stores key k and value v of position j into one layer's caches in
-// kernels.AttentionStep's layout: kc head-major (heads × ld × hd), vc
-// transposed (dim × ld), ld being the caches' capacity.
-func cacheKV(kc, vc, k, v []float32, j, ld, heads int) {
-	dim := len(k)
-	hd := dim / heads
-	for h := range heads {
-		copy(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
-	}
-	vc = vc[:dim*ld]
-	for d, x := range v[:dim] {
-		vc[d*ld+j] = x
-	}
+// capacities returns the capacities, in positions, of a row's global and
+// local caches: ContextPatches and PatchSize, rounded up as
+// kernels.AttentionStep needs.
+func (b *Batch) capacities() (global, local int) {
+	c := b.m.Cfg
+	return kernels.StepCapacity(c.ContextPatches), kernels.StepCapacity(c.PatchSize)
 }

@@ -37,7 +37,7 @@ func newStack(rows, d, hid, heads, maxKeys int) *stack {
 		q: make([]float32, n), k: make([]float32, n), v: make([]float32, n),
 		att: make([]float32, n), y: make([]float32, n),
 		h:       make([]float32, rows*hid),
-		scratch: make([]float32, max(maxKeys+kernels.Lanes*(d/heads), kernels.AttentionBatchScratch(maxKeys, heads, d))),
+		scratch: make([]float32, max(maxKeys+kernels.Lanes*(d/heads), kernels.AttentionBatchScratch(maxKeys, heads, d), kernels.AttentionStepScratch(maxKeys))),
 	}
 }
 

@@ -126,6 +126,7 @@ func main() {
 	sumBlocksAVX2()
 	maxBlocksAVX2()
 	divAVX2()
+	chunkDotAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -992,6 +993,57 @@ func sumBlocksAVX2() {
 	VMOVUPS(Y1, Mem{Base: ap, Disp: 32})
 	VZEROUPPER()
 	Label("done")
+	RET()
+}
+
+// chunkDotAVX2 generates chunkDotAVX2, the weighted sum of AttentionStep
+// over values kept in chunks of 16 positions: c[j] = Dot(a[0:k], column j
+// of the values), j < 8, where element t of column j lies at
+// b[(t/16)·bstep/4 + 16j + t mod 16], so each chunk holds the 16 lanes of
+// the 8 columns in 512 contiguous bytes. Like the R×C micro-kernels it
+// runs the k loop twice, for lanes 0–7 and 8–15, each with eight
+// one-register accumulators, and finishes with groupAVX2. k must be a
+// multiple of 16.
+func chunkDotAVX2() {
+	TEXT("chunkDotAVX2", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
+	Pragma("noescape")
+	Doc("chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX2+FMA.")
+	const c = 8
+	acc := func(_, j int) VecPhysical { return ymm(j) }
+	ya := ymm(15)
+	low := AllocLocal(32 * c)
+	ap, bq, step, cnt := gp[0], gp[1], gp[4], gp[5]
+	for h := range 2 {
+		d := 32 * h
+		for j := range c {
+			VXORPS(acc(0, j), acc(0, j), acc(0, j))
+		}
+		Load(Param("a"), ap)
+		Load(Param("b"), bq)
+		Load(Param("bstep"), step)
+		Load(Param("k"), cnt)
+		SHRQ(U8(4), cnt)
+		JZ(LabelRef(fmt.Sprintf("done%d", h)))
+		Label(fmt.Sprintf("loop%d", h))
+		VMOVUPS(Mem{Base: ap, Disp: d}, ya)
+		for j := range c {
+			VFMADD231PS(Mem{Base: bq, Disp: 64*j + d}, ya, acc(0, j))
+		}
+		ADDQ(U8(64), ap)
+		ADDQ(step, bq)
+		DECQ(cnt)
+		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
+		Label(fmt.Sprintf("done%d", h))
+		for j := range c {
+			if h == 0 {
+				VMOVUPS(acc(0, j), low.Offset(32*j))
+			} else {
+				VADDPS(low.Offset(32*j), acc(0, j), acc(0, j)) // a[j] += a[j+8]
+			}
+		}
+	}
+	storeResults(1, c, acc, groupAVX2)
+	VZEROUPPER()
 	RET()
 }
 
