@@ -972,9 +972,34 @@ func addAVX2() {
 // 8–15 in another, so every lane adds its elements in the order of the pure-Go
 // loop (sumBlocksGeneric).
 func sumBlocksAVX2() {
-	TEXT("sumBlocksAVX2", NOSPLIT, "func(acc *[16]float32, x []float32)")
+	laneBlocks("sumBlocksAVX2", "adds x[16b+l] to acc[l] for every whole block b of x, in order, with AVX.",
+		func(xp Register) {
+			VADDPS(Mem{Base: xp}, Y0, Y0)
+			VADDPS(Mem{Base: xp, Disp: 32}, Y1, Y1)
+		})
+}
+
+// maxBlocksAVX2 generates the 16-lane pass of Max: for each whole block of
+// 16 elements, acc[l] = x[16b+l] if x[16b+l] > acc[l], which is what VMAXPS
+// does with x as its first source (equal values and NaN keep acc), so every
+// lane follows the pure-Go loop (maxBlocksGeneric).
+func maxBlocksAVX2() {
+	laneBlocks("maxBlocksAVX2", "sets acc[l] = x[16b+l] where x[16b+l] > acc[l], for every whole block b of x in order, with AVX.",
+		func(xp Register) {
+			VMOVUPS(Mem{Base: xp}, Y2)
+			VMOVUPS(Mem{Base: xp, Disp: 32}, Y3)
+			VMAXPS(Y0, Y2, Y0) // Y0 = Y2 > Y0 ? Y2 : Y0
+			VMAXPS(Y1, Y3, Y1)
+		})
+}
+
+// laneBlocks generates a func(acc *[16]float32, x []float32) that runs
+// step over every whole block of 16 elements of x, in order, with lanes
+// 0–7 of acc in Y0 and 8–15 in Y1 (x's block at xp; Y2–Y15 free).
+func laneBlocks(name, doc string, step func(xp Register)) {
+	TEXT(name, NOSPLIT, "func(acc *[16]float32, x []float32)")
 	Pragma("noescape")
-	Doc("sumBlocksAVX2 adds x[16b+l] to acc[l] for every whole block b of x, in order, with AVX.")
+	Doc(name + " " + doc)
 	ap := Load(Param("acc"), RDI)
 	xp := Load(Param("x").Base(), RSI)
 	cnt := RCX
@@ -984,8 +1009,7 @@ func sumBlocksAVX2() {
 	VMOVUPS(Mem{Base: ap}, Y0)
 	VMOVUPS(Mem{Base: ap, Disp: 32}, Y1)
 	Label("loop16")
-	VADDPS(Mem{Base: xp}, Y0, Y0)
-	VADDPS(Mem{Base: xp, Disp: 32}, Y1, Y1)
+	step(xp)
 	ADDQ(U8(64), xp)
 	DECQ(cnt)
 	JNZ(LabelRef("loop16"))
@@ -1044,37 +1068,6 @@ func chunkDotAVX2() {
 	}
 	storeResults(1, c, acc, groupAVX2)
 	VZEROUPPER()
-	RET()
-}
-
-// maxBlocksAVX2 generates the 16-lane pass of Max: for each whole block of
-// 16 elements, acc[l] = x[16b+l] if x[16b+l] > acc[l], which is what VMAXPS
-// does with x as its first source (equal values and NaN keep acc), so every
-// lane follows the pure-Go loop (maxBlocksGeneric).
-func maxBlocksAVX2() {
-	TEXT("maxBlocksAVX2", NOSPLIT, "func(acc *[16]float32, x []float32)")
-	Pragma("noescape")
-	Doc("maxBlocksAVX2 sets acc[l] = x[16b+l] where x[16b+l] > acc[l], for every whole block b of x in order, with AVX.")
-	ap := Load(Param("acc"), RDI)
-	xp := Load(Param("x").Base(), RSI)
-	cnt := RCX
-	Load(Param("x").Len(), cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("done"))
-	VMOVUPS(Mem{Base: ap}, Y0)
-	VMOVUPS(Mem{Base: ap, Disp: 32}, Y1)
-	Label("loop16")
-	VMOVUPS(Mem{Base: xp}, Y2)
-	VMOVUPS(Mem{Base: xp, Disp: 32}, Y3)
-	VMAXPS(Y0, Y2, Y0) // Y0 = Y2 > Y0 ? Y2 : Y0
-	VMAXPS(Y1, Y3, Y1)
-	ADDQ(U8(64), xp)
-	DECQ(cnt)
-	JNZ(LabelRef("loop16"))
-	VMOVUPS(Y0, Mem{Base: ap})
-	VMOVUPS(Y1, Mem{Base: ap, Disp: 32})
-	VZEROUPPER()
-	Label("done")
 	RET()
 }
 
