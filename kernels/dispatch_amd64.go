@@ -409,6 +409,26 @@ func divVec(dst, x []float32, d float32) {
 	divGeneric(dst, x, d)
 }
 
+// subVec sets dst[i] = x[i] − s for i < len(dst); len(x) ≥ len(dst).
+func subVec(dst, x []float32, s float32) {
+	x = x[:len(dst)]
+	if isa >= isaAVX2 {
+		subAVX2(dst, x, s)
+		return
+	}
+	subGeneric(dst, x, s)
+}
+
+// normAffine is normAffineGeneric through the ISA's kernel.
+func normAffine(d, g, b []float32, r float32) {
+	g, b = g[:len(d)], b[:len(d)]
+	if isa >= isaAVX2 {
+		normAffineAVX2(d, g, b, r)
+		return
+	}
+	normAffineGeneric(d, g, b, r)
+}
+
 // addVec sets y[i] = y[i] + x[i] for i < len(y); len(x) ≥ len(y).
 func addVec(y, x []float32) {
 	x = x[:len(y)]

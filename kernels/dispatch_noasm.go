@@ -45,6 +45,10 @@ func maxBlocks(acc *[Lanes]float32, x []float32) { maxBlocksGeneric(acc, x) }
 
 func divVec(dst, x []float32, d float32) { divGeneric(dst, x[:len(dst)], d) }
 
+func subVec(dst, x []float32, s float32) { subGeneric(dst, x, s) }
+
+func normAffine(d, g, b []float32, r float32) { normAffineGeneric(d, g, b, r) }
+
 func expSubVec(dst, x []float32, sub float32) { expSubGeneric(dst, x[:len(dst)], sub) }
 
 func geluVec(x []float32) { geluGeneric(x) }

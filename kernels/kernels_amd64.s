@@ -12306,6 +12306,87 @@ done:
 	VZEROUPPER
 	RET
 
+// func subAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·subAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	VBROADCASTSS s+48(FP), Y12
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS (SI)(AX*1), Y0
+	VSUBPS  Y12, Y0, Y6
+	VMOVUPS Y6, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ       $0x07, CX
+	JZ         done
+	NEGQ       CX
+	ADDQ       $0x10, CX
+	LEAQ       tailTab<>+0(SB), DX
+	LEAQ       (DX)(CX*4), DX
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS (SI)(AX*1), Y15, Y0
+	VSUBPS     Y12, Y0, Y6
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS Y6, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
+// Requires: AVX
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-76
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), CX
+	MOVQ         g_base+24(FP), SI
+	MOVQ         b_base+48(FP), BX
+	VBROADCASTSS r+72(FP), Y12
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS (DI)(AX*1), Y0
+	VMULPS  Y12, Y0, Y6
+	VMULPS  (SI)(AX*1), Y6, Y6
+	VADDPS  (BX)(AX*1), Y6, Y6
+	VMOVUPS Y6, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ       $0x07, CX
+	JZ         done
+	NEGQ       CX
+	ADDQ       $0x10, CX
+	LEAQ       tailTab<>+0(SB), DX
+	LEAQ       (DX)(CX*4), DX
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS (DI)(AX*1), Y15, Y0
+	VMULPS     Y12, Y0, Y6
+	VMOVUPS    (DX), Y15
+	VMASKMOVPS (SI)(AX*1), Y15, Y8
+	VMASKMOVPS (BX)(AX*1), Y15, Y9
+	VMULPS     Y8, Y6, Y6
+	VADDPS     Y9, Y6, Y6
+	VMASKMOVPS Y6, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
 // func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 // Requires: AVX, FMA3
 TEXT ·chunkDotAVX2(SB), NOSPLIT, $256-48

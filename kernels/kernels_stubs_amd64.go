@@ -414,6 +414,16 @@ func maxBlocksAVX2(acc *[16]float32, x []float32)
 //go:noescape
 func divAVX2(dst []float32, x []float32, d float32)
 
+// subAVX2 sets dst[i] = x[i] − s for i < len(dst) with AVX.
+//
+//go:noescape
+func subAVX2(dst []float32, x []float32, s float32)
+
+// normAffineAVX2 sets d[i] = float32(float32(d[i]·r)·g[i]) + b[i] for i < len(d) with AVX; len(g) and len(b) ≥ len(d).
+//
+//go:noescape
+func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
+
 // chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX2+FMA.
 //
 //go:noescape

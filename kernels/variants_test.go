@@ -475,3 +475,53 @@ func TestVariantsMaxDiv(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantsLayerNorm checks LayerNorm and its two leaves (subVec, the
+// centring, and normAffine, the scale and shift) with every ISA forced
+// against the pure-Go specifications, bit for bit, over lengths 0…1000 at
+// odd offsets with guard values, on nasty values, out of place and in
+// place.
+func TestVariantsLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	for n := 0; n <= 1000; n++ {
+		off := n % 7
+		x := nastyVec(r, n+off)[off:]
+		g, b := nastyVec(r, n), nastyVec(r, n)
+		s := float32(r.NormFloat64())
+		rs := float32(r.ExpFloat64())
+		wantSub := make([]float32, n)
+		subGeneric(wantSub, x, s)
+		wantAffine := append([]float32(nil), x...)
+		normAffineGeneric(wantAffine, g, b, rs)
+		saved := isa
+		isa = isaGeneric
+		wantLN := make([]float32, n)
+		LayerNorm(wantLN, x, g, b, 1e-5)
+		isa = saved
+		forEachISA(t, func(t *testing.T) {
+			check := func(what string, got, want []float32) {
+				t.Helper()
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("n=%d: %s[%d] = %g, pure Go %g", n, what, i, got[i], want[i])
+					}
+				}
+			}
+			buf, dst := guarded(n, off)
+			subVec(dst, x, s)
+			checkGuard(t, buf, n, off, "subVec")
+			check("subVec", dst, wantSub)
+			copy(dst, x)
+			normAffine(dst, g, b, rs)
+			checkGuard(t, buf, n, off, "normAffine")
+			check("normAffine", dst, wantAffine)
+			LayerNorm(dst, x, g, b, 1e-5)
+			checkGuard(t, buf, n, off, "LayerNorm")
+			check("LayerNorm", dst, wantLN)
+			copy(dst, x)
+			LayerNorm(dst, dst, g, b, 1e-5)
+			checkGuard(t, buf, n, off, "LayerNorm in place")
+			check("LayerNorm in place", dst, wantLN)
+		})
+	}
+}

@@ -126,6 +126,8 @@ func main() {
 	sumBlocksAVX2()
 	maxBlocksAVX2()
 	divAVX2()
+	subAVX2()
+	normAffineAVX2()
 	chunkDotAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
@@ -1018,6 +1020,56 @@ func laneBlocks(name, doc string, step func(xp Register)) {
 	VZEROUPPER()
 	Label("done")
 	RET()
+}
+
+// subAVX2 generates dst[i] = x[i] − s, LayerNorm's centring.
+func subAVX2() {
+	TEXT("subAVX2", NOSPLIT, "func(dst, x []float32, s float32)")
+	Pragma("noescape")
+	Doc("subAVX2 sets dst[i] = x[i] − s for i < len(dst) with AVX.")
+	yp, n, xp := RDI, RCX, RSI
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	sv, err := Param("s").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(sv.Addr, Y12)
+	elementwise(yp, xp, n, func() {}, func() { VSUBPS(Y12, Y0, Y6) }, nil, Y6)
+}
+
+// normAffineAVX2 generates LayerNorm's last loop, in place: d[i] =
+// float32(float32(d[i]·r)·g[i]) + b[i], three roundings, no fusion, as the
+// pure-Go twin (normAffineGeneric) writes it.
+func normAffineAVX2() {
+	TEXT("normAffineAVX2", NOSPLIT, "func(d, g, b []float32, r float32)")
+	Pragma("noescape")
+	Doc("normAffineAVX2 sets d[i] = float32(float32(d[i]·r)·g[i]) + b[i] for i < len(d) with AVX; len(g) and len(b) ≥ len(d).")
+	dp, n, gp_, bp := RDI, RCX, RSI, RBX
+	Load(Param("d").Base(), dp)
+	Load(Param("d").Len(), n)
+	Load(Param("g").Base(), gp_)
+	Load(Param("b").Base(), bp)
+	rv, err := Param("r").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(rv.Addr, Y12)
+	post := func(off GPPhysical, tail bool) {
+		g := Mem{Base: gp_, Index: off, Scale: 1}
+		b := Mem{Base: bp, Index: off, Scale: 1}
+		if tail {
+			VMASKMOVPS(g, Y15, Y8)
+			VMASKMOVPS(b, Y15, Y9)
+			VMULPS(Y8, Y6, Y6)
+			VADDPS(Y9, Y6, Y6)
+			return
+		}
+		VMULPS(g, Y6, Y6)
+		VADDPS(b, Y6, Y6)
+	}
+	elementwise(dp, dp, n, func() {}, func() { VMULPS(Y12, Y0, Y6) }, post, Y6)
 }
 
 // chunkDotAVX2 generates chunkDotAVX2, the weighted sum of AttentionStep
