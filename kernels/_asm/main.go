@@ -1024,19 +1024,27 @@ func laneBlocks(name, doc string, step func(xp Register)) {
 
 // subAVX2 generates dst[i] = x[i] − s, LayerNorm's centring.
 func subAVX2() {
-	TEXT("subAVX2", NOSPLIT, "func(dst, x []float32, s float32)")
+	vecScalar("subAVX2", "s", "sets dst[i] = x[i] − s for i < len(dst) with AVX.",
+		func() {}, func() { VSUBPS(Y12, Y0, Y6) })
+}
+
+// vecScalar generates a func(dst, x []float32, <param> float32) that runs
+// elementwise over x into dst (result in Y6), with the scalar parameter
+// broadcast to Y12.
+func vecScalar(name, param, doc string, pre, body func()) {
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(dst, x []float32, %s float32)", param))
 	Pragma("noescape")
-	Doc("subAVX2 sets dst[i] = x[i] − s for i < len(dst) with AVX.")
+	Doc(name + " " + doc)
 	yp, n, xp := RDI, RCX, RSI
 	Load(Param("dst").Base(), yp)
 	Load(Param("dst").Len(), n)
 	Load(Param("x").Base(), xp)
-	sv, err := Param("s").Resolve()
+	v, err := Param(param).Resolve()
 	if err != nil {
 		log.Fatal(err)
 	}
-	VBROADCASTSS(sv.Addr, Y12)
-	elementwise(yp, xp, n, func() {}, func() { VSUBPS(Y12, Y0, Y6) }, nil, Y6)
+	VBROADCASTSS(v.Addr, Y12)
+	elementwise(yp, xp, n, pre, body, nil, Y6)
 }
 
 // normAffineAVX2 generates LayerNorm's last loop, in place: d[i] =
@@ -1124,23 +1132,12 @@ func chunkDotAVX2() {
 }
 
 // divAVX2 generates dst[i] = x[i] / d, the last loop of Softmax: VDIVPS
-// rounds each quotient correctly, as Go's float32 division does.
+// rounds each quotient correctly, as Go's float32 division does. The tail's
+// lanes past the end load as zeros: 0/d never traps, and they are not
+// stored.
 func divAVX2() {
-	TEXT("divAVX2", NOSPLIT, "func(dst, x []float32, d float32)")
-	Pragma("noescape")
-	Doc("divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.")
-	yp, n, xp := RDI, RCX, RSI
-	Load(Param("dst").Base(), yp)
-	Load(Param("dst").Len(), n)
-	Load(Param("x").Base(), xp)
-	d, err := Param("d").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(d.Addr, Y12)
-	// The tail's lanes past the end load as zeros: 0/d never traps, and
-	// they are not stored.
-	elementwise(yp, xp, n, func() {}, func() { VDIVPS(Y12, Y0, Y6) }, nil, Y6)
+	vecScalar("divAVX2", "d", "sets dst[i] = x[i] / d for i < len(dst) with AVX.",
+		func() {}, func() { VDIVPS(Y12, Y0, Y6) })
 }
 
 // writeTable writes the Go table that maps a block shape to its kernel.
@@ -1353,19 +1350,8 @@ func elementwise(yp, xp, n GPPhysical, pre func(), body func(), post func(off GP
 
 // expSubAVX2 generates dst[i] = Exp(x[i] − sub), the inner loop of Softmax.
 func expSubAVX2() {
-	TEXT("expSubAVX2", NOSPLIT, "func(dst, x []float32, sub float32)")
-	Pragma("noescape")
-	Doc("expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.")
-	yp, n, xp := RDI, RCX, RSI
-	Load(Param("dst").Base(), yp)
-	Load(Param("dst").Len(), n)
-	Load(Param("x").Base(), xp)
-	sub, err := Param("sub").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(sub.Addr, Y12)
-	elementwise(yp, xp, n, func() { VSUBPS(Y12, Y0, Y0) }, expCore, nil, Y6)
+	vecScalar("expSubAVX2", "sub", "sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.",
+		func() { VSUBPS(Y12, Y0, Y0) }, expCore)
 }
 
 // geluAVX2 generates x[i] = GELU(x[i]) in place.
