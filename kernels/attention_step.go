@@ -37,6 +37,7 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 	_ = q[:dim]
 	_ = kc[:KeyCacheLen(dim, ld)]
 	vc = vc[:ValueCacheLen(dim, ld)]
+	stride := chunkStride(dim)
 	for h := range heads {
 		c0, c1 := h*hd, (h+1)*hd
 		matMulTStrided(s, n, q[c0:c1], hd, kc[h*ld*hd:], hd, 1, n, hd)
@@ -50,10 +51,10 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 		// through scratch and only the head's part is kept.
 		for x := c0; x < c1; x += chunkCols {
 			if x+chunkCols <= c1 {
-				chunkDot(out[x:x+chunkCols], s, vc[Lanes*x:], chunkStride(dim))
+				chunkDot(out[x:x+chunkCols], s, vc[Lanes*x:], stride)
 				continue
 			}
-			chunkDot(block, s, vc[Lanes*x:], chunkStride(dim))
+			chunkDot(block, s, vc[Lanes*x:], stride)
 			copy(out[x:c1], block)
 		}
 	}

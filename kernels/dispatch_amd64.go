@@ -330,8 +330,7 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 // 41.6 against 37.3, 127×288×96 50.7 against 51.3; but 8×256×96 21.3
 // against 38.4, 64×384×96 28.1 against 47.5, 64×768×256 20.8 against 51.5.
 func verticalInPlaceFits(m, n, k int) bool {
-	return verticalOn && isa == isaAVX2 && m > 0 && m < matMulVerticalMinRows &&
-		n > 0 && n%8 == 0 && n%64 != 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
+	return isa == isaAVX2 && m < matMulVerticalMinRows && n%64 != 0 && verticalFits(m, n, k)
 }
 
 // matMulVerticalInPlace computes c[i*ldc+j] = Dot(a row i, column j of b)

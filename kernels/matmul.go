@@ -35,11 +35,7 @@ func MatMul(c, a, b []float32, m, n, k int) {
 		matMulVerticalInPlace(c, n, a, k, b, n, m, n, k)
 		return
 	}
-	buf := transposeBufs.Get().(*[]float32)
-	bt := growFloats(buf, n*k)
-	Transpose(bt, b, k, n)
-	MatMulT(c, a, bt, m, n, k)
-	transposeBufs.Put(buf)
+	withTranspose(b, k, n, func(bt []float32) { MatMulT(c, a, bt, m, n, k) })
 }
 
 // MatMulTA computes c = aᵀ·b: c[i*n+j] = Dot(column i of a, column j of b)
@@ -52,10 +48,16 @@ func MatMulTA(c, a, b []float32, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	withTranspose(a, k, m, func(at []float32) { MatMul(c, at, b, m, n, k) })
+}
+
+// withTranspose calls f with the cols×rows transpose of x (rows×cols,
+// row-major), made in a buffer of transposeBufs.
+func withTranspose(x []float32, rows, cols int, f func(xt []float32)) {
 	buf := transposeBufs.Get().(*[]float32)
-	at := growFloats(buf, m*k)
-	Transpose(at, a, k, m)
-	MatMul(c, at, b, m, n, k)
+	xt := growFloats(buf, rows*cols)
+	Transpose(xt, x, rows, cols)
+	f(xt)
 	transposeBufs.Put(buf)
 }
 

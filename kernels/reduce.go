@@ -73,8 +73,10 @@ func sumBlocksGeneric(acc *[Lanes]float32, x []float32) {
 // makes Max the same for every variant, and no probability depends on the
 // sign (Exp(x − 0) = Exp(x − (−0)) for every x, both Exps of ±0 being 1).
 func Max(x []float32) float32 {
-	acc := [Lanes]float32{negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf,
-		negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf}
+	var acc [Lanes]float32
+	for l := range acc {
+		acc[l] = negInf
+	}
 	i := len(x) &^ (Lanes - 1)
 	maxBlocks(&acc, x[:i])
 	for l := 0; i < len(x); i, l = i+1, l+1 {
