@@ -32,7 +32,8 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 	}
 	n16 := roundLanes(n)
 	s := scratch[:n16]
-	block := scratch[n16 : n16+chunkCols]
+	w := chunkWidth()
+	block := scratch[n16 : n16+w]
 	_ = out[:dim]
 	_ = q[:dim]
 	_ = kc[:KeyCacheLen(dim, ld)]
@@ -46,12 +47,12 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 		}
 		Softmax(s[:n], s[:n])
 		clear(s[n:])
-		// Eight columns at a time; a last block that runs past the head
-		// (into the next head's columns, or the slack after the last) goes
+		// w columns at a time; a last block that runs past the head (into
+		// the next head's columns, or the slack after the last) goes
 		// through scratch and only the head's part is kept.
-		for x := c0; x < c1; x += chunkCols {
-			if x+chunkCols <= c1 {
-				chunkDot(out[x:x+chunkCols], s, vc[Lanes*x:], stride)
+		for x := c0; x < c1; x += w {
+			if x+w <= c1 {
+				chunkDot(out[x:x+w], s, vc[Lanes*x:], stride)
 				continue
 			}
 			chunkDot(block, s, vc[Lanes*x:], stride)
@@ -60,8 +61,9 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 	}
 }
 
-// chunkCols is how many output columns chunkDot computes at a time.
-const chunkCols = 8
+// chunkColsMax is the most output columns chunkDot computes at a time
+// (chunkWidth: 16 on AVX-512, else 8).
+const chunkColsMax = 16
 
 // StoreKV stores key k and value v of position j (len(k) = len(v) = dim)
 // into one layer's caches in AttentionStep's layout, ld being the caches'
@@ -99,9 +101,9 @@ func KeyCacheLen(dim, ld int) int { return dim * ld }
 
 // ValueCacheLen returns the floats of one layer's value cache of width dim
 // and capacity ld in AttentionStep's layout: ld/16 chunks of 16·dim floats,
-// and the 7·16 floats that a last block of eight columns may read past the
-// last column (outputs AttentionStep drops).
-func ValueCacheLen(dim, ld int) int { return ld/Lanes*chunkStride(dim) + (chunkCols-1)*Lanes }
+// and the 15·16 floats that a last block of up to 16 columns may read past
+// the last column (outputs AttentionStep drops).
+func ValueCacheLen(dim, ld int) int { return ld/Lanes*chunkStride(dim) + (chunkColsMax-1)*Lanes }
 
 // chunkStride is the distance in floats between the chunks of a value
 // cache of width dim: 16·dim, and one cache line more, so that the pieces of
@@ -111,17 +113,16 @@ func chunkStride(dim int) int { return Lanes*dim + Lanes }
 
 // AttentionStepScratch returns the scratch floats AttentionStep needs for n
 // keys.
-func AttentionStepScratch(n int) int { return roundLanes(n) + chunkCols }
+func AttentionStepScratch(n int) int { return roundLanes(n) + chunkColsMax }
 
 // roundLanes rounds n up to a multiple of Lanes.
 func roundLanes(n int) int { return (n + Lanes - 1) &^ (Lanes - 1) }
 
 // chunkDotGeneric is the specification of chunkDot: out[c] = Dot(p, column
-// c of the values), c < 8, len(p) a multiple of 16, where element t of
-// column c lies at values[(t/16)·stride + 16c + t mod 16].
+// c of the values), c < len(out), len(p) a multiple of 16, where element t
+// of column c lies at values[(t/16)·stride + 16c + t mod 16].
 func chunkDotGeneric(out, p, values []float32, stride int) {
-	_ = out[:chunkCols]
-	for c := range chunkCols {
+	for c := range out {
 		var acc [Lanes]float32
 		for t, x := range p {
 			acc[t%Lanes] = FMA32(x, values[t/Lanes*stride+Lanes*c+t%Lanes], acc[t%Lanes])

@@ -466,17 +466,30 @@ func geluVec(x []float32) {
 	geluGeneric(x)
 }
 
-// chunkDot is chunkDotGeneric through chunkDotAVX2.
+// chunkWidth is how many columns AttentionStep gives chunkDot at a time:
+// 16 for chunkDotAVX512, else 8.
+func chunkWidth() int {
+	if isa == isaAVX512 {
+		return 16
+	}
+	return 8
+}
+
+// chunkDot is chunkDotGeneric through chunkDotAVX2 (8 columns) or
+// chunkDotAVX512 (16).
 func chunkDot(out, p, values []float32, stride int) {
-	n := len(p)
-	if isa < isaAVX2 || n == 0 {
+	n, w := len(p), len(out)
+	if isa < isaAVX2 || n == 0 || w == 16 && isa < isaAVX512 || w != 8 && w != 16 {
 		chunkDotGeneric(out, p, values, stride)
 		return
 	}
 	if n%Lanes != 0 {
 		panic("kernels: chunkDot: length not a multiple of 16")
 	}
-	_ = out[:chunkCols]
-	_ = values[(n/Lanes-1)*stride+Lanes*chunkCols-1]
-	chunkDotAVX2(&out[0], chunkCols, &p[0], &values[0], 4*stride, n)
+	_ = values[(n/Lanes-1)*stride+Lanes*w-1]
+	if w == 16 {
+		chunkDotAVX512(&out[0], w, &p[0], &values[0], 4*stride, n)
+		return
+	}
+	chunkDotAVX2(&out[0], w, &p[0], &values[0], 4*stride, n)
 }

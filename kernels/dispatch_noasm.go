@@ -61,4 +61,6 @@ func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, 
 	panic("kernels: no vertical kernels in this build")
 }
 
+func chunkWidth() int { return 8 }
+
 func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, values, stride) }

@@ -32,6 +32,8 @@
 // with all 16 in one ZMM register. The leaves are the 16-lane Dot, R×C
 // micro-kernels of MatMulT (each output one accumulator, reduced by exactly
 // the Reduce16 tree), elementwise FMA and add (Attention's weighted sum),
+// the chunk dots of AttentionStep's weighted sum (8 columns on AVX2, 16 on
+// AVX-512),
 // elementwise Exp, GELU and GELU′ (Softmax, GELUInPlace, GELUBackwardVec),
 // the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
 // products, which only moves floats), and the vertical a·b kernels
@@ -40,7 +42,7 @@
 // so that the Reduce16 tree is additions between registers (MatMulT at
 // short k, LinearBackward; an AVX-512 2×32 one runs on AVX-512 machines
 // for products of at least 1024 rows, where it was measured faster).
-// Blocking and the rest of packing are Go. The AVX2 micro-kernels
+// Blocking and the rest of packing are Go. The micro-kernels
 // come in two forms, with and without prefetching the rows of b of the next
 // column blocks; which one runs changes speed only. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15
 // exactly as they are — masked FMAs on AVX-512, and on AVX2 masked loads

@@ -99,40 +99,80 @@ func mmAVX2pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX2_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -189,40 +229,80 @@ func mmAVX2pf_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_2x2 computes the 2×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_2x2 computes the 2×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_2x3 computes the 2×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_2x3 computes the 2×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_2x4 computes the 2×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_2x4 computes the 2×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_2x5 computes the 2×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_2x5 computes the 2×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_2x6 computes the 2×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_2x6 computes the 2×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_2x7 computes the 2×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 7 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_2x7 computes the 2×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 7 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_2x8 computes the 2×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 8 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_2x8 computes the 2×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 8 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX2_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -259,30 +339,60 @@ func mmAVX2pf_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_3x2 computes the 3×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_3x2 computes the 3×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_3x3 computes the 3×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_3x3 computes the 3×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_3x4 computes the 3×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_3x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_3x4 computes the 3×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_3x5 computes the 3×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_3x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_3x5 computes the 3×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_3x6 computes the 3×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_3x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_3x6 computes the 3×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_3x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX2_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -319,30 +429,60 @@ func mmAVX2pf_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_4x2 computes the 4×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_4x2 computes the 4×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_4x3 computes the 4×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_4x3 computes the 4×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_4x4 computes the 4×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_4x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_4x4 computes the 4×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_4x5 computes the 4×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_4x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmAVX512pf_4x5 computes the 4×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmAVX512_4x6 computes the 4×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
 func mmAVX512_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmAVX512pf_4x6 computes the 4×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmAVX512pf_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmvAVX2_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, column j of b), i < 1, j < 8, b k×8 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
 //
@@ -428,6 +568,11 @@ func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
 //
 //go:noescape
 func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
+
+// chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX-512F.
+//
+//go:noescape
+func chunkDotAVX512(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //

@@ -22,7 +22,8 @@ var avx2Kernels = kernelSet{
 	},
 }
 
-// avx512Kernels holds the AVX512 micro-kernels: k[R][C] computes an R×C block.
+// avx512Kernels holds the AVX512 micro-kernels: k[R][C] computes an R×C block,
+// pf[R][C] the same while prefetching rows of b for the next column blocks.
 var avx512Kernels = kernelSet{
 	cmax: [5]int{0, 8, 8, 6, 6},
 	k: [5][maxC + 1]microKernel{
@@ -30,5 +31,11 @@ var avx512Kernels = kernelSet{
 		2: {1: mmAVX512_2x1, 2: mmAVX512_2x2, 3: mmAVX512_2x3, 4: mmAVX512_2x4, 5: mmAVX512_2x5, 6: mmAVX512_2x6, 7: mmAVX512_2x7, 8: mmAVX512_2x8},
 		3: {1: mmAVX512_3x1, 2: mmAVX512_3x2, 3: mmAVX512_3x3, 4: mmAVX512_3x4, 5: mmAVX512_3x5, 6: mmAVX512_3x6},
 		4: {1: mmAVX512_4x1, 2: mmAVX512_4x2, 3: mmAVX512_4x3, 4: mmAVX512_4x4, 5: mmAVX512_4x5, 6: mmAVX512_4x6},
+	},
+	pf: [5][maxC + 1]microKernel{
+		1: {1: mmAVX512pf_1x1, 2: mmAVX512pf_1x2, 3: mmAVX512pf_1x3, 4: mmAVX512pf_1x4, 5: mmAVX512pf_1x5, 6: mmAVX512pf_1x6, 7: mmAVX512pf_1x7, 8: mmAVX512pf_1x8},
+		2: {1: mmAVX512pf_2x1, 2: mmAVX512pf_2x2, 3: mmAVX512pf_2x3, 4: mmAVX512pf_2x4, 5: mmAVX512pf_2x5, 6: mmAVX512pf_2x6, 7: mmAVX512pf_2x7, 8: mmAVX512pf_2x8},
+		3: {1: mmAVX512pf_3x1, 2: mmAVX512pf_3x2, 3: mmAVX512pf_3x3, 4: mmAVX512pf_3x4, 5: mmAVX512pf_3x5, 6: mmAVX512pf_3x6},
+		4: {1: mmAVX512pf_4x1, 2: mmAVX512pf_4x2, 3: mmAVX512pf_4x3, 4: mmAVX512pf_4x4, 5: mmAVX512pf_4x5, 6: mmAVX512pf_4x6},
 	},
 }

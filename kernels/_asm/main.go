@@ -109,7 +109,8 @@ func main() {
 		}
 		for c := 1; c <= avx512Cmax[r]; c++ {
 			avx512 = append(avx512, shape{r, c})
-			microAVX512(r, c)
+			microAVX512(r, c, false)
+			microAVX512(r, c, true)
 		}
 	}
 	verticalAVX2(1, 1)
@@ -129,6 +130,7 @@ func main() {
 	subAVX2()
 	normAffineAVX2()
 	chunkDotAVX2()
+	chunkDotAVX512()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -245,8 +247,8 @@ func dotAVX512() {
 	RET()
 }
 
-// prefetchBlocks is how many column blocks ahead the prefetching AVX2
-// micro-kernels (mmAVX2pf_RxC) prefetch rows of B.
+// prefetchBlocks is how many column blocks ahead the prefetching
+// micro-kernels (mmAVX2pf_RxC, mmAVX512pf_RxC) prefetch rows of B.
 const prefetchBlocks = 2
 
 const microSig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)"
@@ -768,11 +770,24 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 
 // microAVX512 generates the R×C AVX-512 micro-kernel: one ZMM accumulator
 // per output, merge-masked FMAs for the tail.
-func microAVX512(r, c int) {
-	TEXT(kernelName("AVX512", r, c), NOSPLIT, microSig)
+func microAVX512(r, c int, prefetch bool) {
+	name := kernelName("AVX512", r, c)
+	what := ""
+	if prefetch {
+		name = kernelName("AVX512pf", r, c)
+		what = fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
+	}
+	// The prefetch pointer lives in a register where one is left, else on
+	// the stack (4×6 uses all thirteen).
+	pfInReg := 2+r+c+1 < len(gp)
+	flags := NOSPLIT
+	if prefetch && !pfInReg {
+		flags = 0
+	}
+	TEXT(name, flags, microSig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX-512F.",
-		kernelName("AVX512", r, c), r, c, r, c))
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX-512F%s.",
+		name, r, c, r, c, what))
 	bInRegs := r*c+c+1 <= 32 && r > 1
 	// Z0 holds the A row, Z1… the B rows, then the accumulators; Z0 and Z1
 	// are the scratch of the final reduction.
@@ -792,6 +807,23 @@ func microAVX512(r, c int) {
 	acc := func(i, j int) VecPhysical { return zmm(first + i*c + j) }
 	ap, bp, off, cnt := loadPointers(r, c)
 	k := gp[2+r+c]
+	// As in microAVX2: pf walks the c rows of b prefetchBlocks column
+	// blocks ahead, c cache lines per iteration.
+	var pf GPPhysical
+	var pfSlot Mem
+	if prefetch {
+		if pfInReg {
+			pf = gp[2+r+c+1]
+		} else {
+			pf = k // free until the tail
+			pfSlot = AllocLocal(8)
+		}
+		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
+		ADDQ(bp[0], pf)
+		if !pfInReg {
+			MOVQ(pf, pfSlot)
+		}
+	}
 	for i := range r {
 		for j := range c {
 			VPXORD(acc(i, j), acc(i, j), acc(i, j)) // VXORPS on ZMM would need AVX512DQ
@@ -805,6 +837,19 @@ func microAVX512(r, c int) {
 	if bInRegs {
 		for j := range c {
 			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1}, breg[j])
+		}
+	}
+	if prefetch {
+		if !pfInReg {
+			MOVQ(pfSlot, pf)
+		}
+		for j := range c {
+			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
+		}
+		if pfInReg {
+			ADDQ(U32(64*c), pf)
+		} else {
+			ADDQ(U32(64*c), pfSlot)
 		}
 	}
 	for i := range r {
@@ -1131,6 +1176,44 @@ func chunkDotAVX2() {
 	RET()
 }
 
+// chunkDotAVX512 generates chunkDotAVX512, chunkDotAVX2 for 16 columns with
+// AVX-512F: a chunk's 16 lanes of the 16 columns are 1 KiB of contiguous
+// values, one ZMM accumulator per column (Z8–Z23), one FMA per column and
+// chunk, and group512 finishes the trees four columns at a time. k must be
+// a multiple of 16.
+func chunkDotAVX512() {
+	TEXT("chunkDotAVX512", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
+	Pragma("noescape")
+	Doc("chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX-512F.")
+	const c = 16
+	acc := func(_, j int) VecPhysical { return zmm(8 + j) }
+	za := Z24
+	ap, bq, step, cnt := gp[0], gp[1], gp[4], gp[5]
+	for j := range c {
+		VPXORD(acc(0, j), acc(0, j), acc(0, j))
+	}
+	Load(Param("a"), ap)
+	Load(Param("b"), bq)
+	Load(Param("bstep"), step)
+	Load(Param("k"), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VMOVUPS(Mem{Base: ap}, za)
+	for j := range c {
+		VFMADD231PS(Mem{Base: bq, Disp: 64 * j}, za, acc(0, j))
+	}
+	ADDQ(U8(64), ap)
+	ADDQ(step, bq)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VMOVUPS(laneIdx, Z4)
+	storeResults(1, c, acc, group512)
+	VZEROUPPER()
+	RET()
+}
+
 // divAVX2 generates dst[i] = x[i] / d, the last loop of Softmax: VDIVPS
 // rounds each quotient correctly, as Go's float32 division does. The tail's
 // lanes past the end load as zeros: 0/d never traps, and they are not
@@ -1171,7 +1254,7 @@ func writeTable(path string, avx2, avx512 []shape) error {
 		fmt.Fprintf(&b, "}\n\n")
 	}
 	emit("avx2Kernels", "AVX2", avx2Cmax, avx2, true)
-	emit("avx512Kernels", "AVX512", avx512Cmax, avx512, false)
+	emit("avx512Kernels", "AVX512", avx512Cmax, avx512, true)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("formatting the kernel table: %w", err)
