@@ -441,7 +441,11 @@ func addVec(y, x []float32) {
 // expSubVec sets dst[i] = Exp(x[i] − sub) for i < len(dst); len(x) ≥ len(dst).
 func expSubVec(dst, x []float32, sub float32) {
 	x = x[:len(dst)]
-	if isa >= isaAVX2 {
+	switch isa {
+	case isaAVX512:
+		expSubAVX512(dst, x, sub)
+		return
+	case isaAVX2:
 		expSubAVX2(dst, x, sub)
 		return
 	}
@@ -459,7 +463,11 @@ func geluBackwardVec(dx, dy, x, scratch []float32) {
 
 // geluVec sets x[i] = GELU(x[i]).
 func geluVec(x []float32) {
-	if isa >= isaAVX2 {
+	switch isa {
+	case isaAVX512:
+		geluAVX512(x)
+		return
+	case isaAVX2:
 		geluAVX2(x)
 		return
 	}

@@ -16918,6 +16918,282 @@ done:
 	VZEROUPPER
 	RET
 
+// func expSubAVX512(dst []float32, x []float32, sub float32)
+// Requires: AVX, AVX512F
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	VBROADCASTSS sub+48(FP), Z12
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           tail
+
+loop:
+	VMOVUPS           (SI)(AX*1), Z0
+	VSUBPS            Z12, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K4
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K4, Z6
+	VCMPPS            $0x03, Z0, Z0, K5
+	VBLENDMPS         Z0, Z6, K5, Z6
+	VMOVUPS           Z6, (DI)(AX*1)
+	ADDQ              $0x40, AX
+	DECQ              DX
+	JNZ               loop
+
+tail:
+	ANDQ              $0x0f, CX
+	JZ                done
+	LEAQ              kmaskTab<>+0(SB), DX
+	KMOVW             (DX)(CX*2), K6
+	VMOVUPS.Z         (SI)(AX*1), K6, Z0
+	VSUBPS            Z12, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K4
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K4, Z6
+	VCMPPS            $0x03, Z0, Z0, K5
+	VBLENDMPS         Z0, Z6, K5, Z6
+	VMOVUPS           Z6, K6, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func geluAVX512(x []float32)
+// Requires: AVX, AVX512F
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+	SHRQ $0x04, DX
+	JZ   tail
+
+loop:
+	VMOVUPS           (SI)(AX*1), Z0
+	VMOVAPS           Z0, Z13
+	VMULPS.BCST       vconstTab<>+704(SB), Z13, Z12
+	VMULPS            Z13, Z12, Z12
+	VMULPS            Z13, Z12, Z12
+	VADDPS            Z12, Z13, Z12
+	VMULPS.BCST       vconstTab<>+736(SB), Z12, Z12
+	VADDPS            Z12, Z12, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K4
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K4, Z6
+	VCMPPS            $0x03, Z0, Z0, K5
+	VBLENDMPS         Z0, Z6, K5, Z6
+	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z2
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z12, K1
+	VBROADCASTSS      vconstTab<>+352(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z12, K2
+	VBROADCASTSS      vconstTab<>+384(SB), Z3
+	VBLENDMPS         Z3, Z1, K2, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z1, Z1
+	VMULPS.BCST       vconstTab<>+64(SB), Z13, Z2
+	VMULPS            Z1, Z2, Z6
+	VMOVUPS           Z6, (SI)(AX*1)
+	ADDQ              $0x40, AX
+	DECQ              DX
+	JNZ               loop
+
+tail:
+	ANDQ              $0x0f, CX
+	JZ                done
+	LEAQ              kmaskTab<>+0(SB), DX
+	KMOVW             (DX)(CX*2), K6
+	VMOVUPS.Z         (SI)(AX*1), K6, Z0
+	VMOVAPS           Z0, Z13
+	VMULPS.BCST       vconstTab<>+704(SB), Z13, Z12
+	VMULPS            Z13, Z12, Z12
+	VMULPS            Z13, Z12, Z12
+	VADDPS            Z12, Z13, Z12
+	VMULPS.BCST       vconstTab<>+736(SB), Z12, Z12
+	VADDPS            Z12, Z12, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K4
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K4, Z6
+	VCMPPS            $0x03, Z0, Z0, K5
+	VBLENDMPS         Z0, Z6, K5, Z6
+	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z2
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z12, K1
+	VBROADCASTSS      vconstTab<>+352(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z12, K2
+	VBROADCASTSS      vconstTab<>+384(SB), Z3
+	VBLENDMPS         Z3, Z1, K2, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z1, Z1
+	VMULPS.BCST       vconstTab<>+64(SB), Z13, Z2
+	VMULPS            Z1, Z2, Z6
+	VMOVUPS           Z6, K6, (SI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
 // func geluBackwardAVX2(dx []float32, dy []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72

@@ -584,6 +584,16 @@ func expSubAVX2(dst []float32, x []float32, sub float32)
 //go:noescape
 func geluAVX2(x []float32)
 
+// expSubAVX512 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX-512F, bit-identical to Exp.
+//
+//go:noescape
+func expSubAVX512(dst []float32, x []float32, sub float32)
+
+// geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.
+//
+//go:noescape
+func geluAVX512(x []float32)
+
 // geluBackwardAVX2 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.
 //
 //go:noescape

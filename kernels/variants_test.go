@@ -340,6 +340,11 @@ func TestVariantsExpGELU(t *testing.T) {
 			copy(dst, xs[2000+n:2000+2*n])
 			GELUInPlace(dst)
 			checkGuard(t, buf, n, 1, "GELUInPlace")
+			for i := range dst {
+				if w := GELU(xs[2000+n+i]); !sameBits(dst[i], w) {
+					t.Fatalf("n=%d: GELU(%g) = %g, scalar %g", n, xs[2000+n+i], dst[i], w)
+				}
+			}
 		}
 	})
 }

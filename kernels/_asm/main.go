@@ -134,6 +134,8 @@ func main() {
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
+	expSubAVX512()
+	geluAVX512()
 	geluBackwardAVX2()
 
 	Generate()
@@ -1475,6 +1477,143 @@ func geluTanh() {
 	VBLENDVPS(Y7, vc(cOne), Y1, Y1)
 	VCMPPS(U8(0x11), vc(cMinusNine), Y12, Y7) // u < −9
 	VBLENDVPS(Y7, vc(cMinusOne), Y1, Y1)
+}
+
+// bc is the broadcast (embedded {1to16}) operand of a constant of vconsts.
+func bc(c vconst) Mem { return vc(c) }
+
+// expCore512 is expCore on ZMM registers: Z6 = Exp(Z0), the same float32
+// operations in the same order, with the AVX2 blends and vector compares
+// turned into AVX-512 mask registers (K1–K5). Z0 is preserved; Z1–Z11 are
+// clobbered.
+func expCore512() {
+	VMULPS_BCST(bc(cLog2e), Z0, Z1)
+	VPANDD_BCST(bc(cSign), Z1, Z2)
+	VPORD_BCST(bc(cHalf), Z2, Z2)
+	VADDPS(Z2, Z1, Z1)
+	VCVTTPS2DQ(Z1, Z1) // k
+	VCVTDQ2PS(Z1, Z3)  // kf
+	VMOVAPS(Z0, Z4)
+	VFNMADD231PS_BCST(bc(cLn2Hi), Z3, Z4) // r = FMA32(−kf, ln2Hi, x)
+	VFNMADD231PS_BCST(bc(cLn2Lo), Z3, Z4) // r = FMA32(−kf, ln2Lo, r)
+	VMULPS(Z4, Z4, Z5)                    // r2
+	VBROADCASTSS(vc(cP0), Z6)
+	for _, c := range []vconst{cP1, cP2, cP3, cP4, cP5} {
+		VFMADD213PS_BCST(bc(c), Z4, Z6) // p = FMA32(p, r, P)
+	}
+	VFMADD213PS(Z4, Z5, Z6) // FMA32(p, r2, r)
+	VADDPS_BCST(bc(cOne), Z6, Z6)
+	// scalePow2, as in expCore.
+	VPCMPGTD_BCST(bc(cI127), Z1, K1) // big: k > 127
+	VPBROADCASTD(vc(cIMinus126), Z11)
+	VPCMPGTD(Z1, Z11, K2) // small: −126 > k
+	VPADDD_BCST(bc(cI64), Z1, Z9)
+	VPBLENDMD(Z9, Z1, K2, Z9) // small ? k+64 : k
+	VPBROADCASTD(vc(cI127), Z8)
+	VPBLENDMD(Z8, Z9, K1, Z9) // j1 = big ? 127 : …
+	VPSUBD_BCST(bc(cI127), Z1, Z10)
+	VPXORD(Z7, Z7, Z7)
+	VPBLENDMD(Z10, Z7, K1, Z10) // big ? k−127 : 0
+	VPBROADCASTD(vc(cIMinus64), Z11)
+	VPBLENDMD(Z11, Z10, K2, Z10) // j2 = small ? −64 : …
+	VPADDD(Z8, Z9, Z9)
+	VPSLLD(U8(23), Z9, Z9)
+	VPADDD(Z8, Z10, Z10)
+	VPSLLD(U8(23), Z10, Z10)
+	VMULPS(Z9, Z6, Z6)
+	VMULPS(Z10, Z6, Z6)
+	// The special cases, which Go tests first: NaN, x > expMax, x < expMin.
+	VCMPPS_BCST(U8(0x1e), bc(cExpMax), Z0, K3) // GT_OQ
+	VBROADCASTSS(vc(cInf), Z7)
+	VBLENDMPS(Z7, Z6, K3, Z6)
+	VCMPPS_BCST(U8(0x11), bc(cExpMin), Z0, K4) // LT_OQ
+	VPXORD(Z7, Z7, Z7)
+	VBLENDMPS(Z7, Z6, K4, Z6)
+	VCMPPS(U8(3), Z0, Z0, K5) // UNORD_Q
+	VBLENDMPS(Z0, Z6, K5, Z6)
+}
+
+// elementwise512 is elementwise with AVX-512F: 16 lanes at a time in Z0,
+// the tail through the K6 mask of kmaskTab (masked-off lanes load as zeros
+// and are not stored). Z12–Z15 are free for pre.
+func elementwise512(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical) {
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z0)
+	pre()
+	body()
+	VMOVUPS(res, Mem{Base: yp, Index: off, Scale: 1})
+	ADDQ(U8(64), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("done"))
+	LEAQ(kmaskTab, cnt)
+	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K6)
+	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, Z0)
+	pre()
+	body()
+	VMOVUPS(res, K6, Mem{Base: yp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// expSubAVX512 generates expSubAVX2 with AVX-512F.
+func expSubAVX512() {
+	TEXT("expSubAVX512", NOSPLIT, "func(dst, x []float32, sub float32)")
+	Pragma("noescape")
+	Doc("expSubAVX512 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX-512F, bit-identical to Exp.")
+	yp, n, xp := RDI, RCX, RSI
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	v, err := Param("sub").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(v.Addr, Z12)
+	elementwise512(yp, xp, n, func() { VSUBPS(Z12, Z0, Z0) }, expCore512, Z6)
+}
+
+// geluAVX512 generates geluAVX2 with AVX-512F.
+func geluAVX512() {
+	TEXT("geluAVX512", NOSPLIT, "func(x []float32)")
+	Pragma("noescape")
+	Doc("geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.")
+	xp, n := RSI, RCX
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	body := func() {
+		// geluTanh on ZMM: Z13 = x, Z12 = u, Z1 = Tanh(u).
+		VMOVAPS(Z0, Z13)
+		VMULPS_BCST(bc(cGeluA), Z13, Z12)
+		VMULPS(Z13, Z12, Z12)
+		VMULPS(Z13, Z12, Z12)
+		VADDPS(Z12, Z13, Z12)
+		VMULPS_BCST(bc(cGeluC), Z12, Z12)
+		VADDPS(Z12, Z12, Z0) // 2u, exact
+		expCore512()
+		VSUBPS_BCST(bc(cOne), Z6, Z1)
+		VADDPS_BCST(bc(cOne), Z6, Z2)
+		VDIVPS(Z2, Z1, Z1)
+		VCMPPS_BCST(U8(0x1e), bc(cNine), Z12, K1) // u > 9
+		VBROADCASTSS(vc(cOne), Z3)
+		VBLENDMPS(Z3, Z1, K1, Z1)
+		VCMPPS_BCST(U8(0x11), bc(cMinusNine), Z12, K2) // u < −9
+		VBROADCASTSS(vc(cMinusOne), Z3)
+		VBLENDMPS(Z3, Z1, K2, Z1)
+		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
+		VADDPS_BCST(bc(cOne), Z1, Z1)
+		VMULPS_BCST(bc(cHalf), Z13, Z2)
+		VMULPS(Z1, Z2, Z6)
+	}
+	elementwise512(xp, xp, n, func() {}, body, Z6)
 }
 
 // geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's
