@@ -11,17 +11,15 @@ import "math"
 //   - vc holds the values in chunks of 16 positions, each chunk a dim×16
 //     block of its values transposed: column d of value j is
 //     vc[(j/16)·(16·dim+16) + 16·d + j mod 16] (a cache line of padding
-//     after each chunk), ValueCacheLen(dim, ld) floats.
-//     The positions of the last chunk from n on must hold zeros (or any
-//     finite values), as StoreKV leaves them.
+//     after each chunk), ValueCacheLen(dim, ld) floats. The positions
+//     from n on are not read.
 //
 // ld is the capacity of the caches in positions, a multiple of 16
 // (StepCapacity), and n ≤ ld. For each head, the scores are Dot(q_h, k_j,h),
 // scaled and soft-maxed exactly as in Attention, and out_h[d] = Dot(p,
 // column d of v_h over j < n): lane j mod 16, fused, Reduce16 — the 16
-// positions of a chunk are the 16 lanes of one step — which is exactly
-// Attention's weighted sum (the probabilities past n are +0, and adding +0
-// to lanes that are never −0 changes nothing). The result is therefore
+// positions of a chunk are the 16 lanes of one step, a last partial chunk
+// masked — which is exactly Attention's weighted sum. The result is therefore
 // bit-identical to Attention(out, q, k, v, 1, n, n−1, heads, dim, ·) on the
 // same keys and values. scratch must hold AttentionStepScratch(n) floats.
 func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []float32) {
@@ -46,16 +44,15 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 			s[j] *= scale
 		}
 		Softmax(s[:n], s[:n])
-		clear(s[n:])
 		// w columns at a time; a last block that runs past the head (into
 		// the next head's columns, or the slack after the last) goes
 		// through scratch and only the head's part is kept.
 		for x := c0; x < c1; x += w {
 			if x+w <= c1 {
-				chunkDot(out[x:x+w], s, vc[Lanes*x:], stride)
+				chunkDot(out[x:x+w], s[:n], vc[Lanes*x:], stride)
 				continue
 			}
-			chunkDot(block, s, vc[Lanes*x:], stride)
+			chunkDot(block, s[:n], vc[Lanes*x:], stride)
 			copy(out[x:c1], block)
 		}
 	}
@@ -67,9 +64,8 @@ const chunkColsMax = 16
 
 // StoreKV stores key k and value v of position j (len(k) = len(v) = dim)
 // into one layer's caches in AttentionStep's layout, ld being the caches'
-// capacity (a multiple of 16). Positions must be stored in order from 0:
-// at each multiple of 16 it clears the new chunk of values, which keeps the
-// positions past the last stored one zero whatever the caches held before.
+// capacity (a multiple of 16). AttentionStep over n positions reads
+// positions 0…n−1 only, so what the caches held before does not matter.
 func StoreKV(kc, vc, k, v []float32, j, ld, heads int) {
 	dim := len(k)
 	if j < 0 || j >= ld || ld%Lanes != 0 || len(v) != dim || heads < 1 || dim%heads != 0 {
@@ -83,9 +79,6 @@ func StoreKV(kc, vc, k, v []float32, j, ld, heads int) {
 	}
 	at := j / Lanes * chunkStride(dim)
 	chunk := vc[at : at+Lanes*dim]
-	if j%Lanes == 0 {
-		clear(chunk)
-	}
 	for d, x := range v {
 		chunk[Lanes*d+j%Lanes] = x
 	}
@@ -119,8 +112,9 @@ func AttentionStepScratch(n int) int { return roundLanes(n) + chunkColsMax }
 func roundLanes(n int) int { return (n + Lanes - 1) &^ (Lanes - 1) }
 
 // chunkDotGeneric is the specification of chunkDot: out[c] = Dot(p, column
-// c of the values), c < len(out), len(p) a multiple of 16, where element t
-// of column c lies at values[(t/16)·stride + 16c + t mod 16].
+// c of the values), c < len(out), where element t of column c lies at
+// values[(t/16)·stride + 16c + t mod 16]; the lanes of a last partial chunk
+// from len(p) mod 16 on are not read.
 func chunkDotGeneric(out, p, values []float32, stride int) {
 	for c := range out {
 		var acc [Lanes]float32

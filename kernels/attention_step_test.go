@@ -56,3 +56,61 @@ func TestAttentionStepMatchesAttention(t *testing.T) {
 		}
 	})
 }
+
+// TestVariantsChunkDot checks chunkDot, in every ISA's widths (8 and 16
+// columns), against Dot over each column gathered from the chunked layout,
+// at every length 0…80 — partial last chunks included — with nasty values
+// and with products that all underflow to −0 (a lane turned +0 would show),
+// guards around the outputs, and
+// NaN in every float of the layout that the length does not cover.
+func TestVariantsChunkDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	const dim = 40
+	stride := chunkStride(dim)
+	forEachISA(t, func(t *testing.T) {
+		for n := 0; n <= 160; n++ {
+			// Past 80, every product underflows to −0, so every lane and
+			// the sum are −0: a masked lane turned +0 would show.
+			tiny := func() []float32 {
+				v := make([]float32, n%80)
+				for i := range v {
+					v[i] = 1e-30
+				}
+				return v
+			}
+			p := nastyVec(r, n)
+			if n > 80 {
+				p = tiny()
+			}
+			values := make([]float32, (len(p)/Lanes+1)*stride+Lanes*chunkColsMax)
+			for i := range values {
+				values[i] = float32(math.NaN())
+			}
+			cols := make([][]float32, dim)
+			for c := range cols {
+				cols[c] = nastyVec(r, len(p))
+				if n > 80 {
+					cols[c] = tiny()
+					for i := range cols[c] {
+						cols[c][i] = -cols[c][i]
+					}
+				}
+				for t0, x := range cols[c] {
+					values[t0/Lanes*stride+Lanes*c+t0%Lanes] = x
+				}
+			}
+			for _, w := range []int{8, 16} {
+				for x := 0; x+w <= dim; x += 8 {
+					buf, got := guarded(w, 1)
+					chunkDot(got, p, values[Lanes*x:], stride)
+					checkGuard(t, buf, w, 1, "chunkDot")
+					for c := range w {
+						if want := Dot(p, cols[x+c]); !sameBits(got[c], want) {
+							t.Fatalf("n=%d w=%d column %d: %g (%#x), Dot %g (%#x)", n, w, x+c, got[c], math.Float32bits(got[c]), want, math.Float32bits(want))
+						}
+					}
+				}
+			}
+		}
+	})
+}

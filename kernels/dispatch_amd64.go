@@ -491,10 +491,7 @@ func chunkDot(out, p, values []float32, stride int) {
 		chunkDotGeneric(out, p, values, stride)
 		return
 	}
-	if n%Lanes != 0 {
-		panic("kernels: chunkDot: length not a multiple of 16")
-	}
-	_ = values[(n/Lanes-1)*stride+Lanes*w-1]
+	_ = values[(n-1)/Lanes*stride+Lanes*w-1]
 	if w == 16 {
 		chunkDotAVX512(&out[0], w, &p[0], &values[0], 4*stride, n)
 		return

@@ -564,12 +564,12 @@ func subAVX2(dst []float32, x []float32, s float32)
 //go:noescape
 func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
 
-// chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX2+FMA.
+// chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX2+FMA.
 //
 //go:noescape
 func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 
-// chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX-512F.
+// chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX-512F.
 //
 //go:noescape
 func chunkDotAVX512(c *float32, ldc int, a *float32, b *float32, bstep int, k int)

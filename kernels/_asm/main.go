@@ -1133,17 +1133,18 @@ func normAffineAVX2() {
 // b[(t/16)·bstep/4 + 16j + t mod 16], so each chunk holds the 16 lanes of
 // the 8 columns in 512 contiguous bytes. Like the R×C micro-kernels it
 // runs the k loop twice, for lanes 0–7 and 8–15, each with eight
-// one-register accumulators, and finishes with groupAVX2. k must be a
-// multiple of 16.
+// one-register accumulators, and finishes with groupAVX2. A last partial
+// chunk (k mod 16 ≠ 0) is read with masked loads, as in microAVX2, so that
+// its lanes from k mod 16 on are neither read nor changed.
 func chunkDotAVX2() {
 	TEXT("chunkDotAVX2", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
 	Pragma("noescape")
-	Doc("chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX2+FMA.")
+	Doc("chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX2+FMA.")
 	const c = 8
 	acc := func(_, j int) VecPhysical { return ymm(j) }
-	ya := ymm(15)
+	ya, ym, yb := ymm(15), ymm(14), ymm(13)
 	low := AllocLocal(32 * c)
-	ap, bq, step, cnt := gp[0], gp[1], gp[4], gp[5]
+	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
 	for h := range 2 {
 		d := 32 * h
 		for j := range c {
@@ -1154,7 +1155,7 @@ func chunkDotAVX2() {
 		Load(Param("bstep"), step)
 		Load(Param("k"), cnt)
 		SHRQ(U8(4), cnt)
-		JZ(LabelRef(fmt.Sprintf("done%d", h)))
+		JZ(LabelRef(fmt.Sprintf("tail%d", h)))
 		Label(fmt.Sprintf("loop%d", h))
 		VMOVUPS(Mem{Base: ap, Disp: d}, ya)
 		for j := range c {
@@ -1164,6 +1165,20 @@ func chunkDotAVX2() {
 		ADDQ(step, bq)
 		DECQ(cnt)
 		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
+		// The last k mod 16 lanes: the others multiply a masked +0 by a
+		// −0 and so leave their accumulators as they are.
+		Label(fmt.Sprintf("tail%d", h))
+		Load(Param("k"), r)
+		ANDQ(U8(15), r)
+		JZ(LabelRef(fmt.Sprintf("done%d", h)))
+		tailPtr(r, cnt)
+		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
+		VMASKMOVPS(Mem{Base: ap, Disp: d}, ym, ya)
+		for j := range c {
+			VMASKMOVPS(Mem{Base: bq, Disp: 64*j + d}, ym, yb)
+			VORPS(Mem{Base: cnt, Disp: negOff + d}, yb, yb)
+			VFMADD231PS(yb, ya, acc(0, j))
+		}
 		Label(fmt.Sprintf("done%d", h))
 		for j := range c {
 			if h == 0 {
@@ -1181,16 +1196,16 @@ func chunkDotAVX2() {
 // chunkDotAVX512 generates chunkDotAVX512, chunkDotAVX2 for 16 columns with
 // AVX-512F: a chunk's 16 lanes of the 16 columns are 1 KiB of contiguous
 // values, one ZMM accumulator per column (Z8–Z23), one FMA per column and
-// chunk, and group512 finishes the trees four columns at a time. k must be
-// a multiple of 16.
+// chunk, and group512 finishes the trees four columns at a time. A last
+// partial chunk goes through merge-masked FMAs.
 func chunkDotAVX512() {
 	TEXT("chunkDotAVX512", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
 	Pragma("noescape")
-	Doc("chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], k a multiple of 16, with AVX-512F.")
+	Doc("chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX-512F.")
 	const c = 16
 	acc := func(_, j int) VecPhysical { return zmm(8 + j) }
 	za := Z24
-	ap, bq, step, cnt := gp[0], gp[1], gp[4], gp[5]
+	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
 	for j := range c {
 		VPXORD(acc(0, j), acc(0, j), acc(0, j))
 	}
@@ -1199,7 +1214,7 @@ func chunkDotAVX512() {
 	Load(Param("bstep"), step)
 	Load(Param("k"), cnt)
 	SHRQ(U8(4), cnt)
-	JZ(LabelRef("done"))
+	JZ(LabelRef("tail"))
 	Label("loop")
 	VMOVUPS(Mem{Base: ap}, za)
 	for j := range c {
@@ -1209,6 +1224,17 @@ func chunkDotAVX512() {
 	ADDQ(step, bq)
 	DECQ(cnt)
 	JNZ(LabelRef("loop"))
+	// The last k mod 16 lanes, with merge-masked FMAs.
+	Label("tail")
+	Load(Param("k"), r)
+	ANDQ(U8(15), r)
+	JZ(LabelRef("done"))
+	LEAQ(kmaskTab, cnt)
+	KMOVW(Mem{Base: cnt, Index: r, Scale: 2}, K1)
+	VMOVUPS_Z(Mem{Base: ap}, K1, za)
+	for j := range c {
+		VFMADD231PS(Mem{Base: bq, Disp: 64 * j}, za, K1, acc(0, j))
+	}
 	Label("done")
 	VMOVUPS(laneIdx, Z4)
 	storeResults(1, c, acc, group512)
