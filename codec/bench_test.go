@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/builtin"
 )
 
 // benchModels are the models benchmarked: the built-in tiny one and the
@@ -98,6 +99,42 @@ func BenchmarkDecodeFile(b *testing.B) {
 	b.SetBytes(info.OriginalSize)
 	for b.Loop() {
 		if _, err := DecodeAll(enc, WithThreads(threads)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeFile compresses the file named by $MBZIP_BENCH_INPUT with
+// the built-in model $MBZIP_BENCH_MODEL (default: the default text model)
+// at $MBZIP_BENCH_THREADS threads (default 1), for profiling compression on
+// real data: go test ./codec -run '^$' -bench EncodeFile -cpuprofile
+// cpu.out. It is skipped when MBZIP_BENCH_INPUT is unset.
+func BenchmarkEncodeFile(b *testing.B) {
+	name := os.Getenv("MBZIP_BENCH_INPUT")
+	if name == "" {
+		b.Skip("MBZIP_BENCH_INPUT is not set")
+	}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	threads := 1
+	if s := os.Getenv("MBZIP_BENCH_THREADS"); s != "" {
+		if threads, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	opts := []Option{WithThreads(threads)}
+	if mn := os.Getenv("MBZIP_BENCH_MODEL"); mn != "" {
+		m, err := builtin.Lookup(mn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts = append(opts, WithModel(m))
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := EncodeAll(src, opts...); err != nil {
 			b.Fatal(err)
 		}
 	}
