@@ -5,7 +5,7 @@ import "math"
 // AttentionBatchScratch returns the floats of scratch AttentionBatch needs
 // for T positions, heads heads and width dim.
 func AttentionBatchScratch(T, heads, dim int) int {
-	return T*T + T*(dim/heads)
+	return T*T + ValueCacheLen(dim/heads, roundLanes(T)) + chunkColsMax
 }
 
 // AttentionBatch is the batched causal Attention (t0 = 0, nq = nk = T),
@@ -13,8 +13,9 @@ func AttentionBatchScratch(T, heads, dim int) int {
 // axpy per key: per head, the scores of 16 rows at a time are one product
 // up to the block's last key (every score is the same Dot as Attention's),
 // scaled and put through Softmax row by row as Attention does, and out_t is
-// the product of P_t (length t+1) with vᵀ, each out_t[d] = Dot(P_t, column d
-// of v over j ≤ t) — Attention's order (lane j mod 16, fused, Reduce16). It
+// the product of P_t (length t+1) with the head's values, each out_t[d] =
+// Dot(P_t, column d of v over j ≤ t) — Attention's order (lane j mod 16,
+// fused, Reduce16) — from the values in AttentionStep's chunks. It
 // is what the training forward runs; Attention stays the one definition.
 // probs, if not nil, keeps P for AttentionBackwardKept: heads×T×T floats,
 // head h's P at [h·T·T, (h+1)·T·T), row-major, zero above the diagonal.
@@ -28,7 +29,10 @@ func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []
 	_ = k[:T*dim]
 	_ = v[:T*dim]
 	p := scratch[:T*T]
-	vt := scratch[T*T : T*T+T*hd] // vᵀ of the head, hd×T
+	// The head's values in AttentionStep's chunks of 16 positions.
+	stride := chunkStride(hd)
+	chunks := scratch[T*T : T*T+ValueCacheLen(hd, roundLanes(T))]
+	block := scratch[len(p)+len(chunks):][:chunkWidth()]
 	if probs != nil {
 		_ = probs[:heads*T*T]
 	}
@@ -41,7 +45,9 @@ func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []
 			r := min(attBlock, T-t0)
 			matMulTStrided(p[t0*T:], T, q[t0*dim+c0:], dim, k[c0:], dim, r, t0+r, hd)
 		}
-		transposeStrided(vt, T, v[c0:], dim, T, hd)
+		for j0 := 0; j0 < T; j0 += Lanes {
+			transposeStrided(chunks[j0/Lanes*stride:], Lanes, v[j0*dim+c0:], dim, min(Lanes, T-j0), hd)
+		}
 		for t := range T {
 			pt := p[t*T : t*T+t+1]
 			for j := range pt {
@@ -51,7 +57,7 @@ func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []
 			if probs != nil {
 				clear(p[t*T+t+1 : (t+1)*T])
 			}
-			matMulTStrided(out[t*dim+c0:], hd, pt, t+1, vt, T, 1, hd, t+1)
+			chunkWeightedSum(out[t*dim+c0:t*dim+c0+hd], pt, chunks, stride, block)
 		}
 	}
 }

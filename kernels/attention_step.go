@@ -44,17 +44,24 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 			s[j] *= scale
 		}
 		Softmax(s[:n], s[:n])
-		// w columns at a time; a last block that runs past the head (into
-		// the next head's columns, or the slack after the last) goes
-		// through scratch and only the head's part is kept.
-		for x := c0; x < c1; x += w {
-			if x+w <= c1 {
-				chunkDot(out[x:x+w], s[:n], vc[Lanes*x:], stride)
-				continue
-			}
-			chunkDot(block, s[:n], vc[Lanes*x:], stride)
-			copy(out[x:c1], block)
+		chunkWeightedSum(out[c0:c1], s[:n], vc[Lanes*c0:], stride, block)
+	}
+}
+
+// chunkWeightedSum sets out[d] = Dot(p, column d of values), d < len(out),
+// for values in AttentionStep's chunks at the given stride, len(block)
+// (chunkWidth) columns at a time through chunkDot. A last block that runs
+// past out (into the next head's columns, or the slack after the last)
+// goes through block and only out's part is kept.
+func chunkWeightedSum(out, p, values []float32, stride int, block []float32) {
+	w := len(block)
+	for x := 0; x < len(out); x += w {
+		if x+w <= len(out) {
+			chunkDot(out[x:x+w], p, values[Lanes*x:], stride)
+			continue
 		}
+		chunkDot(block, p, values[Lanes*x:], stride)
+		copy(out[x:], block)
 	}
 }
 
