@@ -359,12 +359,26 @@ func transposeStrips(dst []float32, ldd int, a []float32, lda int, m, n int) (m8
 		return 0, 0
 	}
 	m8, n8 = m&^7, n&^7
-	i := 0
-	for ; i+16 <= m8; i += 16 {
-		transpose16AVX2(&dst[i], ldd, &a[i*lda], lda, n8)
+	// When the rows of dst lie a multiple of 1 KiB apart, 16 columns at a
+	// time: a strip across all n columns writes n rows of dst that share
+	// a few cache sets, and the lines it fills are evicted before the next
+	// strip. BenchmarkTranspose on the AVX-512 EPYC host, GB/s, whole
+	// strips against 16 columns: 1024×256 4.5 against 19.9, 512×1024 6.8
+	// against 30.4, 4096×96 5.2 against 21.4, 256×768 16.8 against 36.6;
+	// but 288×2048 48.9 against 31.4 and 128×1024 47.1 against 29.3.
+	tile := n8
+	if ldd >= 256 && ldd%256 == 0 {
+		tile = 16
 	}
-	if i < m8 {
-		transpose8AVX2(&dst[i], ldd, &a[i*lda], lda, n8)
+	for j0 := 0; j0 < n8; j0 += tile {
+		w := min(tile, n8-j0)
+		i := 0
+		for ; i+16 <= m8; i += 16 {
+			transpose16AVX2(&dst[j0*ldd+i], ldd, &a[i*lda+j0], lda, w)
+		}
+		if i < m8 {
+			transpose8AVX2(&dst[j0*ldd+i], ldd, &a[i*lda+j0], lda, w)
+		}
 	}
 	return m8, n8
 }
