@@ -158,18 +158,26 @@ const verticalMinRows = 32
 var verticalOn = true
 
 // vertical512 lets AVX-512 machines use the vertical kernels too, with
-// mmvAVX512_2x32 for 32-column blocks (and the AVX2 kernels for the rest),
-// for products of at least vertical512MinRows rows. On the device's
-// AVX-512 Xeon (scripts/device-check.sh, session 6) MatMulT at the local
-// layers' window shapes ran 76 / 127 / 69 GFLOP/s against 51 / 80 / 61 for
-// the R×C kernels (m = 2048; n, k = 288, 96 / 384, 96 / 96, 384), but lost
-// at 512×256×256 (75 against 116) and 32×288×96 (56 against 76).
+// mmvAVX512_2x32 for 32-column blocks (and the AVX2 kernels for the rest).
 var vertical512 = true
 
 // vertical512MinRows is the fewest rows for which AVX-512 machines take
-// the vertical kernels (see vertical512); a variable so that tests and
-// benchmarks can give them fewer.
-var vertical512MinRows = 1024
+// the packed vertical kernels for an a·b product (MatMul, LinearBackward);
+// a variable so that tests and benchmarks can give them fewer. Session 11,
+// packed vertical against transpose + MatMulT, GFLOP/s, on the device's
+// Xeon and on the AVX-512 EPYC host: 256×768×256 118 / 219 against 106 /
+// 202, 512×256×256 119 against 85 (Xeon), 127×288×96 110 against 56
+// (Xeon); but 64×1024×256 60 against 85 (Xeon) and 64×96×384 90 against
+// 101 (Xeon).
+var vertical512MinRows = 128
+
+// vertical512TMinRows is the fewest rows for which AVX-512 machines take
+// the vertical kernels for an a·bᵀ product (matMulTVertical), which must
+// transpose b first. On the device's Xeon (session 6) MatMulT at the local
+// layers' window shapes ran 76 / 127 / 69 GFLOP/s against 51 / 80 / 61 for
+// the R×C kernels (m = 2048; n, k = 288, 96 / 384, 96 / 96, 384), but lost
+// at 512×256×256 (75 against 116) and 32×288×96 (56 against 76).
+var vertical512TMinRows = 1024
 
 // verticalPanels recycles the packed copies of b.
 var verticalPanels = sync.Pool{New: func() any { return new([]float32) }}
@@ -186,12 +194,22 @@ const verticalMaxFloats = 1 << 16
 const verticalMaxK = 384
 
 // verticalFits reports whether matMulVertical takes an a·b product of m
-// rows, n columns and reductions of length k: AVX2, or AVX-512 with
-// vertical512 and at least vertical512MinRows rows; n a multiple of 8, k a
-// multiple of 16 up to verticalMaxK.
+// rows, n columns and reductions of length k: verticalShape, on AVX2, or on
+// AVX-512 from vertical512MinRows rows.
 func verticalFits(m, n, k int) bool {
-	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512 && m >= vertical512MinRows) &&
-		m > 0 && n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
+	return verticalISA() && m > 0 && verticalShape(n, k) && (isa != isaAVX512 || m >= vertical512MinRows)
+}
+
+// verticalISA reports whether the vertical kernels are on for this ISA.
+func verticalISA() bool {
+	return verticalOn && (isa == isaAVX2 || isa == isaAVX512 && vertical512)
+}
+
+// verticalShape reports whether the vertical kernels take n columns and
+// reductions of length k: n a multiple of 8, k a multiple of 16 up to
+// verticalMaxK.
+func verticalShape(n, k int) bool {
+	return n > 0 && n%8 == 0 && k > 0 && k%Lanes == 0 && k <= verticalMaxK
 }
 
 // verticalBlocks calls f for the column blocks the vertical kernels cut n
@@ -223,7 +241,8 @@ func verticalBlocks(n int, f func(j0, width int)) {
 // columns go through matMulTStrided.
 func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) bool {
 	n8 := n &^ 7
-	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > verticalMaxFloats {
+	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > verticalMaxFloats ||
+		isa == isaAVX512 && m < vertical512TMinRows {
 		return false
 	}
 	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
@@ -319,8 +338,9 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 }
 
 // verticalInPlaceFits reports whether MatMul's a·b of fewer than
-// matMulVerticalMinRows rows of a takes matMulVerticalInPlace: on AVX2, for
-// n a multiple of 8 but not of 64 and k a multiple of 16 up to verticalMaxK.
+// matMulVerticalMinRows rows of a takes matMulVerticalInPlace: on AVX2 or
+// AVX-512, for n a multiple of 8 but not of 64 (or any n at one or two
+// rows) and k a multiple of 16 up to verticalMaxK.
 // Read in place, the k rows of a 16-column block of b lie one row stride
 // apart; a stride of a multiple of 64 floats puts them in at most 16 of
 // L1's 64 sets (at 256 floats, in 4), so every pair of rows of a re-reads
@@ -329,8 +349,13 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 // 18.6, 8×288×96 64.6 against 38.4, 32×288×96 49.6 against 38.0, 8×96×384
 // 41.6 against 37.3, 127×288×96 50.7 against 51.3; but 8×256×96 21.3
 // against 38.4, 64×384×96 28.1 against 47.5, 64×768×256 20.8 against 51.5.
+// AVX-512 (session 11; device Xeon / EPYC host): 8×288×96 111 / 191 against
+// 34 / 102, 32×288×96 116 against 60 (Xeon), 8×96×384 69 against 31 (Xeon).
+// With one or two rows the aliasing costs less than the transpose whatever
+// n (EPYC host, AVX2 / AVX-512: 1×256×96 37.9 / 43.6 against 20.3 / 22.1,
+// 2×768×256 39.8 / 68.2 against 25.0 / 26.5; at 4 rows it is a draw).
 func verticalInPlaceFits(m, n, k int) bool {
-	return isa == isaAVX2 && m < matMulVerticalMinRows && n%64 != 0 && verticalFits(m, n, k)
+	return verticalISA() && m > 0 && m < matMulVerticalMinRows && (n%64 != 0 || m <= 2) && verticalShape(n, k)
 }
 
 // matMulVerticalInPlace computes c[i*ldc+j] = Dot(a row i, column j of b)

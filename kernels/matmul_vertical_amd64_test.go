@@ -73,9 +73,11 @@ func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
-	saved, saved512, savedRows := isa, vertical512, vertical512MinRows
-	defer func() { isa, verticalOn, vertical512, vertical512MinRows = saved, true, saved512, savedRows }()
-	vertical512MinRows = 0
+	saved, saved512, savedRows, savedTRows := isa, vertical512, vertical512MinRows, vertical512TMinRows
+	defer func() {
+		isa, verticalOn, vertical512, vertical512MinRows, vertical512TMinRows = saved, true, saved512, savedRows, savedTRows
+	}()
+	vertical512MinRows, vertical512TMinRows = 0, 0
 	r := rand.New(rand.NewPCG(1, 2))
 	// The local layers' products over a window (forward and the two of
 	// the backward pass), a global one small enough to take, and the

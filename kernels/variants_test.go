@@ -147,7 +147,7 @@ func TestVariantsMatMulLayouts(t *testing.T) {
 	r := rand.New(rand.NewPCG(55, 56))
 	shapes := append(matShapes(testing.Short()), [3]int{2, 16, 16}, [3]int{9, 24, 384}, [3]int{3, 8, 400}, [3]int{64, 256, 1024}, [3]int{5, 40, 96},
 		[3]int{matMulVerticalMinRows, 24, 96}, [3]int{matMulVerticalMinRows + 3, 40, 32}, [3]int{256, 16, 384}, [3]int{200, 16, 400},
-		[3]int{1, 288, 96}, [3]int{2, 296, 48}, [3]int{matMulVerticalMinRows - 1, 288, 96}, [3]int{7, 24, 384}, [3]int{3, 40, 400})
+		[3]int{1, 288, 96}, [3]int{2, 296, 48}, [3]int{1, 64, 96}, [3]int{2, 256, 32}, [3]int{1, 128, 16}, [3]int{matMulVerticalMinRows - 1, 288, 96}, [3]int{7, 24, 384}, [3]int{3, 40, 400})
 	for range 100 {
 		shapes = append(shapes, [3]int{1 + r.IntN(13), 8 * (1 + r.IntN(5)), 16 * r.IntN(8)}, [3]int{1 + r.IntN(13), 1 + r.IntN(19), r.IntN(70)})
 	}
