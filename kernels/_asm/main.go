@@ -1508,83 +1508,142 @@ func geluTanh() {
 // bc is the broadcast (embedded {1to16}) operand of a constant of vconsts.
 func bc(c vconst) Mem { return vc(c) }
 
-// expCore512 is expCore on ZMM registers: Z6 = Exp(Z0), the same float32
-// operations in the same order, with the AVX2 blends and vector compares
-// turned into AVX-512 mask registers (K1–K5). Z0 is preserved; Z1–Z11 are
-// clobbered.
-func expCore512() {
-	VMULPS_BCST(bc(cLog2e), Z0, Z1)
-	VPANDD_BCST(bc(cSign), Z1, Z2)
-	VPORD_BCST(bc(cHalf), Z2, Z2)
-	VADDPS(Z2, Z1, Z1)
-	VCVTTPS2DQ(Z1, Z1) // k
-	VCVTDQ2PS(Z1, Z3)  // kf
-	VMOVAPS(Z0, Z4)
-	VFNMADD231PS_BCST(bc(cLn2Hi), Z3, Z4) // r = FMA32(−kf, ln2Hi, x)
-	VFNMADD231PS_BCST(bc(cLn2Lo), Z3, Z4) // r = FMA32(−kf, ln2Lo, r)
-	VMULPS(Z4, Z4, Z5)                    // r2
-	VBROADCASTSS(vc(cP0), Z6)
-	for _, c := range []vconst{cP1, cP2, cP3, cP4, cP5} {
-		VFMADD213PS_BCST(bc(c), Z4, Z6) // p = FMA32(p, r, P)
-	}
-	VFMADD213PS(Z4, Z5, Z6) // FMA32(p, r2, r)
-	VADDPS_BCST(bc(cOne), Z6, Z6)
-	// scalePow2, as in expCore.
-	VPCMPGTD_BCST(bc(cI127), Z1, K1) // big: k > 127
-	VPBROADCASTD(vc(cIMinus126), Z11)
-	VPCMPGTD(Z1, Z11, K2) // small: −126 > k
-	VPADDD_BCST(bc(cI64), Z1, Z9)
-	VPBLENDMD(Z9, Z1, K2, Z9) // small ? k+64 : k
-	VPBROADCASTD(vc(cI127), Z8)
-	VPBLENDMD(Z8, Z9, K1, Z9) // j1 = big ? 127 : …
-	VPSUBD_BCST(bc(cI127), Z1, Z10)
-	VPXORD(Z7, Z7, Z7)
-	VPBLENDMD(Z10, Z7, K1, Z10) // big ? k−127 : 0
-	VPBROADCASTD(vc(cIMinus64), Z11)
-	VPBLENDMD(Z11, Z10, K2, Z10) // j2 = small ? −64 : …
-	VPADDD(Z8, Z9, Z9)
-	VPSLLD(U8(23), Z9, Z9)
-	VPADDD(Z8, Z10, Z10)
-	VPSLLD(U8(23), Z10, Z10)
-	VMULPS(Z9, Z6, Z6)
-	VMULPS(Z10, Z6, Z6)
-	// The special cases, which Go tests first: NaN, x > expMax, x < expMin.
-	VCMPPS_BCST(U8(0x1e), bc(cExpMax), Z0, K3) // GT_OQ
-	VBROADCASTSS(vc(cInf), Z7)
-	VBLENDMPS(Z7, Z6, K3, Z6)
-	VCMPPS_BCST(U8(0x11), bc(cExpMin), Z0, K4) // LT_OQ
-	VPXORD(Z7, Z7, Z7)
-	VBLENDMPS(Z7, Z6, K4, Z6)
-	VCMPPS(U8(3), Z0, Z0, K5) // UNORD_Q
-	VBLENDMPS(Z0, Z6, K5, Z6)
+// zset is one copy of the registers of the AVX-512 Exp and GELU: Z(i) for
+// i < 14 and three mask registers (big, small and a temporary). The loops
+// run two copies interleaved, so that the long dependency chain of one
+// vector overlaps the other's without needing the whole out-of-order
+// window.
+type zset struct {
+	base int
+	big  Op
+	sml  Op
+	tmp  Op
 }
 
-// elementwise512 is elementwise with AVX-512F: 16 lanes at a time in Z0,
-// the tail through the K6 mask of kmaskTab (masked-off lanes load as zeros
-// and are not stored). Z12–Z15 are free for pre.
-func elementwise512(yp, xp, n GPPhysical, pre func(), body func(), res VecPhysical) {
+func (r zset) z(i int) VecPhysical { return zmm(r.base + i) }
+
+// zsets are the two copies: Z0–Z13 with K1–K3, Z14–Z27 with K4, K5, K7
+// (K6 is the tail's mask).
+var zsets = [2]zset{{0, K1, K2, K3}, {14, K4, K5, K7}}
+
+// steps is a straight-line instruction sequence, one closure per
+// instruction, so that two copies can be interleaved.
+type steps []func()
+
+// interleave emits a and b one instruction of each in turn.
+func interleave(a, b steps) {
+	for i := range max(len(a), len(b)) {
+		if i < len(a) {
+			a[i]()
+		}
+		if i < len(b) {
+			b[i]()
+		}
+	}
+}
+
+func (s steps) emit() {
+	for _, f := range s {
+		f()
+	}
+}
+
+// expCore512 is expCore on ZMM registers: z(6) = Exp(z(0)), the same
+// float32 operations in the same order, with the AVX2 blends and vector
+// compares turned into mask registers. z(0) is preserved; z(1)–z(11) are
+// clobbered.
+func expCore512(r zset) steps {
+	z := r.z
+	s := steps{
+		func() { VMULPS_BCST(bc(cLog2e), z(0), z(1)) },
+		func() { VPANDD_BCST(bc(cSign), z(1), z(2)) },
+		func() { VPORD_BCST(bc(cHalf), z(2), z(2)) },
+		func() { VADDPS(z(2), z(1), z(1)) },
+		func() { VCVTTPS2DQ(z(1), z(1)) }, // k
+		func() { VCVTDQ2PS(z(1), z(3)) },  // kf
+		func() { VMOVAPS(z(0), z(4)) },
+		func() { VFNMADD231PS_BCST(bc(cLn2Hi), z(3), z(4)) }, // r = FMA32(−kf, ln2Hi, x)
+		func() { VFNMADD231PS_BCST(bc(cLn2Lo), z(3), z(4)) }, // r = FMA32(−kf, ln2Lo, r)
+		func() { VMULPS(z(4), z(4), z(5)) },                  // r2
+		func() { VBROADCASTSS(vc(cP0), z(6)) },
+	}
+	for _, c := range []vconst{cP1, cP2, cP3, cP4, cP5} {
+		s = append(s, func() { VFMADD213PS_BCST(bc(c), z(4), z(6)) }) // p = FMA32(p, r, P)
+	}
+	return append(s,
+		func() { VFMADD213PS(z(4), z(5), z(6)) }, // FMA32(p, r2, r)
+		func() { VADDPS_BCST(bc(cOne), z(6), z(6)) },
+		// scalePow2, as in expCore.
+		func() { VPCMPGTD_BCST(bc(cI127), z(1), r.big) }, // big: k > 127
+		func() { VPBROADCASTD(vc(cIMinus126), z(11)) },
+		func() { VPCMPGTD(z(1), z(11), r.sml) }, // small: −126 > k
+		func() { VPADDD_BCST(bc(cI64), z(1), z(9)) },
+		func() { VPBLENDMD(z(9), z(1), r.sml, z(9)) }, // small ? k+64 : k
+		func() { VPBROADCASTD(vc(cI127), z(8)) },
+		func() { VPBLENDMD(z(8), z(9), r.big, z(9)) }, // j1 = big ? 127 : …
+		func() { VPSUBD_BCST(bc(cI127), z(1), z(10)) },
+		func() { VPXORD(z(7), z(7), z(7)) },
+		func() { VPBLENDMD(z(10), z(7), r.big, z(10)) }, // big ? k−127 : 0
+		func() { VPBROADCASTD(vc(cIMinus64), z(11)) },
+		func() { VPBLENDMD(z(11), z(10), r.sml, z(10)) }, // j2 = small ? −64 : …
+		func() { VPADDD(z(8), z(9), z(9)) },
+		func() { VPSLLD(U8(23), z(9), z(9)) },
+		func() { VPADDD(z(8), z(10), z(10)) },
+		func() { VPSLLD(U8(23), z(10), z(10)) },
+		func() { VMULPS(z(9), z(6), z(6)) },
+		func() { VMULPS(z(10), z(6), z(6)) },
+		// The special cases, which Go tests first: NaN, x > expMax, x < expMin.
+		func() { VCMPPS_BCST(U8(0x1e), bc(cExpMax), z(0), r.tmp) }, // GT_OQ
+		func() { VBROADCASTSS(vc(cInf), z(7)) },
+		func() { VBLENDMPS(z(7), z(6), r.tmp, z(6)) },
+		func() { VCMPPS_BCST(U8(0x11), bc(cExpMin), z(0), r.tmp) }, // LT_OQ
+		func() { VPXORD(z(7), z(7), z(7)) },
+		func() { VBLENDMPS(z(7), z(6), r.tmp, z(6)) },
+		func() { VCMPPS(U8(3), z(0), z(0), r.tmp) }, // UNORD_Q
+		func() { VBLENDMPS(z(0), z(6), r.tmp, z(6)) },
+	)
+}
+
+// elementwise512 is elementwise with AVX-512F: 32 lanes at a time in the
+// z(0) of both zsets, with body's two copies interleaved; then 16 with the
+// first copy; then the tail through the K6 mask of kmaskTab (masked-off
+// lanes load as zeros and are not stored). pre may use Z28–Z31; the result
+// is z(6).
+func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) steps) {
 	off, cnt := RAX, RDX
+	a, b := zsets[0], zsets[1]
 	XORQ(off, off)
 	MOVQ(n, cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("tail"))
+	SHRQ(U8(5), cnt)
+	JZ(LabelRef("single"))
 	Label("loop")
-	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z0)
-	pre()
-	body()
-	VMOVUPS(res, Mem{Base: yp, Index: off, Scale: 1})
-	ADDQ(U8(64), off)
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, a.z(0))
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1, Disp: 64}, b.z(0))
+	pre(a)
+	pre(b)
+	interleave(body(a), body(b))
+	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
+	VMOVUPS(b.z(6), Mem{Base: yp, Index: off, Scale: 1, Disp: 64})
+	ADDQ(U8(128), off)
 	DECQ(cnt)
 	JNZ(LabelRef("loop"))
+	Label("single")
+	BTQ(U8(4), n)
+	JCC(LabelRef("tail")) // bit 4 of n clear: no 16-lane block left
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, a.z(0))
+	pre(a)
+	body(a).emit()
+	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
+	ADDQ(U8(64), off)
 	Label("tail")
 	ANDQ(U8(15), n)
 	JZ(LabelRef("done"))
 	LEAQ(kmaskTab, cnt)
 	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K6)
-	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, Z0)
-	pre()
-	body()
-	VMOVUPS(res, K6, Mem{Base: yp, Index: off, Scale: 1})
+	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, a.z(0))
+	pre(a)
+	body(a).emit()
+	VMOVUPS(a.z(6), K6, Mem{Base: yp, Index: off, Scale: 1})
 	Label("done")
 	VZEROUPPER()
 	RET()
@@ -1603,8 +1662,8 @@ func expSubAVX512() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	VBROADCASTSS(v.Addr, Z12)
-	elementwise512(yp, xp, n, func() { VSUBPS(Z12, Z0, Z0) }, expCore512, Z6)
+	VBROADCASTSS(v.Addr, Z28)
+	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, expCore512)
 }
 
 // geluAVX512 generates geluAVX2 with AVX-512F.
@@ -1615,31 +1674,36 @@ func geluAVX512() {
 	xp, n := RSI, RCX
 	Load(Param("x").Base(), xp)
 	Load(Param("x").Len(), n)
-	body := func() {
-		// geluTanh on ZMM: Z13 = x, Z12 = u, Z1 = Tanh(u).
-		VMOVAPS(Z0, Z13)
-		VMULPS_BCST(bc(cGeluA), Z13, Z12)
-		VMULPS(Z13, Z12, Z12)
-		VMULPS(Z13, Z12, Z12)
-		VADDPS(Z12, Z13, Z12)
-		VMULPS_BCST(bc(cGeluC), Z12, Z12)
-		VADDPS(Z12, Z12, Z0) // 2u, exact
-		expCore512()
-		VSUBPS_BCST(bc(cOne), Z6, Z1)
-		VADDPS_BCST(bc(cOne), Z6, Z2)
-		VDIVPS(Z2, Z1, Z1)
-		VCMPPS_BCST(U8(0x1e), bc(cNine), Z12, K1) // u > 9
-		VBROADCASTSS(vc(cOne), Z3)
-		VBLENDMPS(Z3, Z1, K1, Z1)
-		VCMPPS_BCST(U8(0x11), bc(cMinusNine), Z12, K2) // u < −9
-		VBROADCASTSS(vc(cMinusOne), Z3)
-		VBLENDMPS(Z3, Z1, K2, Z1)
-		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
-		VADDPS_BCST(bc(cOne), Z1, Z1)
-		VMULPS_BCST(bc(cHalf), Z13, Z2)
-		VMULPS(Z1, Z2, Z6)
+	body := func(r zset) steps {
+		z := r.z
+		// geluTanh on ZMM: z(13) = x, z(12) = u, z(1) = Tanh(u).
+		s := steps{
+			func() { VMOVAPS(z(0), z(13)) },
+			func() { VMULPS_BCST(bc(cGeluA), z(13), z(12)) },
+			func() { VMULPS(z(13), z(12), z(12)) },
+			func() { VMULPS(z(13), z(12), z(12)) },
+			func() { VADDPS(z(12), z(13), z(12)) },
+			func() { VMULPS_BCST(bc(cGeluC), z(12), z(12)) },
+			func() { VADDPS(z(12), z(12), z(0)) }, // 2u, exact
+		}
+		s = append(s, expCore512(r)...)
+		return append(s,
+			func() { VSUBPS_BCST(bc(cOne), z(6), z(1)) },
+			func() { VADDPS_BCST(bc(cOne), z(6), z(2)) },
+			func() { VDIVPS(z(2), z(1), z(1)) },
+			func() { VCMPPS_BCST(U8(0x1e), bc(cNine), z(12), r.tmp) }, // u > 9
+			func() { VBROADCASTSS(vc(cOne), z(3)) },
+			func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
+			func() { VCMPPS_BCST(U8(0x11), bc(cMinusNine), z(12), r.tmp) }, // u < −9
+			func() { VBROADCASTSS(vc(cMinusOne), z(3)) },
+			func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
+			// g = float32(float32(0.5·x)·(1 + Tanh(u)))
+			func() { VADDPS_BCST(bc(cOne), z(1), z(1)) },
+			func() { VMULPS_BCST(bc(cHalf), z(13), z(2)) },
+			func() { VMULPS(z(1), z(2), z(6)) },
+		)
 	}
-	elementwise512(xp, xp, n, func() {}, body, Z6)
+	elementwise512(xp, xp, n, func(zset) {}, body)
 }
 
 // geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's
