@@ -17522,6 +17522,138 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxBitsAVX2(x []float32) uint32
+// Requires: AVX, AVX2
+TEXT ·maxBitsAVX2(SB), NOSPLIT, $0-28
+	MOVQ  x_base+0(FP), SI
+	MOVQ  x_len+8(FP), CX
+	VPXOR Y0, Y0, Y0
+	SHRQ  $0x03, CX
+	JZ    reduce
+
+loop:
+	VPMAXUD (SI), Y0, Y0
+	ADDQ    $0x20, SI
+	DECQ    CX
+	JNZ     loop
+
+reduce:
+	VEXTRACTI128 $0x01, Y0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+	VMOVD        X0, AX
+	MOVL         AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func fixedPointAVX2(out []uint32, p []float32, emax uint32) uint64
+// Requires: AVX, AVX2, SSE2
+TEXT ·fixedPointAVX2(SB), NOSPLIT, $0-64
+	MOVQ         out_base+0(FP), DI
+	MOVQ         out_len+8(FP), CX
+	MOVQ         p_base+24(FP), SI
+	MOVL         emax+48(FP), AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x7fffffff, AX
+	MOVQ         AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x007fffff, AX
+	MOVQ         AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         $0x000000ff, AX
+	MOVQ         AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         $0x00000001, AX
+	MOVQ         AX, X11
+	VPBROADCASTD X11, Y11
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	SHRQ         $0x03, CX
+	JZ           done
+
+loop:
+	VPAND        (SI), Y14, Y0
+	VPSRLD       $0x17, Y0, Y1
+	VPADDD       Y12, Y1, Y2
+	VPSRLD       $0x08, Y2, Y2
+	VPAND        Y13, Y0, Y3
+	VPSLLD       $0x17, Y2, Y4
+	VPOR         Y4, Y3, Y3
+	VPADDD       Y11, Y1, Y5
+	VPSUBD       Y2, Y5, Y5
+	VPSUBD       Y5, Y15, Y5
+	VPSLLD       $0x08, Y3, Y3
+	VPSRLVD      Y5, Y3, Y3
+	VMOVDQU      Y3, (DI)
+	VPMOVZXDQ    X3, Y6
+	VPADDQ       Y6, Y9, Y9
+	VEXTRACTI128 $0x01, Y3, X3
+	VPMOVZXDQ    X3, Y6
+	VPADDQ       Y6, Y10, Y10
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, SI
+	DECQ         CX
+	JNZ          loop
+
+done:
+	VPADDQ       Y10, Y9, Y9
+	VEXTRACTI128 $0x01, Y9, X10
+	VPADDQ       X10, X9, X9
+	VPSHUFD      $0x4e, X9, X10
+	VPADDQ       X10, X9, X9
+	MOVQ         X9, AX
+	MOVQ         AX, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func scaleCountsAVX2(freqs []uint32, x []uint32, m uint64) uint32
+// Requires: AVX, AVX2, SSE2
+TEXT ·scaleCountsAVX2(SB), NOSPLIT, $0-60
+	MOVQ         freqs_base+0(FP), DI
+	MOVQ         freqs_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	MOVQ         m+48(FP), AX
+	MOVQ         AX, X15
+	VPBROADCASTQ X15, Y15
+	VPSRLQ       $0x20, Y15, Y14
+	MOVL         $0x00000001, AX
+	MOVQ         AX, X13
+	VPBROADCASTD X13, X13
+	VPXOR        X12, X12, X12
+	SHRQ         $0x02, CX
+	JZ           done
+
+loop:
+	VPMOVZXDQ (SI), Y0
+	VPMULUDQ  Y15, Y0, Y1
+	VPMULUDQ  Y14, Y0, Y2
+	VPSLLQ    $0x20, Y2, Y2
+	VPADDQ    Y2, Y1, Y1
+	VPSRLQ    $0x28, Y1, Y1
+	VPSHUFD   $0x08, Y1, Y1
+	VPERMQ    $0x08, Y1, Y1
+	VPADDD    X13, X1, X1
+	VMOVDQU   X1, (DI)
+	VPADDD    X1, X12, X12
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, SI
+	DECQ      CX
+	JNZ       loop
+
+done:
+	VPSHUFD $0x4e, X12, X11
+	VPADDD  X11, X12, X12
+	VPSHUFD $0xb1, X12, X11
+	VPADDD  X11, X12, X12
+	VMOVD   X12, AX
+	MOVL    AX, ret+56(FP)
+	VZEROUPPER
+	RET
+
 // func geluBackwardAVX2(dx []float32, dy []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72

@@ -136,6 +136,9 @@ func main() {
 	geluAVX2()
 	expSubAVX512()
 	geluAVX512()
+	maxBitsAVX2()
+	fixedPointAVX2()
+	scaleCountsAVX2()
 	geluBackwardAVX2()
 
 	Generate()
@@ -1704,6 +1707,157 @@ func geluAVX512() {
 		)
 	}
 	elementwise512(xp, xp, n, func(zset) {}, body)
+}
+
+// maxBitsAVX2 generates the first loop of arith.Quantize: the largest bit
+// pattern of x, eight lanes at a time (len(x) a multiple of 8; the caller
+// does the rest).
+func maxBitsAVX2() {
+	TEXT("maxBitsAVX2", NOSPLIT, "func(x []float32) uint32")
+	Pragma("noescape")
+	Doc("maxBitsAVX2 returns the largest IEEE bit pattern, as an unsigned integer, of x (len(x) a multiple of 8; 0 when empty), with AVX2.")
+	xp, n := RSI, RCX
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	VPXOR(Y0, Y0, Y0)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("reduce"))
+	Label("loop")
+	VPMAXUD(Mem{Base: xp}, Y0, Y0)
+	ADDQ(U8(32), xp)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("reduce")
+	VEXTRACTI128(U8(1), Y0, X1)
+	VPMAXUD(X1, X0, X0)
+	VPSHUFD(U8(0x4e), X0, X1)
+	VPMAXUD(X1, X0, X0)
+	VPSHUFD(U8(0xb1), X0, X1)
+	VPMAXUD(X1, X0, X0)
+	VMOVD(X0, EAX)
+	Store(EAX, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// fixedPointAVX2 generates step 1 of arith.Quantize's rule, eight entries
+// at a time (len a multiple of 8): out[i] = floor(mant_i·2^8 /
+// 2^(emax−e_i)), read through the bits of p[i] (sign dropped; exponent 0
+// taken as 1 without the implicit bit), and the sum of the out[i]. mant·2^8
+// fits in 32 bits and VPSRLVD gives 0 for counts past 31, as the exact
+// floor is.
+func fixedPointAVX2() {
+	TEXT("fixedPointAVX2", NOSPLIT, "func(out []uint32, p []float32, emax uint32) uint64")
+	Pragma("noescape")
+	Doc("fixedPointAVX2 sets out[i] to arith.Quantize's fixed point of p[i] for the largest exponent emax ≥ 1 (len(out) a multiple of 8, len(p) ≥ len(out)) and returns their sum, with AVX2.")
+	op, pp, n := RDI, RSI, RCX
+	Load(Param("out").Base(), op)
+	Load(Param("out").Len(), n)
+	Load(Param("p").Base(), pp)
+	t := RAX
+	Load(Param("emax"), EAX)
+	MOVQ(t, X15)
+	VPBROADCASTD(X15, Y15) // emax
+	MOVL(U32(0x7FFFFFFF), EAX)
+	MOVQ(t, X14)
+	VPBROADCASTD(X14, Y14) // abs mask
+	MOVL(U32(0x7FFFFF), EAX)
+	MOVQ(t, X13)
+	VPBROADCASTD(X13, Y13) // mantissa mask
+	MOVL(U32(0xFF), EAX)
+	MOVQ(t, X12)
+	VPBROADCASTD(X12, Y12)
+	MOVL(U32(1), EAX)
+	MOVQ(t, X11)
+	VPBROADCASTD(X11, Y11)
+	VPXOR(Y9, Y9, Y9)   // sum of lanes 0–3 (64-bit)
+	VPXOR(Y10, Y10, Y10) // sum of lanes 4–7
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VPAND(Mem{Base: pp}, Y14, Y0) // b
+	VPSRLD(U8(23), Y0, Y1)         // e
+	VPADDD(Y12, Y1, Y2)
+	VPSRLD(U8(8), Y2, Y2) // normal
+	VPAND(Y13, Y0, Y3)
+	VPSLLD(U8(23), Y2, Y4)
+	VPOR(Y4, Y3, Y3) // mant
+	VPADDD(Y11, Y1, Y5)
+	VPSUBD(Y2, Y5, Y5) // e + 1 − normal
+	VPSUBD(Y5, Y15, Y5) // the shift, emax − (e + 1 − normal)
+	VPSLLD(U8(8), Y3, Y3)
+	VPSRLVD(Y5, Y3, Y3) // x
+	VMOVDQU(Y3, Mem{Base: op})
+	VPMOVZXDQ(X3, Y6)
+	VPADDQ(Y6, Y9, Y9)
+	VEXTRACTI128(U8(1), Y3, X3)
+	VPMOVZXDQ(X3, Y6)
+	VPADDQ(Y6, Y10, Y10)
+	ADDQ(U8(32), op)
+	ADDQ(U8(32), pp)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VPADDQ(Y10, Y9, Y9)
+	VEXTRACTI128(U8(1), Y9, X10)
+	VPADDQ(X10, X9, X9)
+	VPSHUFD(U8(0x4e), X9, X10)
+	VPADDQ(X10, X9, X9)
+	MOVQ(X9, t)
+	Store(t, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// scaleCountsAVX2 generates step 2 of arith.Quantize's rule, eight entries
+// at a time (len a multiple of 8): freqs[i] = 1 + floor(x[i]·m / 2^40) and
+// the sum of the freqs[i] mod 2^32. x·m < 2^64 (Quantize's bound), and its
+// low 64 bits are x·mlo + (x·mhi)·2^32 with the 32-bit halves of m, two
+// VPMULUDQ.
+func scaleCountsAVX2() {
+	TEXT("scaleCountsAVX2", NOSPLIT, "func(freqs, x []uint32, m uint64) uint32")
+	Pragma("noescape")
+	Doc("scaleCountsAVX2 sets freqs[i] = 1 + uint32(uint64(x[i])·m >> 40) (len(freqs) a multiple of 8, len(x) ≥ len(freqs), every x[i]·m < 2^64) and returns the sum of the freqs[i] mod 2^32, with AVX2.")
+	fp, xp, n, t := RDI, RSI, RCX, RAX
+	Load(Param("freqs").Base(), fp)
+	Load(Param("freqs").Len(), n)
+	Load(Param("x").Base(), xp)
+	Load(Param("m"), t)
+	MOVQ(t, X15)
+	VPBROADCASTQ(X15, Y15) // m (the low half of each lane is mlo)
+	VPSRLQ(U8(32), Y15, Y14) // mhi
+	MOVL(U32(1), EAX)
+	MOVQ(t, X13)
+	VPBROADCASTD(X13, X13) // 1 in four 32-bit lanes
+	VPXOR(X12, X12, X12)   // the sum, four 32-bit lanes
+	SHRQ(U8(2), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VPMOVZXDQ(Mem{Base: xp}, Y0) // four x as 64-bit lanes
+	VPMULUDQ(Y15, Y0, Y1)         // x·mlo
+	VPMULUDQ(Y14, Y0, Y2)         // x·mhi
+	VPSLLQ(U8(32), Y2, Y2)
+	VPADDQ(Y2, Y1, Y1)
+	VPSRLQ(U8(40), Y1, Y1)
+	// The low dwords of the four lanes to X1.
+	VPSHUFD(U8(0x08), Y1, Y1)
+	VPERMQ(U8(0x08), Y1, Y1)
+	VPADDD(X13, X1, X1)
+	VMOVDQU(X1, Mem{Base: fp})
+	VPADDD(X1, X12, X12)
+	ADDQ(U8(16), fp)
+	ADDQ(U8(16), xp)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VPSHUFD(U8(0x4e), X12, X11)
+	VPADDD(X11, X12, X12)
+	VPSHUFD(U8(0xb1), X12, X11)
+	VPADDD(X11, X12, X12)
+	VMOVD(X12, EAX)
+	Store(EAX, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
 }
 
 // geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's
