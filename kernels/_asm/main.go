@@ -1770,20 +1770,20 @@ func fixedPointAVX2() {
 	MOVL(U32(1), EAX)
 	MOVQ(t, X11)
 	VPBROADCASTD(X11, Y11)
-	VPXOR(Y9, Y9, Y9)   // sum of lanes 0–3 (64-bit)
+	VPXOR(Y9, Y9, Y9)    // sum of lanes 0–3 (64-bit)
 	VPXOR(Y10, Y10, Y10) // sum of lanes 4–7
 	SHRQ(U8(3), n)
 	JZ(LabelRef("done"))
 	Label("loop")
 	VPAND(Mem{Base: pp}, Y14, Y0) // b
-	VPSRLD(U8(23), Y0, Y1)         // e
+	VPSRLD(U8(23), Y0, Y1)        // e
 	VPADDD(Y12, Y1, Y2)
 	VPSRLD(U8(8), Y2, Y2) // normal
 	VPAND(Y13, Y0, Y3)
 	VPSLLD(U8(23), Y2, Y4)
 	VPOR(Y4, Y3, Y3) // mant
 	VPADDD(Y11, Y1, Y5)
-	VPSUBD(Y2, Y5, Y5) // e + 1 − normal
+	VPSUBD(Y2, Y5, Y5)  // e + 1 − normal
 	VPSUBD(Y5, Y15, Y5) // the shift, emax − (e + 1 − normal)
 	VPSLLD(U8(8), Y3, Y3)
 	VPSRLVD(Y5, Y3, Y3) // x
@@ -1824,7 +1824,7 @@ func scaleCountsAVX2() {
 	Load(Param("x").Base(), xp)
 	Load(Param("m"), t)
 	MOVQ(t, X15)
-	VPBROADCASTQ(X15, Y15) // m (the low half of each lane is mlo)
+	VPBROADCASTQ(X15, Y15)   // m (the low half of each lane is mlo)
 	VPSRLQ(U8(32), Y15, Y14) // mhi
 	MOVL(U32(1), EAX)
 	MOVQ(t, X13)
@@ -1834,8 +1834,8 @@ func scaleCountsAVX2() {
 	JZ(LabelRef("done"))
 	Label("loop")
 	VPMOVZXDQ(Mem{Base: xp}, Y0) // four x as 64-bit lanes
-	VPMULUDQ(Y15, Y0, Y1)         // x·mlo
-	VPMULUDQ(Y14, Y0, Y2)         // x·mhi
+	VPMULUDQ(Y15, Y0, Y1)        // x·mlo
+	VPMULUDQ(Y14, Y0, Y2)        // x·mhi
 	VPSLLQ(U8(32), Y2, Y2)
 	VPADDQ(Y2, Y1, Y1)
 	VPSRLQ(U8(40), Y1, Y1)
