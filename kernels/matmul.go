@@ -27,15 +27,23 @@ func MatMul(c, a, b []float32, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	matMulStrided(c, n, a, k, b, n, m, n, k)
+}
+
+// matMulStrided is MatMul on strided rows: c[i*ldc+j] = Dot(a[i*lda:][:k],
+// column j of b), b k×n at row stride ldb.
+func matMulStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
 	if m >= matMulVerticalMinRows && verticalFits(m, n, k) {
-		matMulVertical(c, n, a, k, b, n, m, n, k)
+		matMulVertical(c, ldc, a, lda, b, ldb, m, n, k)
 		return
 	}
 	if verticalInPlaceFits(m, n, k) {
-		matMulVerticalInPlace(c, n, a, k, b, n, m, n, k)
+		matMulVerticalInPlace(c, ldc, a, lda, b, ldb, m, n, k)
 		return
 	}
-	withTranspose(b, k, n, func(bt []float32) { MatMulT(c, a, bt, m, n, k) })
+	withTranspose(b, ldb, k, n, func(bt []float32, ldt int) {
+		matMulTPanels(c, ldc, a, lda, bt, ldt, m, n, k)
+	})
 }
 
 // MatMulTA computes c = aᵀ·b: c[i*n+j] = Dot(column i of a, column j of b)
@@ -48,16 +56,22 @@ func MatMulTA(c, a, b []float32, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	withTranspose(a, k, m, func(at []float32) { MatMul(c, at, b, m, n, k) })
+	withTranspose(a, m, k, m, func(at []float32, ldt int) {
+		matMulStrided(c, n, at, ldt, b, n, m, n, k)
+	})
 }
 
-// withTranspose calls f with the cols×rows transpose of x (rows×cols,
-// row-major), made in a buffer of transposeBufs.
-func withTranspose(x []float32, rows, cols int, f func(xt []float32)) {
+// withTranspose calls f with the cols×rows transpose of x (rows×cols at
+// row stride ldx), made in a buffer of transposeBufs at the row stride ldt
+// it passes: padStride(rows), so that the rows being written fall into
+// different cache sets (at a power-of-two stride a transpose into 1024-float
+// rows ran at 4.5 GB/s; see transposeStrips).
+func withTranspose(x []float32, ldx, rows, cols int, f func(xt []float32, ldt int)) {
+	ldt := padStride(rows)
 	buf := transposeBufs.Get().(*[]float32)
-	xt := growFloats(buf, rows*cols)
-	Transpose(xt, x, rows, cols)
-	f(xt)
+	xt := growFloats(buf, (cols-1)*ldt+rows)
+	transposeStrided(xt, ldt, x, ldx, rows, cols)
+	f(xt, ldt)
 	transposeBufs.Put(buf)
 }
 
