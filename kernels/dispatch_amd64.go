@@ -311,7 +311,8 @@ func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, 
 // verticalBlock computes rows i0 ≤ i < i1 of the w columns c[i*ldc+j],
 // j < w (w = 8, 16 or, on AVX-512, 32), from the k×w block of b at blk with
 // row stride ldb: two rows at a time (mmvAVX512_2x32, mmvAVX2_2x16 or
-// mmvAVX2_2x8 by w), and an odd last row with the one-row AVX2 kernels.
+// mmvAVX2_2x8 by w), and an odd last row with the one-row kernels
+// (mmvAVX512_1x16 on AVX-512, else mmvAVX2_1x16; mmvAVX2_1x8 for w = 8).
 // The callers have checked the bounds.
 func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ldb, i0, i1, w, k int) {
 	pair := mmvAVX2_2x8
@@ -332,8 +333,12 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 		mmvAVX2_1x8(&c[pairs*ldc], ldc, &a[pairs*lda], lda, &blk[0], ldb, k)
 		return
 	}
+	row := mmvAVX2_1x16
+	if isa == isaAVX512 {
+		row = mmvAVX512_1x16
+	}
 	for h := 0; h < w; h += 16 {
-		mmvAVX2_1x16(&c[pairs*ldc+h], ldc, &a[pairs*lda], lda, &blk[h], ldb, k)
+		row(&c[pairs*ldc+h], ldc, &a[pairs*lda], lda, &blk[h], ldb, k)
 	}
 }
 

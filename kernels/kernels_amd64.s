@@ -15662,6 +15662,107 @@ pair7:
 	VZEROUPPER
 	RET
 
+// func mmvAVX512_1x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+// Requires: AVX, AVX512F
+TEXT ·mmvAVX512_1x16(SB), NOSPLIT, $0-56
+	MOVQ   a+16(FP), AX
+	MOVQ   b+32(FP), BX
+	MOVQ   ldb+40(FP), CX
+	SHLQ   $0x02, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   k+48(FP), DX
+	SHRQ   $0x04, DX
+	JZ     reduce
+
+loop:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z17
+	VFMADD231PS.BCST 4(AX), Z17, Z1
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z18
+	VFMADD231PS.BCST 8(AX), Z18, Z2
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z19
+	VFMADD231PS.BCST 12(AX), Z19, Z3
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z20
+	VFMADD231PS.BCST 16(AX), Z20, Z4
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z21
+	VFMADD231PS.BCST 20(AX), Z21, Z5
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z22
+	VFMADD231PS.BCST 24(AX), Z22, Z6
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z23
+	VFMADD231PS.BCST 28(AX), Z23, Z7
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST 32(AX), Z16, Z8
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z17
+	VFMADD231PS.BCST 36(AX), Z17, Z9
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z18
+	VFMADD231PS.BCST 40(AX), Z18, Z10
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z19
+	VFMADD231PS.BCST 44(AX), Z19, Z11
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z20
+	VFMADD231PS.BCST 48(AX), Z20, Z12
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z21
+	VFMADD231PS.BCST 52(AX), Z21, Z13
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z22
+	VFMADD231PS.BCST 56(AX), Z22, Z14
+	ADDQ             CX, BX
+	VMOVUPS          (BX), Z23
+	VFMADD231PS.BCST 60(AX), Z23, Z15
+	ADDQ             CX, BX
+	ADDQ             $0x40, AX
+	DECQ             DX
+	JNZ              loop
+
+reduce:
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z2, Z0, Z0
+	VADDPS  Z3, Z1, Z1
+	VADDPS  Z1, Z0, Z0
+	MOVQ    c+0(FP), SI
+	VMOVUPS Z0, (SI)
+	VZEROUPPER
+	RET
+
 // func transpose8AVX2(dst *float32, ldd int, a *float32, lda int, n int)
 // Requires: AVX
 TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40

@@ -509,6 +509,11 @@ func mmvAVX2_2x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmvAVX512_2x32(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmvAVX512_1x16 computes the 1×16 block c[j] = Dot(a row 0, column j of b), j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX-512F, the 16 outputs in one register.
+//
+//go:noescape
+func mmvAVX512_1x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // transpose8AVX2 sets dst[j·ldd+i] = a[i·lda+j] for i < 8, j < n&^7 with AVX.
 //
 //go:noescape

@@ -118,6 +118,7 @@ func main() {
 	verticalAVX2(1, 2)
 	verticalPair("AVX2", 8, ymm, 16)
 	verticalPair("AVX512", 16, zmm, 32)
+	verticalRow512()
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
@@ -769,6 +770,53 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 		}
 	}
 	storeVertical(r, v, w, func(i, u int) VecPhysical { return acc(0, i, u) })
+	VZEROUPPER()
+	RET()
+}
+
+// verticalRow512 generates mmvAVX512_1x16, the one-row vertical kernel of
+// AVX-512: the 16 outputs of a row in the lanes of one ZMM register and
+// each of the contract's 16 reduction lanes in an accumulator of its own
+// (Z0–Z15), all in flight at once, so b is read in one pass; the Reduce16
+// tree is then 15 VADDPS between the accumulators. Per element: one
+// 64-byte load of b and one FMA with a broadcast of a. k must be a
+// multiple of 16.
+func verticalRow512() {
+	const name = "mmvAVX512_1x16"
+	TEXT(name, NOSPLIT, microSig)
+	Pragma("noescape")
+	Doc(name + " computes the 1×16 block c[j] = Dot(a row 0, column j of b), j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX-512F, the 16 outputs in one register.")
+	acc := func(l int) VecPhysical { return zmm(l) }
+	bv := func(l int) VecPhysical { return zmm(16 + l%8) }
+	ap, bp, ldb, cnt := gp[0], gp[1], gp[2], gp[3]
+	Load(Param("a"), ap)
+	Load(Param("b"), bp)
+	Load(Param("ldb"), ldb)
+	SHLQ(U8(2), ldb) // one row of b in bytes
+	for l := range 16 {
+		VPXORD(acc(l), acc(l), acc(l))
+	}
+	Load(Param("k"), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("reduce"))
+	Label("loop")
+	for l := range 16 {
+		VMOVUPS(Mem{Base: bp}, bv(l))
+		VFMADD231PS_BCST(Mem{Base: ap, Disp: 4 * l}, bv(l), acc(l))
+		ADDQ(ldb, bp)
+	}
+	ADDQ(U8(64), ap)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("reduce")
+	for _, h := range []int{8, 4, 2, 1} {
+		for l := range h {
+			VADDPS(acc(l+h), acc(l), acc(l)) // lane l += lane l+h
+		}
+	}
+	cp := gp[4]
+	Load(Param("c"), cp)
+	VMOVUPS(acc(0), Mem{Base: cp})
 	VZEROUPPER()
 	RET()
 }
