@@ -37,11 +37,12 @@
 // elementwise Exp, GELU and GELU′ (Softmax, GELUInPlace, GELUBackwardVec),
 // the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
 // products, which only moves floats), and the vertical a·b kernels
-// (matmul_vertical.go), which on AVX2 keep 8 columns' outputs in the lanes
-// of a register and each reduction lane of theirs in a register of its own,
-// so that the Reduce16 tree is additions between registers (MatMulT at
-// short k, LinearBackward; an AVX-512 2×32 one runs on AVX-512 machines
-// for products of at least 1024 rows, where it was measured faster).
+// (matmul_vertical.go), which keep 8 (AVX2) or 16 (AVX-512) columns'
+// outputs in the lanes of a register and each reduction lane of theirs in
+// a register of its own, so that the Reduce16 tree is additions between
+// registers (MatMul and MatMulTA, LinearBackward, MatMulT at short k; on
+// AVX-512 the a·b products from 128 rows, in place below, and MatMulT from
+// 1024 rows, where each was measured faster).
 // Blocking and the rest of packing are Go. The micro-kernels
 // come in two forms, with and without prefetching the rows of b of the next
 // column blocks; which one runs changes speed only. The tail of a reduction (length mod 16 = r ≠ 0) leaves lanes r…15

@@ -48,7 +48,7 @@ func LinearBackwardScratch(m, in, out int) int {
 //     db[o] = db[o] + Sum(column o of dy over the chunk). db may be nil (a
 //     layer without bias).
 //
-// Where the vertical kernels take the shapes (AVX2; widths multiples of 8
+// Where the vertical kernels take the shapes (verticalFits; widths multiples of 8
 // and reductions of 16, see verticalFits), dy·w and each chunk's dyᵀ·x run
 // through them with w and x as they are, and the column sums are Sums of
 // the rows of dyᵀ. Otherwise the columns are packed into rows of scratch

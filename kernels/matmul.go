@@ -16,12 +16,13 @@ func MatMulT(c, a, b []float32, m, n, k int) {
 // for i < m, j < n. a is m×k, b is k×n and c is m×n, all row-major; every
 // element is rounded exactly as Dot rounds it, so MatMul(c, a, b) equals
 // MatMulT(c, a, bᵀ) bit for bit. It is the backward pass's dx = dy·w.
-// Where the vertical kernels take the shape (verticalFits: AVX2, n a
-// multiple of 8, k of 16 up to 384) they compute it, 8 adjacent columns of
-// b to a vector: from at least matMulVerticalMinRows rows on a packed copy
-// of b, and with fewer rows on b as it lies when n is not a multiple of 64
-// (verticalInPlaceFits); otherwise b is transposed and the product is
-// MatMulT's.
+// Where the vertical kernels take the shape (AVX2 or AVX-512, n a multiple
+// of 8, k of 16 up to 384) they compute it, 8 or 16 adjacent columns of b
+// to a vector: from at least matMulVerticalMinRows rows on a packed copy of
+// b (verticalFits), and with fewer rows on b as it lies when n is not a
+// multiple of 64 or there are at most two rows (verticalInPlaceFits);
+// otherwise b is transposed, into rows of a padded stride, and the product
+// is MatMulT's.
 func MatMul(c, a, b []float32, m, n, k int) {
 	c, a, b = c[:m*n], a[:m*k], b[:k*n]
 	if m == 0 || n == 0 {
