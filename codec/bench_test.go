@@ -78,20 +78,7 @@ func BenchmarkDecode(b *testing.B) {
 // profiling decompression on real data: go test ./codec -run '^$' -bench
 // DecodeFile -cpuprofile cpu.out. It is skipped when the variable is unset.
 func BenchmarkDecodeFile(b *testing.B) {
-	name := os.Getenv("MBZIP_BENCH_FILE")
-	if name == "" {
-		b.Skip("MBZIP_BENCH_FILE is not set")
-	}
-	enc, err := os.ReadFile(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	threads := 1
-	if s := os.Getenv("MBZIP_BENCH_THREADS"); s != "" {
-		if threads, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	enc, threads := benchFile(b, "MBZIP_BENCH_FILE")
 	info, err := Inspect(bytes.NewReader(enc))
 	if err != nil {
 		b.Fatal(err)
@@ -110,20 +97,7 @@ func BenchmarkDecodeFile(b *testing.B) {
 // real data: go test ./codec -run '^$' -bench EncodeFile -cpuprofile
 // cpu.out. It is skipped when MBZIP_BENCH_INPUT is unset.
 func BenchmarkEncodeFile(b *testing.B) {
-	name := os.Getenv("MBZIP_BENCH_INPUT")
-	if name == "" {
-		b.Skip("MBZIP_BENCH_INPUT is not set")
-	}
-	src, err := os.ReadFile(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	threads := 1
-	if s := os.Getenv("MBZIP_BENCH_THREADS"); s != "" {
-		if threads, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	src, threads := benchFile(b, "MBZIP_BENCH_INPUT")
 	opts := []Option{WithThreads(threads)}
 	if mn := os.Getenv("MBZIP_BENCH_MODEL"); mn != "" {
 		m, err := builtin.Lookup(mn)
@@ -138,4 +112,25 @@ func BenchmarkEncodeFile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchFile reads the file named by the environment variable fileVar,
+// skipping the benchmark when it is unset, and the thread count
+// $MBZIP_BENCH_THREADS (default 1).
+func benchFile(b *testing.B, fileVar string) (data []byte, threads int) {
+	name := os.Getenv(fileVar)
+	if name == "" {
+		b.Skip(fileVar + " is not set")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	threads = 1
+	if s := os.Getenv("MBZIP_BENCH_THREADS"); s != "" {
+		if threads, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return data, threads
 }

@@ -1757,6 +1757,23 @@ func geluAVX512() {
 	elementwise512(xp, xp, n, func(zset) {}, body)
 }
 
+// fold4 folds the four 32-bit lanes of x into lane 0 with op(t, x), which
+// sets x = x op t (max, add), through the scratch t.
+func fold4(x, t VecPhysical, op func(t, x VecPhysical)) {
+	VPSHUFD(U8(0x4e), x, t) // lanes 2, 3 to 0, 1
+	op(t, x)
+	VPSHUFD(U8(0xb1), x, t) // lane 1 to 0
+	op(t, x)
+}
+
+// broadcastD sets every 32-bit lane of y to v, through RAX and the XMM
+// register x (the low half of y, or y itself).
+func broadcastD(v uint32, y, x VecPhysical) {
+	MOVL(U32(v), EAX)
+	MOVQ(RAX, x)
+	VPBROADCASTD(x, y)
+}
+
 // maxBitsAVX2 generates the first loop of arith.Quantize: the largest bit
 // pattern of x, eight lanes at a time (len(x) a multiple of 8; the caller
 // does the rest).
@@ -1778,10 +1795,7 @@ func maxBitsAVX2() {
 	Label("reduce")
 	VEXTRACTI128(U8(1), Y0, X1)
 	VPMAXUD(X1, X0, X0)
-	VPSHUFD(U8(0x4e), X0, X1)
-	VPMAXUD(X1, X0, X0)
-	VPSHUFD(U8(0xb1), X0, X1)
-	VPMAXUD(X1, X0, X0)
+	fold4(X0, X1, func(t, x VecPhysical) { VPMAXUD(t, x, x) })
 	VMOVD(X0, EAX)
 	Store(EAX, ReturnIndex(0))
 	VZEROUPPER()
@@ -1805,19 +1819,11 @@ func fixedPointAVX2() {
 	t := RAX
 	Load(Param("emax"), EAX)
 	MOVQ(t, X15)
-	VPBROADCASTD(X15, Y15) // emax
-	MOVL(U32(0x7FFFFFFF), EAX)
-	MOVQ(t, X14)
-	VPBROADCASTD(X14, Y14) // abs mask
-	MOVL(U32(0x7FFFFF), EAX)
-	MOVQ(t, X13)
-	VPBROADCASTD(X13, Y13) // mantissa mask
-	MOVL(U32(0xFF), EAX)
-	MOVQ(t, X12)
-	VPBROADCASTD(X12, Y12)
-	MOVL(U32(1), EAX)
-	MOVQ(t, X11)
-	VPBROADCASTD(X11, Y11)
+	VPBROADCASTD(X15, Y15)           // emax
+	broadcastD(0x7FFFFFFF, Y14, X14) // abs mask
+	broadcastD(0x7FFFFF, Y13, X13)   // mantissa mask
+	broadcastD(0xFF, Y12, X12)
+	broadcastD(1, Y11, X11)
 	VPXOR(Y9, Y9, Y9)    // sum of lanes 0–3 (64-bit)
 	VPXOR(Y10, Y10, Y10) // sum of lanes 4–7
 	SHRQ(U8(3), n)
@@ -1874,10 +1880,8 @@ func scaleCountsAVX2() {
 	MOVQ(t, X15)
 	VPBROADCASTQ(X15, Y15)   // m (the low half of each lane is mlo)
 	VPSRLQ(U8(32), Y15, Y14) // mhi
-	MOVL(U32(1), EAX)
-	MOVQ(t, X13)
-	VPBROADCASTD(X13, X13) // 1 in four 32-bit lanes
-	VPXOR(X12, X12, X12)   // the sum, four 32-bit lanes
+	broadcastD(1, X13, X13)  // 1 in four 32-bit lanes
+	VPXOR(X12, X12, X12)     // the sum, four 32-bit lanes
 	SHRQ(U8(2), n)
 	JZ(LabelRef("done"))
 	Label("loop")
@@ -1898,10 +1902,7 @@ func scaleCountsAVX2() {
 	DECQ(n)
 	JNZ(LabelRef("loop"))
 	Label("done")
-	VPSHUFD(U8(0x4e), X12, X11)
-	VPADDD(X11, X12, X12)
-	VPSHUFD(U8(0xb1), X12, X11)
-	VPADDD(X11, X12, X12)
+	fold4(X12, X11, func(t, x VecPhysical) { VPADDD(t, x, x) })
 	VMOVD(X12, EAX)
 	Store(EAX, ReturnIndex(0))
 	VZEROUPPER()
