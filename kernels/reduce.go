@@ -47,7 +47,9 @@ func dotGeneric(x, y []float32) float32 {
 func Sum(x []float32) float32 {
 	var acc [Lanes]float32
 	i := len(x) &^ (Lanes - 1)
-	sumBlocks(&acc, x[:i])
+	if i > 0 {
+		sumBlocks(&acc, x[:i])
+	}
 	for l := 0; i < len(x); i, l = i+1, l+1 {
 		acc[l] += x[i]
 	}
@@ -73,21 +75,32 @@ func sumBlocksGeneric(acc *[Lanes]float32, x []float32) {
 // makes Max the same for every variant, and no probability depends on the
 // sign (Exp(x − 0) = Exp(x − (−0)) for every x, both Exps of ±0 being 1).
 func Max(x []float32) float32 {
-	var acc [Lanes]float32
-	for l := range acc {
-		acc[l] = negInf
-	}
-	i := len(x) &^ (Lanes - 1)
-	maxBlocks(&acc, x[:i])
-	for l := 0; i < len(x); i, l = i+1, l+1 {
-		if x[i] > acc[l] {
-			acc[l] = x[i]
-		}
-	}
 	m := negInf
-	for _, v := range acc {
-		if v > m {
-			m = v
+	if len(x) < Lanes {
+		// Each lane holds at most one element, so the lanes in order are
+		// the elements in order (the softmax rows of the local attention
+		// are this short).
+		for _, v := range x {
+			if v > m {
+				m = v
+			}
+		}
+	} else {
+		var acc [Lanes]float32
+		for l := range acc {
+			acc[l] = negInf
+		}
+		i := len(x) &^ (Lanes - 1)
+		maxBlocks(&acc, x[:i])
+		for l := 0; i < len(x); i, l = i+1, l+1 {
+			if x[i] > acc[l] {
+				acc[l] = x[i]
+			}
+		}
+		for _, v := range acc {
+			if v > m {
+				m = v
+			}
 		}
 	}
 	if m == 0 {
