@@ -3,8 +3,6 @@ package arith
 import (
 	"fmt"
 	"math"
-
-	"github.com/mbzip/mbzip/kernels"
 )
 
 // Quantize turns a distribution over 256 symbols into a frequency table:
@@ -50,7 +48,10 @@ func Quantize(probs []float32, freqs []uint32) error {
 	// Non-negative finite float32 values order like their bit patterns, and
 	// anything else (sign bit, NaN, Inf) has bits ≥ those of +Inf, so one
 	// max over the bits both validates and finds the largest exponent.
-	maxBits := kernels.MaxBits(probs)
+	var maxBits uint32
+	for _, p := range probs {
+		maxBits = max(maxBits, math.Float32bits(p))
+	}
 	if maxBits >= 0x7F800000 {
 		var err error
 		if maxBits, err = checkProbs(probs); err != nil {
@@ -60,21 +61,34 @@ func Quantize(probs []float32, freqs []uint32) error {
 	if maxBits == 0 {
 		return fmt.Errorf("%w: every probability is zero", ErrInvalidProbs)
 	}
-	// The largest x is the first entry with the largest bits: x is exact
-	// at the top exponent and smaller at every other.
-	best := 0
-	for math.Float32bits(probs[best]) != maxBits {
-		best++
-	}
 
-	// Step 1 of the rule (kernels.FixedPoint is its formula, without
-	// branches; entries are finite and non-negative here, but may be −0).
-	var x [256]uint32
-	sum := kernels.FixedPoint(x[:], probs, max(maxBits>>23, 1))
+	emax := max(maxBits>>23, 1)
+	var x [256]uint64
+	var sum, bestX uint64
+	best := 0
+	for i, p := range probs {
+		// Step 1 of the rule, without branches. Entries
+		// are finite and non-negative here, but may be −0.
+		b := math.Float32bits(p) & 0x7FFFFFFF
+		e := b >> 23
+		normal := (e + 0xFF) >> 8 // 1 unless e == 0 (subnormal or zero)
+		mant := uint64(b&0x7FFFFF | normal<<23)
+		xi := mant << 8 >> (emax - (e + 1 - normal))
+		x[i] = xi
+		sum += xi
+		if xi > bestX { // x is exact at the top exponent, so this is argmax p
+			best, bestX = i, xi
+		}
+	}
 
 	const spread = Total - 256
 	m := (spread<<40 + sum - 1) / sum
-	total := kernels.ScaleCounts(freqs, x[:], m)
+	var total uint32
+	for i, xi := range x {
+		f := 1 + uint32(xi*m>>40)
+		freqs[i] = f
+		total += f
+	}
 	freqs[best] += Total - total
 	return nil
 }

@@ -542,27 +542,3 @@ func chunkDot(out, p, values []float32, stride int) {
 	}
 	chunkDotAVX2(&out[0], w, &p[0], &values[0], 4*stride, n)
 }
-
-// maxBitsVec is MaxBits on a length that is a multiple of 8.
-func maxBitsVec(x []float32) uint32 {
-	if isa >= isaAVX2 {
-		return maxBitsAVX2(x)
-	}
-	return maxBitsGeneric(x)
-}
-
-// fixedPointVec is FixedPoint on a length that is a multiple of 8.
-func fixedPointVec(out []uint32, p []float32, emax uint32) uint64 {
-	if isa >= isaAVX2 {
-		return fixedPointAVX2(out, p, emax)
-	}
-	return fixedPointGeneric(out, p, emax)
-}
-
-// scaleCountsVec is ScaleCounts on a length that is a multiple of 8.
-func scaleCountsVec(freqs, x []uint32, m uint64) uint32 {
-	if isa >= isaAVX2 {
-		return scaleCountsAVX2(freqs, x, m)
-	}
-	return scaleCountsGeneric(freqs, x, m)
-}

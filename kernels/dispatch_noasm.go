@@ -64,11 +64,3 @@ func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, 
 func chunkWidth() int { return 8 }
 
 func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, values, stride) }
-
-func maxBitsVec(x []float32) uint32 { return maxBitsGeneric(x) }
-
-func fixedPointVec(out []uint32, p []float32, emax uint32) uint64 {
-	return fixedPointGeneric(out, p, emax)
-}
-
-func scaleCountsVec(freqs, x []uint32, m uint64) uint32 { return scaleCountsGeneric(freqs, x, m) }

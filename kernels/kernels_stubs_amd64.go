@@ -599,21 +599,6 @@ func expSubAVX512(dst []float32, x []float32, sub float32)
 //go:noescape
 func geluAVX512(x []float32)
 
-// maxBitsAVX2 returns the largest IEEE bit pattern, as an unsigned integer, of x (len(x) a multiple of 8; 0 when empty), with AVX2.
-//
-//go:noescape
-func maxBitsAVX2(x []float32) uint32
-
-// fixedPointAVX2 sets out[i] to arith.Quantize's fixed point of p[i] for the largest exponent emax ≥ 1 (len(out) a multiple of 8, len(p) ≥ len(out)) and returns their sum, with AVX2.
-//
-//go:noescape
-func fixedPointAVX2(out []uint32, p []float32, emax uint32) uint64
-
-// scaleCountsAVX2 sets freqs[i] = 1 + uint32(uint64(x[i])·m >> 40) (len(freqs) a multiple of 8, len(x) ≥ len(freqs), every x[i]·m < 2^64) and returns the sum of the freqs[i] mod 2^32, with AVX2.
-//
-//go:noescape
-func scaleCountsAVX2(freqs []uint32, x []uint32, m uint64) uint32
-
 // geluBackwardAVX2 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.
 //
 //go:noescape
