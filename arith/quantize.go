@@ -48,10 +48,17 @@ func Quantize(probs []float32, freqs []uint32) error {
 	// Non-negative finite float32 values order like their bit patterns, and
 	// anything else (sign bit, NaN, Inf) has bits ≥ those of +Inf, so one
 	// max over the bits both validates and finds the largest exponent.
-	var maxBits uint32
-	for _, p := range probs {
-		maxBits = max(maxBits, math.Float32bits(p))
+	// Four maxima in flight: one chain of dependent CMOVs would take a
+	// cycle or two per entry.
+	var m0, m1, m2, m3 uint32
+	for i := 0; i < 256; i += 4 {
+		q := probs[i : i+4 : i+4]
+		m0 = max(m0, math.Float32bits(q[0]))
+		m1 = max(m1, math.Float32bits(q[1]))
+		m2 = max(m2, math.Float32bits(q[2]))
+		m3 = max(m3, math.Float32bits(q[3]))
 	}
+	maxBits := max(m0, m1, m2, m3)
 	if maxBits >= 0x7F800000 {
 		var err error
 		if maxBits, err = checkProbs(probs); err != nil {
@@ -61,36 +68,57 @@ func Quantize(probs []float32, freqs []uint32) error {
 	if maxBits == 0 {
 		return fmt.Errorf("%w: every probability is zero", ErrInvalidProbs)
 	}
+	// The largest x is the first entry with the largest bits: x is exact
+	// at the top exponent and smaller at every other.
+	best := 0
+	for math.Float32bits(probs[best]) != maxBits {
+		best++
+	}
 
 	emax := max(maxBits>>23, 1)
-	var x [256]uint64
-	var sum, bestX uint64
-	best := 0
-	for i, p := range probs {
-		// Step 1 of the rule, without branches. Entries
-		// are finite and non-negative here, but may be −0.
-		b := math.Float32bits(p) & 0x7FFFFFFF
-		e := b >> 23
-		normal := (e + 0xFF) >> 8 // 1 unless e == 0 (subnormal or zero)
-		mant := uint64(b&0x7FFFFF | normal<<23)
-		xi := mant << 8 >> (emax - (e + 1 - normal))
-		x[i] = xi
-		sum += xi
-		if xi > bestX { // x is exact at the top exponent, so this is argmax p
-			best, bestX = i, xi
-		}
+	var x [256]uint32         // each x < 2^32
+	var s0, s1, s2, s3 uint64 // four sums in flight, like the maxima
+	for i := 0; i < 256; i += 4 {
+		q, xs := probs[i:i+4:i+4], x[i:i+4:i+4]
+		x0, x1, x2, x3 := fixedPoint(q[0], emax), fixedPoint(q[1], emax), fixedPoint(q[2], emax), fixedPoint(q[3], emax)
+		xs[0], xs[1], xs[2], xs[3] = uint32(x0), uint32(x1), uint32(x2), uint32(x3)
+		s0 += x0
+		s1 += x1
+		s2 += x2
+		s3 += x3
 	}
+	sum := s0 + s1 + s2 + s3
 
 	const spread = Total - 256
 	m := (spread<<40 + sum - 1) / sum
-	var total uint32
-	for i, xi := range x {
-		f := 1 + uint32(xi*m>>40)
-		freqs[i] = f
-		total += f
+	var t0, t1, t2, t3 uint32
+	for i := 0; i < 256; i += 4 {
+		xs, fs := x[i:i+4:i+4], freqs[i:i+4:i+4]
+		fs[0] = 1 + uint32(uint64(xs[0])*m>>40)
+		fs[1] = 1 + uint32(uint64(xs[1])*m>>40)
+		fs[2] = 1 + uint32(uint64(xs[2])*m>>40)
+		fs[3] = 1 + uint32(uint64(xs[3])*m>>40)
+		t0 += fs[0]
+		t1 += fs[1]
+		t2 += fs[2]
+		t3 += fs[3]
 	}
+	total := t0 + t1 + t2 + t3
 	freqs[best] += Total - total
 	return nil
+}
+
+// fixedPoint is step 1 of Quantize's rule for an entry p (finite and
+// non-negative, or −0) when the largest exponent is emax ≥ 1, without
+// branches: floor(mant·2^8 / 2^(emax−e)).
+func fixedPoint(p float32, emax uint32) uint64 {
+	b := math.Float32bits(p) & 0x7FFFFFFF
+	e := b >> 23
+	normal := (e + 0xFF) >> 8 // 1 unless e == 0 (subnormal or zero)
+	mant := uint64(b&0x7FFFFF | normal<<23)
+	// mant·2^8 < 2^32, so every shift from 32 on gives 0: clamping to 63
+	// spares Go's check for counts of 64 and more.
+	return mant << 8 >> (min(emax-(e+1-normal), 63) & 63)
 }
 
 // checkProbs is the slow path of Quantize when some entry has its sign bit
