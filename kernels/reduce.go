@@ -75,18 +75,12 @@ func sumBlocksGeneric(acc *[Lanes]float32, x []float32) {
 // makes Max the same for every variant, and no probability depends on the
 // sign (Exp(x − 0) = Exp(x − (−0)) for every x, both Exps of ±0 being 1).
 func Max(x []float32) float32 {
-	m := negInf
-	if len(x) < Lanes {
-		// Each lane holds at most one element, so the lanes in order are
-		// the elements in order (the softmax rows of the local attention
-		// are this short).
-		for _, v := range x {
-			if v > m {
-				m = v
-			}
-		}
-	} else {
-		var acc [Lanes]float32
+	// Below 16 elements each lane holds at most one, so the lanes in order
+	// are the elements in order (the local attention's softmax rows are
+	// this short).
+	lanes := x
+	var acc [Lanes]float32
+	if len(x) >= Lanes {
 		for l := range acc {
 			acc[l] = negInf
 		}
@@ -97,10 +91,12 @@ func Max(x []float32) float32 {
 				acc[l] = x[i]
 			}
 		}
-		for _, v := range acc {
-			if v > m {
-				m = v
-			}
+		lanes = acc[:]
+	}
+	m := negInf
+	for _, v := range lanes {
+		if v > m {
+			m = v
 		}
 	}
 	if m == 0 {
