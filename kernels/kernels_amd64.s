@@ -17003,26 +17003,9 @@ loop:
 	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
 	VFMADD213PS  Y4, Y5, Y6
 	VADDPS       vconstTab<>+352(SB), Y6, Y6
-	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
-	VMOVDQU      vconstTab<>+608(SB), Y11
-	VPCMPGTD     Y1, Y11, Y8
-	VPADDD       vconstTab<>+512(SB), Y1, Y9
-	VBLENDVPS    Y8, Y9, Y1, Y9
-	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
-	VPSUBD       vconstTab<>+544(SB), Y1, Y10
-	VANDPS       Y7, Y10, Y10
-	VANDPS       vconstTab<>+576(SB), Y8, Y11
-	VORPS        Y11, Y10, Y10
-	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y1, Y9
 	VPSLLD       $0x17, Y9, Y9
-	VPADDD       vconstTab<>+544(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
 	VMULPS       Y9, Y6, Y6
-	VMULPS       Y10, Y6, Y6
-	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
-	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
-	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
-	VANDNPS      Y6, Y8, Y6
 	VCMPPS       $0x03, Y0, Y0, Y7
 	VBLENDVPS    Y7, Y0, Y6, Y6
 	VSUBPS       vconstTab<>+352(SB), Y6, Y1
@@ -17074,26 +17057,9 @@ tail:
 	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
 	VFMADD213PS  Y4, Y5, Y6
 	VADDPS       vconstTab<>+352(SB), Y6, Y6
-	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
-	VMOVDQU      vconstTab<>+608(SB), Y11
-	VPCMPGTD     Y1, Y11, Y8
-	VPADDD       vconstTab<>+512(SB), Y1, Y9
-	VBLENDVPS    Y8, Y9, Y1, Y9
-	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
-	VPSUBD       vconstTab<>+544(SB), Y1, Y10
-	VANDPS       Y7, Y10, Y10
-	VANDPS       vconstTab<>+576(SB), Y8, Y11
-	VORPS        Y11, Y10, Y10
-	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y1, Y9
 	VPSLLD       $0x17, Y9, Y9
-	VPADDD       vconstTab<>+544(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
 	VMULPS       Y9, Y6, Y6
-	VMULPS       Y10, Y6, Y6
-	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
-	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
-	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
-	VANDNPS      Y6, Y8, Y6
 	VCMPPS       $0x03, Y0, Y0, Y7
 	VBLENDVPS    Y7, Y0, Y6, Y6
 	VSUBPS       vconstTab<>+352(SB), Y6, Y1
@@ -17396,54 +17362,12 @@ loop:
 	VFMADD213PS       Z18, Z19, Z20
 	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
 	VADDPS.BCST       vconstTab<>+352(SB), Z20, Z20
-	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
-	VPCMPGTD.BCST     vconstTab<>+544(SB), Z15, K4
-	VPBROADCASTD      vconstTab<>+608(SB), Z11
-	VPBROADCASTD      vconstTab<>+608(SB), Z25
-	VPCMPGTD          Z1, Z11, K2
-	VPCMPGTD          Z15, Z25, K5
-	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
-	VPADDD.BCST       vconstTab<>+512(SB), Z15, Z23
-	VPBLENDMD         Z9, Z1, K2, Z9
-	VPBLENDMD         Z23, Z15, K5, Z23
-	VPBROADCASTD      vconstTab<>+544(SB), Z8
-	VPBROADCASTD      vconstTab<>+544(SB), Z22
-	VPBLENDMD         Z8, Z9, K1, Z9
-	VPBLENDMD         Z22, Z23, K4, Z23
-	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
-	VPSUBD.BCST       vconstTab<>+544(SB), Z15, Z24
-	VPXORD            Z7, Z7, Z7
-	VPXORD            Z21, Z21, Z21
-	VPBLENDMD         Z10, Z7, K1, Z10
-	VPBLENDMD         Z24, Z21, K4, Z24
-	VPBROADCASTD      vconstTab<>+576(SB), Z11
-	VPBROADCASTD      vconstTab<>+576(SB), Z25
-	VPBLENDMD         Z11, Z10, K2, Z10
-	VPBLENDMD         Z25, Z24, K5, Z24
-	VPADDD            Z8, Z9, Z9
-	VPADDD            Z22, Z23, Z23
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z9
+	VPADDD.BCST       vconstTab<>+544(SB), Z15, Z23
 	VPSLLD            $0x17, Z9, Z9
 	VPSLLD            $0x17, Z23, Z23
-	VPADDD            Z8, Z10, Z10
-	VPADDD            Z22, Z24, Z24
-	VPSLLD            $0x17, Z10, Z10
-	VPSLLD            $0x17, Z24, Z24
 	VMULPS            Z9, Z6, Z6
 	VMULPS            Z23, Z20, Z20
-	VMULPS            Z10, Z6, Z6
-	VMULPS            Z24, Z20, Z20
-	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
-	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z14, K7
-	VBROADCASTSS      vconstTab<>+480(SB), Z7
-	VBROADCASTSS      vconstTab<>+480(SB), Z21
-	VBLENDMPS         Z7, Z6, K3, Z6
-	VBLENDMPS         Z21, Z20, K7, Z20
-	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
-	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z14, K7
-	VPXORD            Z7, Z7, Z7
-	VPXORD            Z21, Z21, Z21
-	VBLENDMPS         Z7, Z6, K3, Z6
-	VBLENDMPS         Z21, Z20, K7, Z20
 	VCMPPS            $0x03, Z0, Z0, K3
 	VCMPPS            $0x03, Z14, Z14, K7
 	VBLENDMPS         Z0, Z6, K3, Z6
@@ -17507,30 +17431,9 @@ single:
 	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
 	VFMADD213PS       Z4, Z5, Z6
 	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
-	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
-	VPBROADCASTD      vconstTab<>+608(SB), Z11
-	VPCMPGTD          Z1, Z11, K2
-	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
-	VPBLENDMD         Z9, Z1, K2, Z9
-	VPBROADCASTD      vconstTab<>+544(SB), Z8
-	VPBLENDMD         Z8, Z9, K1, Z9
-	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
-	VPXORD            Z7, Z7, Z7
-	VPBLENDMD         Z10, Z7, K1, Z10
-	VPBROADCASTD      vconstTab<>+576(SB), Z11
-	VPBLENDMD         Z11, Z10, K2, Z10
-	VPADDD            Z8, Z9, Z9
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z9
 	VPSLLD            $0x17, Z9, Z9
-	VPADDD            Z8, Z10, Z10
-	VPSLLD            $0x17, Z10, Z10
 	VMULPS            Z9, Z6, Z6
-	VMULPS            Z10, Z6, Z6
-	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
-	VBROADCASTSS      vconstTab<>+480(SB), Z7
-	VBLENDMPS         Z7, Z6, K3, Z6
-	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
-	VPXORD            Z7, Z7, Z7
-	VBLENDMPS         Z7, Z6, K3, Z6
 	VCMPPS            $0x03, Z0, Z0, K3
 	VBLENDMPS         Z0, Z6, K3, Z6
 	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
@@ -17579,30 +17482,9 @@ tail:
 	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
 	VFMADD213PS       Z4, Z5, Z6
 	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
-	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
-	VPBROADCASTD      vconstTab<>+608(SB), Z11
-	VPCMPGTD          Z1, Z11, K2
-	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
-	VPBLENDMD         Z9, Z1, K2, Z9
-	VPBROADCASTD      vconstTab<>+544(SB), Z8
-	VPBLENDMD         Z8, Z9, K1, Z9
-	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
-	VPXORD            Z7, Z7, Z7
-	VPBLENDMD         Z10, Z7, K1, Z10
-	VPBROADCASTD      vconstTab<>+576(SB), Z11
-	VPBLENDMD         Z11, Z10, K2, Z10
-	VPADDD            Z8, Z9, Z9
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z9
 	VPSLLD            $0x17, Z9, Z9
-	VPADDD            Z8, Z10, Z10
-	VPSLLD            $0x17, Z10, Z10
 	VMULPS            Z9, Z6, Z6
-	VMULPS            Z10, Z6, Z6
-	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
-	VBROADCASTSS      vconstTab<>+480(SB), Z7
-	VBLENDMPS         Z7, Z6, K3, Z6
-	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
-	VPXORD            Z7, Z7, Z7
-	VBLENDMPS         Z7, Z6, K3, Z6
 	VCMPPS            $0x03, Z0, Z0, K3
 	VBLENDMPS         Z0, Z6, K3, Z6
 	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
@@ -17662,26 +17544,9 @@ loop:
 	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
 	VFMADD213PS  Y4, Y5, Y6
 	VADDPS       vconstTab<>+352(SB), Y6, Y6
-	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
-	VMOVDQU      vconstTab<>+608(SB), Y11
-	VPCMPGTD     Y1, Y11, Y8
-	VPADDD       vconstTab<>+512(SB), Y1, Y9
-	VBLENDVPS    Y8, Y9, Y1, Y9
-	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
-	VPSUBD       vconstTab<>+544(SB), Y1, Y10
-	VANDPS       Y7, Y10, Y10
-	VANDPS       vconstTab<>+576(SB), Y8, Y11
-	VORPS        Y11, Y10, Y10
-	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y1, Y9
 	VPSLLD       $0x17, Y9, Y9
-	VPADDD       vconstTab<>+544(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
 	VMULPS       Y9, Y6, Y6
-	VMULPS       Y10, Y6, Y6
-	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
-	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
-	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
-	VANDNPS      Y6, Y8, Y6
 	VCMPPS       $0x03, Y0, Y0, Y7
 	VBLENDVPS    Y7, Y0, Y6, Y6
 	VSUBPS       vconstTab<>+352(SB), Y6, Y1
@@ -17744,26 +17609,9 @@ tail:
 	VFMADD213PS  vconstTab<>+320(SB), Y4, Y6
 	VFMADD213PS  Y4, Y5, Y6
 	VADDPS       vconstTab<>+352(SB), Y6, Y6
-	VPCMPGTD     vconstTab<>+544(SB), Y1, Y7
-	VMOVDQU      vconstTab<>+608(SB), Y11
-	VPCMPGTD     Y1, Y11, Y8
-	VPADDD       vconstTab<>+512(SB), Y1, Y9
-	VBLENDVPS    Y8, Y9, Y1, Y9
-	VBLENDVPS    Y7, vconstTab<>+544(SB), Y9, Y9
-	VPSUBD       vconstTab<>+544(SB), Y1, Y10
-	VANDPS       Y7, Y10, Y10
-	VANDPS       vconstTab<>+576(SB), Y8, Y11
-	VORPS        Y11, Y10, Y10
-	VPADDD       vconstTab<>+544(SB), Y9, Y9
+	VPADDD       vconstTab<>+544(SB), Y1, Y9
 	VPSLLD       $0x17, Y9, Y9
-	VPADDD       vconstTab<>+544(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
 	VMULPS       Y9, Y6, Y6
-	VMULPS       Y10, Y6, Y6
-	VCMPPS       $0x1e, vconstTab<>+416(SB), Y0, Y7
-	VBLENDVPS    Y7, vconstTab<>+480(SB), Y6, Y6
-	VCMPPS       $0x11, vconstTab<>+448(SB), Y0, Y8
-	VANDNPS      Y6, Y8, Y6
 	VCMPPS       $0x03, Y0, Y0, Y7
 	VBLENDVPS    Y7, Y0, Y6, Y6
 	VSUBPS       vconstTab<>+352(SB), Y6, Y1

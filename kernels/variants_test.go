@@ -291,6 +291,11 @@ func expSweep(step uint32) []float32 {
 		}
 	}
 	inf := float32(math.Inf(1))
+	// NaNs of both signs, quiet and signalling, with payloads: the kernels
+	// must hand on the input's NaN as the scalar code does.
+	for _, b := range []uint32{0x7fc00123, 0xffc00001, 0x7f800001, 0xff80dead} {
+		xs = append(xs, math.Float32frombits(b))
+	}
 	return append(xs, 0, float32(math.Copysign(0, -1)), inf, -inf, float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32)
 }
 

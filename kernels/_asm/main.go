@@ -1422,7 +1422,13 @@ func vc(c vconst) Mem { return vconsts.Offset(32 * int(c)) }
 // Exp in exp.go (same float32 operations in the same order; FMA32 is
 // VFMADD/VFNMADD, whose negated product is exact). Y0 is preserved;
 // Y1–Y11 are clobbered.
-func expCore() {
+//
+// With tanhRange, only the lanes with |Y0| ≤ 18 (Tanh's Exp(2u) for |u| ≤
+// 9) must come out right, and NaN: the others are overwritten by ±1 after.
+// There k = round(x·log2e) lies in [−26, 26], where scalePow2 is the one
+// product y·2^k (its second factor is 1), and x is inside (expMin, expMax),
+// so the range cases are left out; NaN still returns x as Exp does.
+func expCore(tanhRange bool) {
 	// k = int32(float32(z ± 0.5)) with z = float32(x·log2e): half away from
 	// zero. (z = −0 takes −0.5 here and +0.5 in Go; both truncate to 0.)
 	VMULPS(vc(cLog2e), Y0, Y1)
@@ -1441,6 +1447,14 @@ func expCore() {
 	}
 	VFMADD213PS(Y4, Y5, Y6) // FMA32(p, r2, r)
 	VADDPS(vc(cOne), Y6, Y6)
+	if tanhRange {
+		VPADDD(vc(cI127), Y1, Y9)
+		VPSLLD(U8(23), Y9, Y9)
+		VMULPS(Y9, Y6, Y6)        // y·2^k
+		VCMPPS(U8(3), Y0, Y0, Y7) // UNORD_Q
+		VBLENDVPS(Y7, Y0, Y6, Y6)
+		return
+	}
 	// scalePow2: y·2^j1·2^j2 with (j1, j2) = (k, 0), (127, k−127) for
 	// k > 127, (k+64, −64) for k < −126; the first product is exact and the
 	// second is ·1 in the common case, as in Go.
@@ -1512,7 +1526,7 @@ func elementwise(yp, xp, n GPPhysical, pre func(), body func(), post func(off GP
 // expSubAVX2 generates dst[i] = Exp(x[i] − sub), the inner loop of Softmax.
 func expSubAVX2() {
 	vecScalar("expSubAVX2", "sub", "sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.",
-		func() { VSUBPS(Y12, Y0, Y0) }, expCore)
+		func() { VSUBPS(Y12, Y0, Y0) }, func() { expCore(false) })
 }
 
 // geluAVX2 generates x[i] = GELU(x[i]) in place.
@@ -1545,7 +1559,7 @@ func geluTanh() {
 	VADDPS(Y12, Y13, Y12)
 	VMULPS(vc(cGeluC), Y12, Y12)
 	VADDPS(Y12, Y12, Y0) // 2u, exact
-	expCore()
+	expCore(true)
 	VSUBPS(vc(cOne), Y6, Y1)
 	VADDPS(vc(cOne), Y6, Y2)
 	VDIVPS(Y2, Y1, Y1)
@@ -1600,9 +1614,9 @@ func (s steps) emit() {
 
 // expCore512 is expCore on ZMM registers: z(6) = Exp(z(0)), the same
 // float32 operations in the same order, with the AVX2 blends and vector
-// compares turned into mask registers. z(0) is preserved; z(1)–z(11) are
-// clobbered.
-func expCore512(r zset) steps {
+// compares turned into mask registers, and tanhRange as there. z(0) is
+// preserved; z(1)–z(11) are clobbered.
+func expCore512(r zset, tanhRange bool) steps {
 	z := r.z
 	s := steps{
 		func() { VMULPS_BCST(bc(cLog2e), z(0), z(1)) },
@@ -1620,9 +1634,20 @@ func expCore512(r zset) steps {
 	for _, c := range []vconst{cP1, cP2, cP3, cP4, cP5} {
 		s = append(s, func() { VFMADD213PS_BCST(bc(c), z(4), z(6)) }) // p = FMA32(p, r, P)
 	}
-	return append(s,
+	s = append(s,
 		func() { VFMADD213PS(z(4), z(5), z(6)) }, // FMA32(p, r2, r)
 		func() { VADDPS_BCST(bc(cOne), z(6), z(6)) },
+	)
+	if tanhRange {
+		return append(s,
+			func() { VPADDD_BCST(bc(cI127), z(1), z(9)) },
+			func() { VPSLLD(U8(23), z(9), z(9)) },
+			func() { VMULPS(z(9), z(6), z(6)) },         // y·2^k
+			func() { VCMPPS(U8(3), z(0), z(0), r.tmp) }, // UNORD_Q
+			func() { VBLENDMPS(z(0), z(6), r.tmp, z(6)) },
+		)
+	}
+	return append(s,
 		// scalePow2, as in expCore.
 		func() { VPCMPGTD_BCST(bc(cI127), z(1), r.big) }, // big: k > 127
 		func() { VPBROADCASTD(vc(cIMinus126), z(11)) },
@@ -1713,7 +1738,7 @@ func expSubAVX512() {
 		log.Fatal(err)
 	}
 	VBROADCASTSS(v.Addr, Z28)
-	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, expCore512)
+	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) })
 }
 
 // geluAVX512 generates geluAVX2 with AVX-512F.
@@ -1736,7 +1761,7 @@ func geluAVX512() {
 			func() { VMULPS_BCST(bc(cGeluC), z(12), z(12)) },
 			func() { VADDPS(z(12), z(12), z(0)) }, // 2u, exact
 		}
-		s = append(s, expCore512(r)...)
+		s = append(s, expCore512(r, true)...)
 		return append(s,
 			func() { VSUBPS_BCST(bc(cOne), z(6), z(1)) },
 			func() { VADDPS_BCST(bc(cOne), z(6), z(2)) },
