@@ -179,3 +179,33 @@ func BenchmarkAttentionLocal(b *testing.B) {
 		reportGFLOPs(b, 2*2*float64(T*(T+1)/2)*dim)
 	})
 }
+
+// memorySink keeps BenchmarkMemoryRead's sums alive.
+var memorySink float32
+
+// BenchmarkMemoryRead measures how fast one core reads memory that lies in
+// L2, in L3 and beyond it, summing 64 KiB pieces with Sum (MB/s counts the
+// bytes read). Decoding reads each row's attention caches once per patch,
+// 128 KiB a byte on average with the text models, and they are larger than
+// L3 together, so the "memory" figure bounds the speed of decoding on one
+// thread (README: Speed).
+func BenchmarkMemoryRead(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		bytes int
+	}{{"L2", 512 << 10}, {"L3", 8 << 20}, {"memory", 256 << 20}} {
+		b.Run(c.name, func(b *testing.B) {
+			x := make([]float32, c.bytes/4)
+			for i := range x {
+				x[i] = 1
+			}
+			const piece = 16 << 10 // floats
+			b.SetBytes(int64(c.bytes))
+			for b.Loop() {
+				for o := 0; o < len(x); o += piece {
+					memorySink += Sum(x[o : o+piece])
+				}
+			}
+		})
+	}
+}
