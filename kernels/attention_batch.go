@@ -50,10 +50,7 @@ func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []
 		}
 		for t := range T {
 			pt := p[t*T : t*T+t+1]
-			for j := range pt {
-				pt[j] *= scale
-			}
-			Softmax(pt, pt)
+			softmaxScaled(pt, scale)
 			if probs != nil {
 				clear(p[t*T+t+1 : (t+1)*T])
 			}

@@ -40,10 +40,7 @@ func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []fl
 	for h := range heads {
 		c0, c1 := h*hd, (h+1)*hd
 		matMulTStrided(s, n, q[c0:c1], hd, kc[h*ld*hd:], hd, 1, n, hd)
-		for j := range s[:n] {
-			s[j] *= scale
-		}
-		Softmax(s[:n], s[:n])
+		softmaxScaled(s[:n], scale)
 		chunkWeightedSum(out[c0:c1], s[:n], vc[Lanes*c0:], stride, block)
 	}
 }

@@ -496,6 +496,30 @@ func expSubVec(dst, x []float32, sub float32) {
 	expSubGeneric(dst, x, sub)
 }
 
+// fusedSoftmax reports whether softmaxScaled takes the fused passes for a
+// row of n scores: on AVX-512, from one 16-lane block on (shorter rows,
+// the local attention's, cost no more in the separate kernels).
+func fusedSoftmax(n int) bool { return isa == isaAVX512 && n >= Lanes }
+
+// scaleMaxBlocks is scaleMaxGeneric through the ISA's kernel.
+func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) {
+	if isa == isaAVX512 {
+		scaleMaxAVX512(acc, x, scale)
+		return
+	}
+	scaleMaxGeneric(acc, x, scale)
+}
+
+// expSubSumBlocks is expSubSumGeneric through the ISA's kernel.
+func expSubSumBlocks(acc *[Lanes]float32, dst, x []float32, sub float32) {
+	x = x[:len(dst)]
+	if isa == isaAVX512 {
+		expSubSumAVX512(acc, dst, x, sub)
+		return
+	}
+	expSubSumGeneric(acc, dst, x, sub)
+}
+
 // geluBackwardVec is GELUBackwardVec on slices of equal length.
 func geluBackwardVec(dx, dy, x, scratch []float32) {
 	if isa >= isaAVX2 {

@@ -64,3 +64,11 @@ func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, 
 func chunkWidth() int { return 8 }
 
 func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, values, stride) }
+
+func fusedSoftmax(int) bool { return false }
+
+func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) { scaleMaxGeneric(acc, x, scale) }
+
+func expSubSumBlocks(acc *[Lanes]float32, dst, x []float32, sub float32) {
+	expSubSumGeneric(acc, dst, x, sub)
+}

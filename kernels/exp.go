@@ -115,6 +115,63 @@ func GELUInPlace(x []float32) {
 	geluVec(x)
 }
 
+// softmaxScaled sets x[i] = float32(x[i]·scale) and then x = Softmax(x):
+// exactly `for i := range x { x[i] *= scale }; Softmax(x, x)`, the
+// attention's scaled scores turned into probabilities. Where the ISA has
+// the fused passes (fusedSoftmax), it scales and takes the lanes' maxima
+// in one pass (scaleMaxBlocks) and the exponentials and Sum's lanes in
+// another (expSubSumBlocks); the lanes are those of Max and Sum, so the
+// result is the same bit for bit.
+func softmaxScaled(x []float32, scale float32) {
+	if !fusedSoftmax(len(x)) {
+		for i := range x {
+			x[i] *= scale
+		}
+		Softmax(x, x)
+		return
+	}
+	acc := [Lanes]float32{negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf,
+		negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf}
+	scaleMaxBlocks(&acc, x, scale)
+	m := negInf
+	for _, v := range acc {
+		if v > m {
+			m = v
+		}
+	}
+	if m == 0 {
+		m = 0 // +0 for −0 too, as Max
+	}
+	var sum [Lanes]float32
+	expSubSumBlocks(&sum, x, x, m)
+	divVec(x, x, Reduce16(&sum))
+}
+
+// scaleMaxGeneric sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i]
+// where x[i] > acc[i mod 16], for every i in order: the specification of
+// scaleMaxAVX512, and with acc at −Inf, the lanes of Max over the scaled x.
+func scaleMaxGeneric(acc *[Lanes]float32, x []float32, scale float32) {
+	for i := range x {
+		v := x[i] * scale
+		x[i] = v
+		if l := i % Lanes; v > acc[l] {
+			acc[l] = v
+		}
+	}
+}
+
+// expSubSumGeneric sets dst[i] = Exp(x[i] − sub) and adds it to acc[i mod
+// 16], for every i < len(dst) in order: the specification of
+// expSubSumAVX512, and with acc at +0, the lanes of Sum over dst.
+func expSubSumGeneric(acc *[Lanes]float32, dst, x []float32, sub float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		e := Exp(x[i] - sub)
+		dst[i] = e
+		acc[i%Lanes] += e
+	}
+}
+
 // Softmax writes softmax(x) into dst (which may alias x): m = Max(x),
 // e[i] = Exp(x[i] − m), s = Sum(e), dst[i] = e[i] / s.
 func Softmax(dst, x []float32) {

@@ -17299,6 +17299,268 @@ done:
 	VZEROUPPER
 	RET
 
+// func expSubSumAVX512(acc *[16]float32, dst []float32, x []float32, sub float32)
+// Requires: AVX, AVX512F
+TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-60
+	MOVQ         acc+0(FP), BX
+	MOVQ         dst_base+8(FP), DI
+	MOVQ         dst_len+16(FP), CX
+	MOVQ         x_base+32(FP), SI
+	VBROADCASTSS sub+56(FP), Z28
+	VMOVUPS      (BX), Z29
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x05, DX
+	JZ           single
+
+loop:
+	VMOVUPS           (SI)(AX*1), Z0
+	VMOVUPS           64(SI)(AX*1), Z14
+	VSUBPS            Z28, Z0, Z0
+	VSUBPS            Z28, Z14, Z14
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VMULPS.BCST       vconstTab<>+0(SB), Z14, Z15
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPANDD.BCST       vconstTab<>+32(SB), Z15, Z16
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z16, Z16
+	VADDPS            Z2, Z1, Z1
+	VADDPS            Z16, Z15, Z15
+	VCVTTPS2DQ        Z1, Z1
+	VCVTTPS2DQ        Z15, Z15
+	VCVTDQ2PS         Z1, Z3
+	VCVTDQ2PS         Z15, Z17
+	VMOVAPS           Z0, Z4
+	VMOVAPS           Z14, Z18
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z17, Z18
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z17, Z18
+	VMULPS            Z4, Z4, Z5
+	VMULPS            Z18, Z18, Z19
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VBROADCASTSS      vconstTab<>+160(SB), Z20
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z18, Z20
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z18, Z20
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z18, Z20
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z18, Z20
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z18, Z20
+	VFMADD213PS       Z4, Z5, Z6
+	VFMADD213PS       Z18, Z19, Z20
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z20, Z20
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z15, K4
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPBROADCASTD      vconstTab<>+608(SB), Z25
+	VPCMPGTD          Z1, Z11, K2
+	VPCMPGTD          Z15, Z25, K5
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPADDD.BCST       vconstTab<>+512(SB), Z15, Z23
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBLENDMD         Z23, Z15, K5, Z23
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBROADCASTD      vconstTab<>+544(SB), Z22
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPBLENDMD         Z22, Z23, K4, Z23
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPSUBD.BCST       vconstTab<>+544(SB), Z15, Z24
+	VPXORD            Z7, Z7, Z7
+	VPXORD            Z21, Z21, Z21
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBLENDMD         Z24, Z21, K4, Z24
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBROADCASTD      vconstTab<>+576(SB), Z25
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPBLENDMD         Z25, Z24, K5, Z24
+	VPADDD            Z8, Z9, Z9
+	VPADDD            Z22, Z23, Z23
+	VPSLLD            $0x17, Z9, Z9
+	VPSLLD            $0x17, Z23, Z23
+	VPADDD            Z8, Z10, Z10
+	VPADDD            Z22, Z24, Z24
+	VPSLLD            $0x17, Z10, Z10
+	VPSLLD            $0x17, Z24, Z24
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z23, Z20, Z20
+	VMULPS            Z10, Z6, Z6
+	VMULPS            Z24, Z20, Z20
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z14, K7
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBROADCASTSS      vconstTab<>+480(SB), Z21
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VBLENDMPS         Z21, Z20, K7, Z20
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z14, K7
+	VPXORD            Z7, Z7, Z7
+	VPXORD            Z21, Z21, Z21
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VBLENDMPS         Z21, Z20, K7, Z20
+	VCMPPS            $0x03, Z0, Z0, K3
+	VCMPPS            $0x03, Z14, Z14, K7
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VBLENDMPS         Z14, Z20, K7, Z20
+	VADDPS            Z6, Z29, Z29
+	VADDPS            Z20, Z29, Z29
+	VMOVUPS           Z6, (DI)(AX*1)
+	VMOVUPS           Z20, 64(DI)(AX*1)
+	ADDQ              $0x80, AX
+	DECQ              DX
+	JNZ               loop
+
+single:
+	BTQ               $0x04, CX
+	JCC               tail
+	VMOVUPS           (SI)(AX*1), Z0
+	VSUBPS            Z28, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS            $0x03, Z0, Z0, K3
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VADDPS            Z6, Z29, Z29
+	VMOVUPS           Z6, (DI)(AX*1)
+	ADDQ              $0x40, AX
+
+tail:
+	ANDQ              $0x0f, CX
+	JZ                done
+	LEAQ              kmaskTab<>+0(SB), DX
+	KMOVW             (DX)(CX*2), K6
+	VMOVUPS.Z         (SI)(AX*1), K6, Z0
+	VSUBPS            Z28, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS            $0x03, Z0, Z0, K3
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VADDPS            Z6, Z29, K6, Z29
+	VMOVUPS           Z6, K6, (DI)(AX*1)
+
+done:
+	VMOVUPS Z29, (BX)
+	VZEROUPPER
+	RET
+
+// func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-36
+	MOVQ         acc+0(FP), DI
+	MOVQ         x_base+8(FP), SI
+	MOVQ         x_len+16(FP), CX
+	VBROADCASTSS scale+32(FP), Z1
+	VMOVUPS      (DI), Z0
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           tail
+
+loop:
+	VMULPS  (SI), Z1, Z2
+	VMOVUPS Z2, (SI)
+	VMAXPS  Z0, Z2, Z0
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ      $0x0f, CX
+	JZ        done
+	LEAQ      kmaskTab<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (SI), K1, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (SI)
+	VMAXPS    Z0, Z2, K1, Z0
+
+done:
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET
+
 // func geluAVX512(x []float32)
 // Requires: AVX, AVX512F
 TEXT ·geluAVX512(SB), NOSPLIT, $0-24

@@ -594,6 +594,16 @@ func geluAVX2(x []float32)
 //go:noescape
 func expSubAVX512(dst []float32, x []float32, sub float32)
 
+// expSubSumAVX512 sets dst[i] = Exp(x[i] − sub) and adds it to acc[i mod 16], for i < len(dst) in order, with AVX-512F, bit-identical to expSubSumGeneric.
+//
+//go:noescape
+func expSubSumAVX512(acc *[16]float32, dst []float32, x []float32, sub float32)
+
+// scaleMaxAVX512 sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i] where x[i] > acc[i mod 16], for i < len(x) in order, with AVX-512F, bit-identical to scaleMaxGeneric.
+//
+//go:noescape
+func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
+
 // geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.
 //
 //go:noescape

@@ -145,6 +145,8 @@ func main() {
 	expSubAVX2()
 	geluAVX2()
 	expSubAVX512()
+	expSubSumAVX512()
+	scaleMaxAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
 
@@ -1683,8 +1685,13 @@ func expCore512(r zset, tanhRange bool) steps {
 // z(0) of both zsets, with body's two copies interleaved; then 16 with the
 // first copy; then the tail through the K6 mask of kmaskTab (masked-off
 // lanes load as zeros and are not stored). pre may use Z28–Z31; the result
-// is z(6).
-func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) steps) {
+// is z(6). post, when not nil, runs after body on each copy in element
+// order (the first 16 lanes before the next 16), with the tail's mask K6
+// or nil for a whole vector; end, when not nil, runs before the return.
+func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) steps, post func(r zset, mask Op), end func()) {
+	if post == nil {
+		post = func(zset, Op) {}
+	}
 	off, cnt := RAX, RDX
 	a, b := zsets[0], zsets[1]
 	XORQ(off, off)
@@ -1697,6 +1704,8 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	pre(a)
 	pre(b)
 	interleave(body(a), body(b))
+	post(a, nil)
+	post(b, nil)
 	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
 	VMOVUPS(b.z(6), Mem{Base: yp, Index: off, Scale: 1, Disp: 64})
 	ADDQ(U8(128), off)
@@ -1708,6 +1717,7 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, a.z(0))
 	pre(a)
 	body(a).emit()
+	post(a, nil)
 	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
 	ADDQ(U8(64), off)
 	Label("tail")
@@ -1718,8 +1728,12 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, a.z(0))
 	pre(a)
 	body(a).emit()
+	post(a, K6)
 	VMOVUPS(a.z(6), K6, Mem{Base: yp, Index: off, Scale: 1})
 	Label("done")
+	if end != nil {
+		end()
+	}
 	VZEROUPPER()
 	RET()
 }
@@ -1738,7 +1752,79 @@ func expSubAVX512() {
 		log.Fatal(err)
 	}
 	VBROADCASTSS(v.Addr, Z28)
-	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) })
+	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) }, nil, nil)
+}
+
+// expSubSumAVX512 generates the second pass of softmaxScaled: expSubAVX512
+// that also adds each dst[i] to acc[i mod 16] in increasing i, Sum's lane
+// order (expSubSumGeneric). The masked-off lanes of the tail add nothing.
+func expSubSumAVX512() {
+	TEXT("expSubSumAVX512", NOSPLIT, "func(acc *[16]float32, dst, x []float32, sub float32)")
+	Pragma("noescape")
+	Doc("expSubSumAVX512 sets dst[i] = Exp(x[i] − sub) and adds it to acc[i mod 16], for i < len(dst) in order, with AVX-512F, bit-identical to expSubSumGeneric.")
+	yp, n, xp, ap := RDI, RCX, RSI, RBX
+	Load(Param("acc"), ap)
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	v, err := Param("sub").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(v.Addr, Z28)
+	VMOVUPS(Mem{Base: ap}, Z29)
+	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) },
+		func(r zset, mask Op) {
+			if mask == nil {
+				VADDPS(r.z(6), Z29, Z29)
+			} else {
+				VADDPS(r.z(6), Z29, mask, Z29)
+			}
+		},
+		func() { VMOVUPS(Z29, Mem{Base: ap}) })
+}
+
+// scaleMaxAVX512 generates the first pass of softmaxScaled: x[i] =
+// float32(x[i]·scale) in place, and acc[i mod 16] = x[i] where x[i] >
+// acc[i mod 16] (VMAXPS with x first, as maxBlocksAVX2), for every i in
+// order (scaleMaxGeneric); the tail's masked-off lanes keep acc.
+func scaleMaxAVX512() {
+	TEXT("scaleMaxAVX512", NOSPLIT, "func(acc *[16]float32, x []float32, scale float32)")
+	Pragma("noescape")
+	Doc("scaleMaxAVX512 sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i] where x[i] > acc[i mod 16], for i < len(x) in order, with AVX-512F, bit-identical to scaleMaxGeneric.")
+	ap, xp, n, cnt := RDI, RSI, RCX, RDX
+	Load(Param("acc"), ap)
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	v, err := Param("scale").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(v.Addr, Z1)
+	VMOVUPS(Mem{Base: ap}, Z0)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMULPS(Mem{Base: xp}, Z1, Z2)
+	VMOVUPS(Z2, Mem{Base: xp})
+	VMAXPS(Z0, Z2, Z0) // Z0 = Z2 > Z0 ? Z2 : Z0
+	ADDQ(U8(64), xp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("done"))
+	LEAQ(kmaskTab, cnt)
+	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K1)
+	VMOVUPS_Z(Mem{Base: xp}, K1, Z2)
+	VMULPS(Z1, Z2, Z2)
+	VMOVUPS(Z2, K1, Mem{Base: xp})
+	VMAXPS(Z0, Z2, K1, Z0)
+	Label("done")
+	VMOVUPS(Z0, Mem{Base: ap})
+	VZEROUPPER()
+	RET()
 }
 
 // geluAVX512 generates geluAVX2 with AVX-512F.
@@ -1778,7 +1864,7 @@ func geluAVX512() {
 			func() { VMULPS(z(1), z(2), z(6)) },
 		)
 	}
-	elementwise512(xp, xp, n, func(zset) {}, body)
+	elementwise512(xp, xp, n, func(zset) {}, body, nil, nil)
 }
 
 // geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's

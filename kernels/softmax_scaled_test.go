@@ -1,0 +1,113 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSoftmaxScaled checks softmaxScaled against its definition (scale,
+// then Softmax) and the fused leaves against their pure-Go twins, bit for
+// bit, for every ISA, over lengths 0…1000 with guards around the row:
+// scores of every size, rows whose scaled maximum is ±0, rows with NaN
+// (ignored by the maximum, passed on by the exponentials), ±Inf and
+// subnormals.
+func TestSoftmaxScaled(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	maxLen := 1000
+	if testing.Short() {
+		maxLen = 300
+	}
+	var lengths []int
+	for n := 0; n <= 40; n++ {
+		lengths = append(lengths, n)
+	}
+	for n := 41; n <= maxLen; n += 1 + r.IntN(37) {
+		lengths = append(lengths, n)
+	}
+	row := func(n int) []float32 {
+		x := nastyVec(r, n)
+		switch r.IntN(6) {
+		case 0: // all zeros of both signs: the maximum is ±0
+			for i := range x {
+				x[i] = float32(math.Copysign(0, r.Float64()-0.5))
+			}
+		case 1:
+			if n > 0 {
+				x[r.IntN(n)] = float32(math.NaN())
+			}
+		case 2:
+			if n > 0 {
+				x[r.IntN(n)] = float32(math.Inf(2*r.IntN(2) - 1))
+			}
+		}
+		return x
+	}
+	forEachISA(t, func(t *testing.T) {
+		for _, n := range lengths {
+			for _, scale := range []float32{0.125, 1 / float32(math.Sqrt(48)), -3, 1e-30} {
+				name := fmt.Sprintf("n=%d scale=%g", n, scale)
+				x := row(n)
+				want := append([]float32(nil), x...)
+				for i := range want {
+					want[i] *= scale
+				}
+				Softmax(want, want)
+				off := r.IntN(4)
+				buf, got := guarded(n, off)
+				copy(got, x)
+				softmaxScaled(got, scale)
+				checkGuard(t, buf, n, off, name)
+				for i := range want {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s: p[%d] = %g (%#x), want %g (%#x)", name, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+
+				// The leaves against their twins, from the same accumulators.
+				var acc, accWant [Lanes]float32
+				for l := range acc {
+					acc[l] = float32(r.NormFloat64())
+				}
+				accWant = acc
+				buf, gx := guarded(n, off)
+				copy(gx, x)
+				wx := append([]float32(nil), x...)
+				scaleMaxBlocks(&acc, gx, scale)
+				scaleMaxGeneric(&accWant, wx, scale)
+				checkGuard(t, buf, n, off, name+" scaleMaxBlocks")
+				for i := range wx {
+					if !sameBits(gx[i], wx[i]) {
+						t.Fatalf("%s: scaleMaxBlocks x[%d] = %g, want %g", name, i, gx[i], wx[i])
+					}
+				}
+				for l := range acc {
+					if !sameBits(acc[l], accWant[l]) {
+						t.Fatalf("%s: scaleMaxBlocks acc[%d] = %g, want %g", name, l, acc[l], accWant[l])
+					}
+				}
+				sub := float32(r.NormFloat64() * 10)
+				for l := range acc {
+					acc[l] = float32(math.Abs(r.NormFloat64()))
+				}
+				accWant = acc
+				buf, gd := guarded(n, off)
+				wd := make([]float32, n)
+				expSubSumBlocks(&acc, gd, x, sub)
+				expSubSumGeneric(&accWant, wd, x, sub)
+				checkGuard(t, buf, n, off, name+" expSubSumBlocks")
+				for i := range wd {
+					if !sameBits(gd[i], wd[i]) {
+						t.Fatalf("%s: expSubSumBlocks dst[%d] = %g, want %g", name, i, gd[i], wd[i])
+					}
+				}
+				for l := range acc {
+					if !sameBits(acc[l], accWant[l]) {
+						t.Fatalf("%s: expSubSumBlocks acc[%d] = %g, want %g", name, l, acc[l], accWant[l])
+					}
+				}
+			}
+		}
+	})
+}
