@@ -174,9 +174,18 @@ func expSubSumGeneric(acc *[Lanes]float32, dst, x []float32, sub float32) {
 
 // Softmax writes softmax(x) into dst (which may alias x): m = Max(x),
 // e[i] = Exp(x[i] − m), s = Sum(e), dst[i] = e[i] / s.
+//
+// Where the ISA has the fused pass (fusedSoftmax), the exponentials and
+// Sum's lanes are one pass (expSubSumBlocks), with the same result.
 func Softmax(dst, x []float32) {
 	dst = dst[:len(x)]
 	m := Max(x)
+	if fusedSoftmax(len(x)) {
+		var sum [Lanes]float32
+		expSubSumBlocks(&sum, dst, x, m)
+		divVec(dst, dst, Reduce16(&sum))
+		return
+	}
 	expSubVec(dst, x, m)
 	divVec(dst, dst, Sum(dst))
 }

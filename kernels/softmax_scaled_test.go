@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestSoftmaxScaled checks softmaxScaled against its definition (scale,
-// then Softmax) and the fused leaves against their pure-Go twins, bit for
-// bit, for every ISA, over lengths 0…1000 with guards around the row:
+// TestSoftmaxScaled checks softmaxScaled and Softmax against their
+// definitions in pure Go (scale, then Max, Exp, Sum and the division) and
+// the fused leaves against their pure-Go twins, bit for bit, for every ISA, over lengths 0…1000 with guards around the row:
 // scores of every size, rows whose scaled maximum is ±0, rows with NaN
 // (ignored by the maximum, passed on by the exponentials), ±Inf and
 // subnormals.
@@ -49,11 +49,24 @@ func TestSoftmaxScaled(t *testing.T) {
 			for _, scale := range []float32{0.125, 1 / float32(math.Sqrt(48)), -3, 1e-30} {
 				name := fmt.Sprintf("n=%d scale=%g", n, scale)
 				x := row(n)
+				// The definition, in pure Go.
+				isaInTest := isa
+				isa = isaLevels[0]
 				want := append([]float32(nil), x...)
 				for i := range want {
 					want[i] *= scale
 				}
 				Softmax(want, want)
+				wantUnscaled := make([]float32, n)
+				Softmax(wantUnscaled, x)
+				isa = isaInTest
+				gotUnscaled := make([]float32, n)
+				Softmax(gotUnscaled, x)
+				for i := range wantUnscaled {
+					if !sameBits(gotUnscaled[i], wantUnscaled[i]) {
+						t.Fatalf("n=%d: Softmax p[%d] = %g, pure Go %g", n, i, gotUnscaled[i], wantUnscaled[i])
+					}
+				}
 				off := r.IntN(4)
 				buf, got := guarded(n, off)
 				copy(got, x)
