@@ -176,8 +176,18 @@ var vertical512MinRows = 128
 // transpose b first. On the device's Xeon (session 6) MatMulT at the local
 // layers' window shapes ran 76 / 127 / 69 GFLOP/s against 51 / 80 / 61 for
 // the R×C kernels (m = 2048; n, k = 288, 96 / 384, 96 / 96, 384), but lost
-// at 512×256×256 (75 against 116) and 32×288×96 (56 against 76).
-var vertical512TMinRows = 1024
+// at 512×256×256 (75 against 116) and 32×288×96 (56 against 76). Since the
+// AVX-512 vertical kernel of session 11 it wins from 128 rows (session 12,
+// transpose included, GFLOP/s on the EPYC host / the Xeon, vertical
+// against R×C): 128×256×256 215 / 134 against 207 / 129, 256×1024×256
+// 214 / 131 against 203 / 121, 512×1024×256 225 / 134 against 209 / 123;
+// but 64×768×256 205 / 117 against 203 / 126.
+var vertical512TMinRows = 128
+
+// vertical512MaxFloats is verticalMaxFloats on AVX-512 machines, whose L2
+// (1–2 MiB) holds the transposed copy of a global layer's weights (the
+// session 12 figures above include 1024×256).
+const vertical512MaxFloats = 1 << 18
 
 // verticalPanels recycles the packed copies of b.
 var verticalPanels = sync.Pool{New: func() any { return new([]float32) }}
@@ -241,7 +251,11 @@ func verticalBlocks(n int, f func(j0, width int)) {
 // columns go through matMulTStrided.
 func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) bool {
 	n8 := n &^ 7
-	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > verticalMaxFloats ||
+	maxFloats := verticalMaxFloats
+	if isa == isaAVX512 {
+		maxFloats = vertical512MaxFloats
+	}
+	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > maxFloats ||
 		isa == isaAVX512 && m < vertical512TMinRows {
 		return false
 	}
