@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"sync"
 
 	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
@@ -38,21 +39,30 @@ type batch interface {
 }
 
 // modelNetwork adapts *model.Model to network, computing the fingerprint
-// (a hash of every weight) once.
+// (a hash of every weight) once, and running the model through a
+// model.Inference (packed weights) made on first use.
 type modelNetwork struct {
-	m  *model.Model
-	fp [32]byte
+	m    *model.Model
+	fp   [32]byte
+	once sync.Once
+	inf  *model.Inference
 }
 
 func newModelNetwork(m *model.Model) *modelNetwork {
 	return &modelNetwork{m: m, fp: m.Fingerprint()}
 }
 
+// inference returns the packed model, packing it the first time.
+func (n *modelNetwork) inference() *model.Inference {
+	n.once.Do(func() { n.inf = n.m.Inference() })
+	return n.inf
+}
+
 func (n *modelNetwork) Name() string                        { return n.m.Name() }
 func (n *modelNetwork) Fingerprint() [32]byte               { return n.fp }
 func (n *modelNetwork) Window() int                         { return n.m.Cfg.Window() }
-func (n *modelNetwork) Forward(seq []byte, probs []float32) { n.m.Forward(seq, probs) }
-func (n *modelNetwork) NewBatch(rows int) batch             { return n.m.NewBatch(rows) }
+func (n *modelNetwork) Forward(seq []byte, probs []float32) { n.inference().Forward(seq, probs) }
+func (n *modelNetwork) NewBatch(rows int) batch             { return n.inference().NewBatch(rows) }
 
 // encoderNetwork returns the network a Writer codes with: the WithModel
 // model, else the built-in default for the modality kind.

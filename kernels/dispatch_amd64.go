@@ -181,8 +181,23 @@ var vertical512MinRows = 128
 // transpose included, GFLOP/s on the EPYC host / the Xeon, vertical
 // against R×C): 128×256×256 215 / 134 against 207 / 129, 256×1024×256
 // 214 / 131 against 203 / 121, 512×1024×256 225 / 134 against 209 / 123;
-// but 64×768×256 205 / 117 against 203 / 126.
+// but 64×768×256 205 / 117 against 203 / 126, and with k = 384 the R×C
+// kernels stay ahead below 1024 rows (128×96×384 219 against 202 even with
+// b packed beforehand).
 var vertical512TMinRows = 128
+
+// vertical512TLongMinRows is vertical512TMinRows for reductions longer
+// than 256.
+var vertical512TLongMinRows = 1024
+
+// vertical512TFits reports whether AVX-512 machines take the vertical
+// kernels for an a·bᵀ product of m rows with reductions of length k.
+func vertical512TFits(m, k int) bool {
+	if k > 256 {
+		return m >= vertical512TLongMinRows
+	}
+	return m >= vertical512TMinRows
+}
 
 // vertical512MaxFloats is verticalMaxFloats on AVX-512 machines, whose L2
 // (1–2 MiB) holds the transposed copy of a global layer's weights (the
@@ -228,10 +243,21 @@ func verticalShape(n, k int) bool {
 // block starting at column j0 lies at panels[j0·k:] in the packed form, k
 // rows of width floats.
 func verticalBlocks(n int, f func(j0, width int)) {
-	widest := 16
+	verticalBlocksOf(n, widestBlock(), f)
+}
+
+// widestBlock is the widest column block of the ISA's vertical kernels: 32
+// on AVX-512, else 16.
+func widestBlock() int {
 	if isa == isaAVX512 {
-		widest = 32
+		return 32
 	}
+	return 16
+}
+
+// verticalBlocksOf is verticalBlocks with blocks of at most widest (16 or
+// 32) columns.
+func verticalBlocksOf(n, widest int, f func(j0, width int)) {
 	j0 := 0
 	for ; j0+widest <= n; j0 += widest {
 		f(j0, widest)
@@ -256,7 +282,7 @@ func matMulTVertical(c []float32, ldc int, a []float32, lda int, b []float32, ld
 		maxFloats = vertical512MaxFloats
 	}
 	if !verticalFits(m, n8, k) || m < verticalMinRows || n8*k > maxFloats ||
-		isa == isaAVX512 && m < vertical512TMinRows {
+		isa == isaAVX512 && !vertical512TFits(m, k) {
 		return false
 	}
 	checkStrided(c, ldc, a, lda, b, ldb, m, n, k)
@@ -579,4 +605,95 @@ func chunkDot(out, p, values []float32, stride int) {
 		return
 	}
 	chunkDotAVX2(&out[0], w, &p[0], &values[0], 4*stride, n)
+}
+
+// verticalPack is the first n8 = n&^7 rows of an n×k weight matrix w (the
+// b of an a·bᵀ product, as Linear takes it) transposed once into the
+// vertical kernels' column panels: the blocks of verticalBlocksOf(n8,
+// widest), the block at column j0 at panels[j0·k:], k rows of its width.
+// The zero value packs nothing.
+type verticalPack struct {
+	panels []float32
+	n8, k  int
+	widest int
+}
+
+// packVertical packs w (n×k) for the vertical kernels of the ISA in use, or
+// returns the zero pack where they do not run (no vertical ISA, k not a
+// multiple of 16 or longer than verticalMaxK, fewer than 8 columns).
+func packVertical(w []float32, n, k int) verticalPack {
+	n8 := n &^ 7
+	if !verticalISA() || !verticalShape(n8, k) {
+		return verticalPack{}
+	}
+	p := verticalPack{panels: make([]float32, n8*k), n8: n8, k: k, widest: widestBlock()}
+	verticalBlocksOf(n8, p.widest, func(j0, w8 int) {
+		transposeStrided(p.panels[j0*k:], w8, w[j0*k:], k, w8, k)
+	})
+	return p
+}
+
+// packedAlways makes packedFits take every product, so that tests run the
+// packed path at every shape.
+var packedAlways = false
+
+// packedFits reports whether a product of m rows with reductions of length
+// k takes a pack's panels rather than the R×C kernels on the matrix itself.
+// With the panels made once, only the kernels' speed decides. The 2-core
+// AVX-512 EPYC, packed against MatMulT (GFLOP/s, m×n×k): 128×96×96 234
+// against 165, 8×384×96 191 against 167, but 8×96×384 167 against 214,
+// 16×256×256 205 against 217 and 128×96×384 202 against 219; 32×768×256
+// 219 against 206, 128×1024×256 225 against 205; at one row the one-row
+// kernel wins at every shape (1×256×96 79 against 63, 1×768×256 95 against
+// 64). On AVX2 the two are within 10 % from 4 to 16 rows; packed wins at
+// one or two rows (1×1024×256 54 against 48) and at 32 and more (by 0–11 %).
+// Wherever MatMulT would transpose b for the vertical kernels
+// (vertical512TFits), the pack spares it the transpose.
+func packedFits(m, k int) bool {
+	if !verticalISA() || m <= 0 {
+		return false
+	}
+	if packedAlways {
+		return true
+	}
+	if isa == isaAVX512 {
+		return m == 1 || k <= 128 && m >= 8 || k <= 256 && m >= 32 || vertical512TFits(m, k)
+	}
+	return m <= 2 || m >= 32
+}
+
+// matMulT computes columns [lo, hi) of the a·bᵀ product c = a·wᵀ (m rows,
+// a at row stride lda, c at ldc) from the pack, for the largest [lo, hi)
+// within [j0, j1) that it covers (multiples of 8 below n8), and returns lo
+// and hi; lo = hi when packedFits declines m rows. The caller computes the
+// rest from w. Every element is the Dot the R×C kernels compute.
+func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0, j1 int) (lo, hi int) {
+	lo, hi = min((j0+7)&^7, p.n8), min(j1&^7, p.n8)
+	if p.panels == nil || lo >= hi || !packedFits(m, p.k) {
+		return j0, j0
+	}
+	k := p.k
+	_ = c[:(m-1)*ldc+hi]
+	_ = a[:(m-1)*lda+k]
+	widest := widestBlock()
+	rows := max(2, panelFloats/k&^1)
+	for i0 := 0; i0 < m; i0 += rows {
+		i1 := min(i0+rows, m)
+		verticalBlocksOf(p.n8, p.widest, func(b0, bw int) {
+			// The block's share of [lo, hi), in pieces the ISA's kernels
+			// take, each reading its columns of the block at stride bw.
+			for s, e := max(b0, lo), min(b0+bw, hi); s < e; {
+				w := 8
+				switch {
+				case e-s >= 32 && widest >= 32:
+					w = 32
+				case e-s >= 16:
+					w = 16
+				}
+				verticalBlock(c[s:], ldc, a, lda, p.panels[b0*k+s-b0:], bw, i0, i1, w, k)
+				s += w
+			}
+		})
+	}
+	return lo, hi
 }

@@ -73,11 +73,11 @@ func BenchmarkMatMulVertical(b *testing.B) {
 	if !hasISA(isaAVX2) {
 		b.Skip("no AVX2+FMA")
 	}
-	saved, saved512, savedRows, savedTRows := isa, vertical512, vertical512MinRows, vertical512TMinRows
+	saved, saved512, savedRows, savedTRows, savedLong := isa, vertical512, vertical512MinRows, vertical512TMinRows, vertical512TLongMinRows
 	defer func() {
-		isa, verticalOn, vertical512, vertical512MinRows, vertical512TMinRows = saved, true, saved512, savedRows, savedTRows
+		isa, verticalOn, vertical512, vertical512MinRows, vertical512TMinRows, vertical512TLongMinRows = saved, true, saved512, savedRows, savedTRows, savedLong
 	}()
-	vertical512MinRows, vertical512TMinRows = 0, 0
+	vertical512MinRows, vertical512TMinRows, vertical512TLongMinRows = 0, 0, 0
 	r := rand.New(rand.NewPCG(1, 2))
 	// The local layers' products over a window (forward and the two of
 	// the backward pass), a global one small enough to take, and the

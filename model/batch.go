@@ -18,6 +18,7 @@ import (
 // index.
 type Batch struct {
 	m    *Model
+	lin  *linears // the Linear layers it runs: the model's, or an Inference's packed ones
 	rows []rowState
 
 	gs     *stack    // n rows of GlobalDim
@@ -58,12 +59,17 @@ type rowState struct {
 
 // NewBatch returns a Batch of n rows, each a fresh stream. A row's caches
 // (8·GlobalLayers·Window·GlobalDim/PatchSize bytes and a little more, 2 MiB
-// for "ref") are allocated on its first use, not here.
-func (m *Model) NewBatch(n int) *Batch {
+// for "ref") are allocated on its first use, not here. Inference.NewBatch
+// makes one that runs on packed weights.
+func (m *Model) NewBatch(n int) *Batch { return m.newBatch(n, m.plain) }
+
+// newBatch is NewBatch running the Linear layers lin.
+func (m *Model) newBatch(n int, lin *linears) *Batch {
 	n = max(n, 0)
 	c := m.Cfg
 	return &Batch{
 		m:      m,
+		lin:    lin,
 		rows:   make([]rowState, n),
 		gs:     newStack(n, c.GlobalDim, c.globalHidden(), c.GlobalHeads, c.ContextPatches),
 		ls:     newStack(n, c.LocalDim, c.localHidden(), c.LocalHeads, c.PatchSize),
@@ -171,7 +177,7 @@ func (b *Batch) Next(rows []int, probs []float32) {
 		for i, r := range chunk {
 			copy(b.headIn[i*dl:(i+1)*dl], b.rows[r].last)
 		}
-		b.m.head(probs[s*256:], b.headIn, b.ls.a, len(chunk))
+		b.m.head(probs[s*256:], b.headIn, b.ls.a, len(chunk), b.lin)
 	}
 }
 
@@ -252,16 +258,16 @@ func (b *Batch) step(rows []int) {
 		}
 		for l := range m.w.gBlocks {
 			blk := &m.w.gBlocks[l]
-			gs.pre(blk, ns)
+			gs.pre(blk, &b.lin.g[l], ns)
 			b.layer, b.attRows = l, b.starts
 			if b.team != nil {
 				b.team.run(b.gAttJob)
 			} else {
 				b.globalAttentionRows(0, ns, gs.scratch)
 			}
-			gs.post(blk, ns)
+			gs.post(blk, &b.lin.g[l], ns)
 		}
-		gs.linear(b.g, gs.x[:ns*dg], m.w.g2lW, m.w.g2lB, ns*p, c.embedDim(), dl)
+		gs.linear(b.g, gs.x[:ns*dg], b.lin.g2l, m.w.g2lB, ns*p)
 		for i, r := range b.starts {
 			st := &b.rows[r]
 			copy(st.g, b.g[i*p*dl:(i+1)*p*dl])
@@ -279,14 +285,14 @@ func (b *Batch) step(rows []int) {
 	}
 	for l := range m.w.lBlocks {
 		blk := &m.w.lBlocks[l]
-		ls.pre(blk, n)
+		ls.pre(blk, &b.lin.l[l], n)
 		b.layer, b.attRows = l, rows
 		if b.team != nil {
 			b.team.run(b.lAttJob)
 		} else {
 			b.localAttentionRows(0, n, ls.scratch)
 		}
-		ls.post(blk, n)
+		ls.post(blk, &b.lin.l[l], n)
 	}
 	for i, r := range rows {
 		copy(b.rows[r].last, ls.x[i*dl:(i+1)*dl])

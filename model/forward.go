@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/mbzip/mbzip/kernels"
 )
@@ -19,14 +20,14 @@ type stack struct {
 	team          *team     // when set, every Linear is cut by columns among its threads
 }
 
-// linear is kernels.Linear, cut among the team's threads when s has one
-// (the same output bit for bit).
-func (s *stack) linear(y, x, w, bias []float32, m, in, out int) {
+// linear is kernels.Linear through lw, cut among the team's threads when s
+// has one (the same output bit for bit).
+func (s *stack) linear(y, x []float32, lw *kernels.LinearWeights, bias []float32, m int) {
 	if s.team != nil {
-		s.team.linear(y, x, w, bias, m, in, out)
+		s.team.linear(y, x, lw, bias, m)
 		return
 	}
-	kernels.Linear(y, x, w, bias, m, in, out)
+	lw.Linear(y, x, bias, m)
 }
 
 func newStack(rows, d, hid, heads, maxKeys int) *stack {
@@ -44,29 +45,29 @@ func newStack(rows, d, hid, heads, maxKeys int) *stack {
 // pre runs the first half of block b on the first m rows of s.x:
 // a = LN1(x), then q, k, v = the three thirds of the qkv projection of a.
 // The caller then fills s.att from q, k, v (and its caches) and calls post.
-func (s *stack) pre(b *blockWeights, m int) {
+func (s *stack) pre(b *blockWeights, lin *blockLinears, m int) {
 	d := s.d
 	for i := range m {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln1W, b.ln1B, lnEps)
 	}
 	a := s.a[:m*d]
-	s.linear(s.q, a, b.qkvW[:d*d], b.qkvB[:d], m, d, d)
-	s.linear(s.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], m, d, d)
-	s.linear(s.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], m, d, d)
+	s.linear(s.q, a, lin.q, b.qkvB[:d], m)
+	s.linear(s.k, a, lin.k, b.qkvB[d:2*d], m)
+	s.linear(s.v, a, lin.v, b.qkvB[2*d:], m)
 }
 
 // post finishes block b on the first m rows: x += out(att);
 // x += fc2(GELU(fc1(LN2(x)))).
-func (s *stack) post(b *blockWeights, m int) {
+func (s *stack) post(b *blockWeights, lin *blockLinears, m int) {
 	d, h := s.d, s.hid
-	s.linear(s.y, s.att[:m*d], b.outW, b.outB, m, d, d)
+	s.linear(s.y, s.att[:m*d], lin.out, b.outB, m)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 	for i := range m {
 		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
 	}
-	s.linear(s.h, s.a[:m*d], b.fc1W, b.fc1B, m, d, h)
+	s.linear(s.h, s.a[:m*d], lin.fc1, b.fc1B, m)
 	kernels.GELUInPlace(s.h[:m*h])
-	s.linear(s.y, s.h[:m*h], b.fc2W, b.fc2B, m, h, d)
+	s.linear(s.y, s.h[:m*h], lin.fc2, b.fc2B, m)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
 }
 
@@ -104,12 +105,12 @@ func (m *Model) localInput(dst, g []float32, p int, prev byte) {
 
 // head turns the first n rows of final local states x (n × D_L) into byte
 // distributions: probs row i = Softmax(head(LN_f(x_i))). a is n × D_L scratch.
-func (m *Model) head(probs, x, a []float32, n int) {
+func (m *Model) head(probs, x, a []float32, n int, lin *linears) {
 	dl := m.Cfg.LocalDim
 	for i := range n {
 		kernels.LayerNorm(a[i*dl:(i+1)*dl], x[i*dl:(i+1)*dl], m.w.lnfW, m.w.lnfB, lnEps)
 	}
-	kernels.Linear(probs[:n*256], a[:n*dl], m.w.headW, m.w.headB, n, dl, 256)
+	lin.head.Linear(probs[:n*256], a[:n*dl], m.w.headB, n)
 	for i := range n {
 		row := probs[i*256 : (i+1)*256]
 		kernels.Softmax(row, row)
@@ -140,26 +141,37 @@ func (m *Model) newForwardWS() *forwardWS {
 // len(seq)*256 floats; Forward panics otherwise, as copy into a short slice
 // would be a silent bug.
 func (m *Model) Forward(seq []byte, probs []float32) {
-	if len(probs) < len(seq)*256 {
-		panic(fmt.Sprintf("model: Forward: probs holds %d floats, need %d", len(probs), len(seq)*256))
-	}
+	m.checkForward(seq, probs)
 	if len(seq) == 0 {
 		return
 	}
-	ws, _ := m.pool.Get().(*forwardWS)
+	m.forward(m.plain, &m.pool, seq, probs)
+}
+
+// checkForward panics when probs cannot hold the distributions of seq.
+func (m *Model) checkForward(seq []byte, probs []float32) {
+	if len(probs) < len(seq)*256 {
+		panic(fmt.Sprintf("model: Forward: probs holds %d floats, need %d", len(probs), len(seq)*256))
+	}
+}
+
+// forward is Forward running the Linear layers lin, with workspaces from
+// pool.
+func (m *Model) forward(lin *linears, pool *sync.Pool, seq []byte, probs []float32) {
+	ws, _ := pool.Get().(*forwardWS)
 	if ws == nil {
 		ws = m.newForwardWS()
 	}
 	w := m.Cfg.Window()
 	for start := 0; start < len(seq); start += w {
 		end := min(start+w, len(seq))
-		m.window(ws, seq[start:end], probs[start*256:end*256])
+		m.window(lin, ws, seq[start:end], probs[start*256:end*256])
 	}
-	m.pool.Put(ws)
+	pool.Put(ws)
 }
 
 // window runs the model over one window x (len(x) ≤ Window).
-func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
+func (m *Model) window(lin *linears, ws *forwardWS, x []byte, probs []float32) {
 	c := m.Cfg
 	p, e, dg, dl := c.PatchSize, c.embedDim(), c.GlobalDim, c.LocalDim
 	n := len(x)
@@ -176,14 +188,14 @@ func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
 	}
 	for l := range m.w.gBlocks {
 		b := &m.w.gBlocks[l]
-		gs.pre(b, np)
+		gs.pre(b, &lin.g[l], np)
 		// AttentionBatch is Attention over all np rows, bit for bit, as
 		// matrix products.
 		kernels.AttentionBatch(gs.att, gs.q, gs.k, gs.v, nil, np, c.GlobalHeads, dg, gs.scratch)
-		gs.post(b, np)
+		gs.post(b, &lin.g[l], np)
 	}
 	// Patch outputs cut into np·P slices of width e, each projected to D_L.
-	kernels.Linear(ws.g, gs.x[:np*dg], m.w.g2lW, m.w.g2lB, np*p, e, dl)
+	lin.g2l.Linear(ws.g, gs.x[:np*dg], m.w.g2lB, np*p)
 
 	// Local transformer over all n bytes, attention within each patch.
 	ls := ws.local
@@ -196,13 +208,13 @@ func (m *Model) window(ws *forwardWS, x []byte, probs []float32) {
 	}
 	for l := range m.w.lBlocks {
 		b := &m.w.lBlocks[l]
-		ls.pre(b, n)
+		ls.pre(b, &lin.l[l], n)
 		for s := 0; s < n; s += p {
 			r := min(p, n-s)
 			o := s * dl
 			kernels.AttentionBatch(ls.att[o:], ls.q[o:], ls.k[o:], ls.v[o:], nil, r, c.LocalHeads, dl, ls.scratch)
 		}
-		ls.post(b, n)
+		ls.post(b, &lin.l[l], n)
 	}
-	m.head(probs, ls.x, ls.a, n)
+	m.head(probs, ls.x, ls.a, n, lin)
 }

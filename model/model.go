@@ -19,6 +19,7 @@ type Model struct {
 	arena   []float32
 	tensors []Tensor
 	w       weights
+	plain   *linears  // the Linear layers as views of arena
 	pool    sync.Pool // *forwardWS, so that concurrent Forward calls never share a workspace
 }
 
@@ -29,6 +30,7 @@ func alloc(cfg Config) (*Model, []spec) {
 	ss := specs(cfg, &m.w)
 	m.arena = make([]float32, cfg.Params())
 	m.tensors = bind(ss, m.arena)
+	m.plain = m.newLinears(false)
 	return m, ss
 }
 

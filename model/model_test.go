@@ -66,18 +66,21 @@ func sameBits(a, b []float32) int {
 // P, several windows), resetting rows at different times, listing rows in a
 // shuffled order, sometimes asking Next twice, and sometimes feeding bytes
 // with Push alone; every distribution must equal Forward's bit for bit, with
-// one thread and with two or three sharing every step (SetThreads).
+// one thread and with two or three sharing every step (SetThreads), on the
+// model's weights and on an Inference's packed ones.
 func TestForwardBatchIdentical(t *testing.T) {
 	for name, cfg := range testConfigs {
 		for _, threads := range []int{1, 2, 3} {
-			t.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(t *testing.T) {
-				forwardBatchIdentical(t, name, cfg, threads)
-			})
+			for _, packed := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/threads=%d/packed=%v", name, threads, packed), func(t *testing.T) {
+					forwardBatchIdentical(t, name, cfg, threads, packed)
+				})
+			}
 		}
 	}
 }
 
-func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int) {
+func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int, packed bool) {
 	// SetThreads stops at GOMAXPROCS: raise it so that a small machine runs
 	// every team size too.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(threads, runtime.GOMAXPROCS(0))))
@@ -97,6 +100,9 @@ func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int) {
 		queues[i%nrows] = append(queues[i%nrows], job{seq, forward(m, seq)})
 	}
 	b := m.NewBatch(nrows)
+	if packed {
+		b = m.Inference().NewBatch(nrows)
+	}
 	b.SetThreads(threads)
 	defer b.Close()
 	pos := make([]int, nrows)

@@ -28,9 +28,10 @@ type team struct {
 	job      func(part int)  // nil with the last post: the helpers exit
 
 	// The arguments of linear's job (linearPart, bound once).
-	y, x, w, bias []float32
-	m, in, out    int
-	linearJob     func(part int)
+	y, x, bias []float32
+	lw         *kernels.LinearWeights
+	m          int
+	linearJob  func(part int)
 }
 
 // A waiting goroutine polls teamBusySpins times without yielding (the
@@ -111,14 +112,14 @@ func (t *team) span(n, part int) (lo, hi int) {
 	return n * part / t.parts, n * (part + 1) / t.parts
 }
 
-// linear is kernels.Linear(y, x, w, bias, m, in, out) with the output
-// columns cut into the team's parts.
-func (t *team) linear(y, x, w, bias []float32, m, in, out int) {
-	t.y, t.x, t.w, t.bias, t.m, t.in, t.out = y, x, w, bias, m, in, out
+// linear is lw.Linear(y, x, bias, m) with the output columns cut into the
+// team's parts.
+func (t *team) linear(y, x []float32, lw *kernels.LinearWeights, bias []float32, m int) {
+	t.y, t.x, t.lw, t.bias, t.m = y, x, lw, bias, m
 	t.run(t.linearJob)
 }
 
 func (t *team) linearPart(part int) {
-	j0, j1 := t.span(t.out, part)
-	kernels.LinearCols(t.y, t.x, t.w, t.bias, t.m, t.in, t.out, j0, j1)
+	j0, j1 := t.span(t.lw.Out, part)
+	t.lw.LinearCols(t.y, t.x, t.bias, t.m, j0, j1)
 }

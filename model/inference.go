@@ -1,0 +1,38 @@
+package model
+
+import "sync"
+
+// Inference runs a model with its Linear weights packed once for the
+// kernels (kernels.PackLinear): its Forward and NewBatch give the model's
+// probabilities bit for bit, without the copies of the weights that the
+// plain products make on every call. Making one copies the packed weights
+// (about the size of the model) and takes a few milliseconds. It reads the
+// model's other weights where they lie, so after the weights change (an
+// optimizer step) its results are a mix of old and new: make a new one.
+// It is safe for concurrent use as the Model is.
+type Inference struct {
+	m    *Model
+	lin  *linears
+	pool sync.Pool // *forwardWS, as Model.pool
+}
+
+// Inference returns the model with its Linear weights packed, as they are
+// now.
+func (m *Model) Inference() *Inference {
+	return &Inference{m: m, lin: m.newLinears(true)}
+}
+
+// Model returns the model it runs.
+func (in *Inference) Model() *Model { return in.m }
+
+// Forward is Model.Forward on the packed weights.
+func (in *Inference) Forward(seq []byte, probs []float32) {
+	in.m.checkForward(seq, probs)
+	if len(seq) == 0 {
+		return
+	}
+	in.m.forward(in.lin, &in.pool, seq, probs)
+}
+
+// NewBatch is Model.NewBatch on the packed weights.
+func (in *Inference) NewBatch(n int) *Batch { return in.m.newBatch(n, in.lin) }
