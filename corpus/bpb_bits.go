@@ -44,6 +44,7 @@ func streamBits(ctx context.Context, m *model.Model, stream []byte, segSize, thr
 	threads = min(max(threads, 1), nseg)
 	segBits := make([]float64, nseg)
 	w := m.Cfg.Window()
+	inf := m.Inference() // the same probabilities, on packed weights
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
@@ -69,7 +70,7 @@ func streamBits(ctx context.Context, m *model.Model, stream []byte, segSize, thr
 					}
 					block := seg[start:min(start+w, len(seg))]
 					p := probs[:len(block)*256]
-					m.Forward(block, p)
+					inf.Forward(block, p)
 					for t, b := range block {
 						bits, err := byteBits(p[t*256+int(b)])
 						if err != nil {
