@@ -45,6 +45,9 @@
 //
 // A Model is read-only once built: any number of goroutines may call Forward
 // and NewBatch on it at the same time (each call uses its own workspace).
+// Model.Inference packs the Linear weights once for the kernels; its
+// Forward and NewBatch give the same probabilities faster, for as long as
+// the weights do not change (the codec runs every model that way).
 // Forward and the methods of a Batch start no goroutines; callers parallelise
 // across segments. A Batch must not be used by several goroutines at once.
 package model

@@ -3,10 +3,10 @@ package model
 import "github.com/mbzip/mbzip/kernels"
 
 // linears are a model's Linear layers as kernels.LinearWeights: views of
-// the arena (Model.plain, made with the model: what Forward uses, so that it
-// always sees the current weights, an optimizer's steps included) or copies
-// packed for the kernels (a Batch's, made with the Batch). Both give the
-// same bits.
+// the arena (Model.plain, made with the model: what Model.Forward and
+// Model.NewBatch use, so that they always see the current weights, an
+// optimizer's steps included) or copies packed for the kernels (an
+// Inference's). Both give the same bits.
 type linears struct {
 	g, l      []blockLinears
 	g2l, head *kernels.LinearWeights

@@ -19,7 +19,7 @@ type Model struct {
 	arena   []float32
 	tensors []Tensor
 	w       weights
-	plain   *linears  // the Linear layers as views of arena
+	plain   *linears  // the Linear layers as views of the arena
 	pool    sync.Pool // *forwardWS, so that concurrent Forward calls never share a workspace
 }
 
