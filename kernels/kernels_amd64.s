@@ -17303,11 +17303,11 @@ done:
 // Requires: AVX, AVX512F
 TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-60
 	MOVQ         acc+0(FP), BX
+	VMOVUPS      (BX), Z29
 	MOVQ         dst_base+8(FP), DI
 	MOVQ         dst_len+16(FP), CX
 	MOVQ         x_base+32(FP), SI
 	VBROADCASTSS sub+56(FP), Z28
-	VMOVUPS      (BX), Z29
 	XORQ         AX, AX
 	MOVQ         CX, DX
 	SHRQ         $0x05, DX

@@ -124,17 +124,7 @@ func TestLinearCols(t *testing.T) {
 			for c := 0; c+1 < len(cuts); c++ {
 				j0, j1 := cuts[c], cuts[c+1]
 				LinearCols(y, x, w, bias, m, in, out, j0, j1)
-				for i := range m {
-					for j := range out {
-						got := math.Float32bits(y[i*out+j])
-						switch {
-						case j >= j0 && j < j1 && got != math.Float32bits(want[i*out+j]):
-							t.Fatalf("LinearCols %v cols [%d,%d): y[%d,%d] = %g, want %g", s, j0, j1, i, j, y[i*out+j], want[i*out+j])
-						case j >= j1 && got != guardBits:
-							t.Fatalf("LinearCols %v cols [%d,%d) wrote column %d of row %d", s, j0, j1, j, i)
-						}
-					}
-				}
+				checkCols(t, fmt.Sprintf("LinearCols %v", s), y, want, m, out, j0, j1)
 			}
 			checkGuard(t, buf, m*out, off, "LinearCols")
 		}
@@ -148,6 +138,25 @@ func TestLinearCols(t *testing.T) {
 			}()
 			LinearCols(make([]float32, 8), make([]float32, 1), make([]float32, 8), nil, 1, 1, 8, bad[0], bad[1])
 		}()
+	}
+}
+
+// checkCols fails the test unless y (m rows of out columns), after a call
+// that computed its columns [j0, j1) when those before j0 were already
+// done, holds want's bits in every column below j1 and the guard pattern
+// from j1 on.
+func checkCols(t *testing.T, name string, y, want []float32, m, out, j0, j1 int) {
+	t.Helper()
+	for i := range m {
+		for j := range out {
+			got := math.Float32bits(y[i*out+j])
+			switch {
+			case j >= j0 && j < j1 && got != math.Float32bits(want[i*out+j]):
+				t.Fatalf("%s: cols [%d,%d): y[%d,%d] = %g, want %g", name, j0, j1, i, j, y[i*out+j], want[i*out+j])
+			case j >= j1 && got != guardBits:
+				t.Fatalf("%s: cols [%d,%d) wrote column %d of row %d", name, j0, j1, j, i)
+			}
+		}
 	}
 }
 

@@ -54,17 +54,7 @@ func TestLinearWeights(t *testing.T) {
 								for c := 0; c+1 < len(cuts); c++ {
 									j0, j1 := cuts[c], cuts[c+1]
 									lw.LinearCols(y, x, b, m, j0, j1)
-									for i := range m {
-										for j := range out {
-											got := math.Float32bits(y[i*out+j])
-											switch {
-											case j >= j0 && j < j1 && got != math.Float32bits(want[i*out+j]):
-												t.Fatalf("%s: cols [%d,%d): y[%d,%d] = %g, want %g", name, j0, j1, i, j, y[i*out+j], want[i*out+j])
-											case j >= j1 && got != guardBits:
-												t.Fatalf("%s: cols [%d,%d) wrote column %d of row %d", name, j0, j1, j, i)
-											}
-										}
-									}
+									checkCols(t, name, y, want, m, out, j0, j1)
 								}
 								checkGuard(t, buf, m*out, off, name+" cols")
 							}

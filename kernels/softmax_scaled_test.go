@@ -62,21 +62,13 @@ func TestSoftmaxScaled(t *testing.T) {
 				isa = isaInTest
 				gotUnscaled := make([]float32, n)
 				Softmax(gotUnscaled, x)
-				for i := range wantUnscaled {
-					if !sameBits(gotUnscaled[i], wantUnscaled[i]) {
-						t.Fatalf("n=%d: Softmax p[%d] = %g, pure Go %g", n, i, gotUnscaled[i], wantUnscaled[i])
-					}
-				}
+				checkSameBits(t, name+": Softmax", gotUnscaled, wantUnscaled)
 				off := r.IntN(4)
 				buf, got := guarded(n, off)
 				copy(got, x)
 				softmaxScaled(got, scale)
 				checkGuard(t, buf, n, off, name)
-				for i := range want {
-					if !sameBits(got[i], want[i]) {
-						t.Fatalf("%s: p[%d] = %g (%#x), want %g (%#x)", name, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
-					}
-				}
+				checkSameBits(t, name+": softmaxScaled", got, want)
 
 				// The leaves against their twins, from the same accumulators.
 				var acc, accWant [Lanes]float32
@@ -90,16 +82,8 @@ func TestSoftmaxScaled(t *testing.T) {
 				scaleMaxBlocks(&acc, gx, scale)
 				scaleMaxGeneric(&accWant, wx, scale)
 				checkGuard(t, buf, n, off, name+" scaleMaxBlocks")
-				for i := range wx {
-					if !sameBits(gx[i], wx[i]) {
-						t.Fatalf("%s: scaleMaxBlocks x[%d] = %g, want %g", name, i, gx[i], wx[i])
-					}
-				}
-				for l := range acc {
-					if !sameBits(acc[l], accWant[l]) {
-						t.Fatalf("%s: scaleMaxBlocks acc[%d] = %g, want %g", name, l, acc[l], accWant[l])
-					}
-				}
+				checkSameBits(t, name+": scaleMaxBlocks x", gx, wx)
+				checkSameBits(t, name+": scaleMaxBlocks acc", acc[:], accWant[:])
 				sub := float32(r.NormFloat64() * 10)
 				for l := range acc {
 					acc[l] = float32(math.Abs(r.NormFloat64()))
@@ -110,17 +94,20 @@ func TestSoftmaxScaled(t *testing.T) {
 				expSubSumBlocks(&acc, gd, x, sub)
 				expSubSumGeneric(&accWant, wd, x, sub)
 				checkGuard(t, buf, n, off, name+" expSubSumBlocks")
-				for i := range wd {
-					if !sameBits(gd[i], wd[i]) {
-						t.Fatalf("%s: expSubSumBlocks dst[%d] = %g, want %g", name, i, gd[i], wd[i])
-					}
-				}
-				for l := range acc {
-					if !sameBits(acc[l], accWant[l]) {
-						t.Fatalf("%s: expSubSumBlocks acc[%d] = %g, want %g", name, l, acc[l], accWant[l])
-					}
-				}
+				checkSameBits(t, name+": expSubSumBlocks dst", gd, wd)
+				checkSameBits(t, name+": expSubSumBlocks acc", acc[:], accWant[:])
 			}
 		}
 	})
+}
+
+// checkSameBits fails the test at the first element where got and want
+// differ in bits.
+func checkSameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if !sameBits(got[i], want[i]) {
+			t.Fatalf("%s[%d] = %g (%#x), want %g (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
 }

@@ -1738,21 +1738,33 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	RET()
 }
 
+// broadcastParam broadcasts the float32 parameter name to every lane of v.
+func broadcastParam(name string, v VecPhysical) {
+	p, err := Param(name).Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VBROADCASTSS(p.Addr, v)
+}
+
+// expSub512 is the loop of expSubAVX512 and expSubSumAVX512 over dst and x
+// with sub in Z28: dst[i] = Exp(x[i] − sub), then post and end as
+// elementwise512 runs them.
+func expSub512(post func(r zset, mask Op), end func()) {
+	yp, n, xp := RDI, RCX, RSI
+	Load(Param("dst").Base(), yp)
+	Load(Param("dst").Len(), n)
+	Load(Param("x").Base(), xp)
+	broadcastParam("sub", Z28)
+	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) }, post, end)
+}
+
 // expSubAVX512 generates expSubAVX2 with AVX-512F.
 func expSubAVX512() {
 	TEXT("expSubAVX512", NOSPLIT, "func(dst, x []float32, sub float32)")
 	Pragma("noescape")
 	Doc("expSubAVX512 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX-512F, bit-identical to Exp.")
-	yp, n, xp := RDI, RCX, RSI
-	Load(Param("dst").Base(), yp)
-	Load(Param("dst").Len(), n)
-	Load(Param("x").Base(), xp)
-	v, err := Param("sub").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(v.Addr, Z28)
-	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) }, nil, nil)
+	expSub512(nil, nil)
 }
 
 // expSubSumAVX512 generates the second pass of softmaxScaled: expSubAVX512
@@ -1762,18 +1774,10 @@ func expSubSumAVX512() {
 	TEXT("expSubSumAVX512", NOSPLIT, "func(acc *[16]float32, dst, x []float32, sub float32)")
 	Pragma("noescape")
 	Doc("expSubSumAVX512 sets dst[i] = Exp(x[i] − sub) and adds it to acc[i mod 16], for i < len(dst) in order, with AVX-512F, bit-identical to expSubSumGeneric.")
-	yp, n, xp, ap := RDI, RCX, RSI, RBX
+	ap := RBX
 	Load(Param("acc"), ap)
-	Load(Param("dst").Base(), yp)
-	Load(Param("dst").Len(), n)
-	Load(Param("x").Base(), xp)
-	v, err := Param("sub").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(v.Addr, Z28)
 	VMOVUPS(Mem{Base: ap}, Z29)
-	elementwise512(yp, xp, n, func(r zset) { VSUBPS(Z28, r.z(0), r.z(0)) }, func(r zset) steps { return expCore512(r, false) },
+	expSub512(
 		func(r zset, mask Op) {
 			if mask == nil {
 				VADDPS(r.z(6), Z29, Z29)
@@ -1796,11 +1800,7 @@ func scaleMaxAVX512() {
 	Load(Param("acc"), ap)
 	Load(Param("x").Base(), xp)
 	Load(Param("x").Len(), n)
-	v, err := Param("scale").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(v.Addr, Z1)
+	broadcastParam("scale", Z1)
 	VMOVUPS(Mem{Base: ap}, Z0)
 	MOVQ(n, cnt)
 	SHRQ(U8(4), cnt)
