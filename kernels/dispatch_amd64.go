@@ -339,11 +339,32 @@ func matMulPanels(c []float32, ldc int, a []float32, lda int, panels []float32, 
 	_ = c[:(m-1)*ldc+n]
 	_ = a[:(m-1)*lda+k]
 	_ = panels[:n*k]
-	p := max(2, panelFloats/k&^1)
-	for i0 := 0; i0 < m; i0 += p {
-		i1 := min(i0+p, m)
-		verticalBlocks(n, func(j0, w int) {
-			verticalBlock(c[j0:], ldc, a, lda, panels[j0*k:], w, i0, i1, w, k)
+	panelCols(c, ldc, a, lda, panels, widestBlock(), n, k, m, 0, n)
+}
+
+// panelCols computes the columns [lo, hi) (multiples of 8 up to n8) of
+// matMulPanels from panels cut into the blocks of verticalBlocksOf(n8,
+// widest): rows of a in L2-sized panels, each crossing the blocks' shares
+// of [lo, hi) in pieces the ISA's kernels take, which read their columns
+// of a block at the block's width as stride. The callers have checked the
+// bounds.
+func panelCols(c []float32, ldc int, a []float32, lda int, panels []float32, widest, n8, k, m, lo, hi int) {
+	isaWidest := widestBlock()
+	rows := max(2, panelFloats/k&^1)
+	for i0 := 0; i0 < m; i0 += rows {
+		i1 := min(i0+rows, m)
+		verticalBlocksOf(n8, widest, func(b0, bw int) {
+			for s, e := max(b0, lo), min(b0+bw, hi); s < e; {
+				w := 8
+				switch {
+				case e-s >= 32 && isaWidest >= 32:
+					w = 32
+				case e-s >= 16:
+					w = 16
+				}
+				verticalBlock(c[s:], ldc, a, lda, panels[b0*k+s-b0:], bw, i0, i1, w, k)
+				s += w
+			}
 		})
 	}
 }
@@ -672,28 +693,8 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 	if p.panels == nil || lo >= hi || !packedFits(m, p.k) {
 		return j0, j0
 	}
-	k := p.k
 	_ = c[:(m-1)*ldc+hi]
-	_ = a[:(m-1)*lda+k]
-	widest := widestBlock()
-	rows := max(2, panelFloats/k&^1)
-	for i0 := 0; i0 < m; i0 += rows {
-		i1 := min(i0+rows, m)
-		verticalBlocksOf(p.n8, p.widest, func(b0, bw int) {
-			// The block's share of [lo, hi), in pieces the ISA's kernels
-			// take, each reading its columns of the block at stride bw.
-			for s, e := max(b0, lo), min(b0+bw, hi); s < e; {
-				w := 8
-				switch {
-				case e-s >= 32 && widest >= 32:
-					w = 32
-				case e-s >= 16:
-					w = 16
-				}
-				verticalBlock(c[s:], ldc, a, lda, p.panels[b0*k+s-b0:], bw, i0, i1, w, k)
-				s += w
-			}
-		})
-	}
+	_ = a[:(m-1)*lda+p.k]
+	panelCols(c, ldc, a, lda, p.panels, p.widest, p.n8, p.k, m, lo, hi)
 	return lo, hi
 }

@@ -133,18 +133,7 @@ func softmaxScaled(x []float32, scale float32) {
 	acc := [Lanes]float32{negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf,
 		negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf}
 	scaleMaxBlocks(&acc, x, scale)
-	m := negInf
-	for _, v := range acc {
-		if v > m {
-			m = v
-		}
-	}
-	if m == 0 {
-		m = 0 // +0 for −0 too, as Max
-	}
-	var sum [Lanes]float32
-	expSubSumBlocks(&sum, x, x, m)
-	divVec(x, x, Reduce16(&sum))
+	softmaxFrom(x, x, maxOfLanes(acc[:]))
 }
 
 // scaleMaxGeneric sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i]
@@ -178,8 +167,13 @@ func expSubSumGeneric(acc *[Lanes]float32, dst, x []float32, sub float32) {
 // Where the ISA has the fused pass (fusedSoftmax), the exponentials and
 // Sum's lanes are one pass (expSubSumBlocks), with the same result.
 func Softmax(dst, x []float32) {
-	dst = dst[:len(x)]
-	m := Max(x)
+	softmaxFrom(dst[:len(x)], x, Max(x))
+}
+
+// softmaxFrom is Softmax given m = Max(x): e[i] = Exp(x[i] − m), dst[i] =
+// e[i] / Sum(e), the exponentials and Sum's lanes in one pass where the
+// ISA has it (fusedSoftmax).
+func softmaxFrom(dst, x []float32, m float32) {
 	if fusedSoftmax(len(x)) {
 		var sum [Lanes]float32
 		expSubSumBlocks(&sum, dst, x, m)

@@ -125,14 +125,7 @@ func matMulTGeneric(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 // Dot(x row i, w row o) + bias[o], the sum rounded after the dot. w is out×in
 // (the PyTorch nn.Linear layout); bias may be nil.
 func Linear(y, x, w, bias []float32, m, in, out int) {
-	MatMulT(y, x, w, m, out, in)
-	if bias == nil {
-		return
-	}
-	bias = bias[:out]
-	for i := range m {
-		addVec(y[i*out:(i+1)*out], bias)
-	}
+	LinearCols(y, x, w, bias, m, in, out, 0, out)
 }
 
 // LinearCols computes the output columns [j0, j1) of Linear(y, x, w, bias,
@@ -140,22 +133,8 @@ func Linear(y, x, w, bias []float32, m, in, out int) {
 // one Linear writes, bit for bit (each is its own Dot). Two threads that
 // take complementary column ranges of one product each stream half of w.
 func LinearCols(y, x, w, bias []float32, m, in, out, j0, j1 int) {
-	if j0 < 0 || j1 < j0 || j1 > out {
-		panic("kernels: LinearCols: bad column range")
-	}
-	n := j1 - j0
-	if m == 0 || n == 0 {
-		return
-	}
-	_ = y[:m*out]
-	matMulTPanels(y[j0:], out, x[:m*in], in, w[j0*in:j1*in], in, m, n, in)
-	if bias == nil {
-		return
-	}
-	bias = bias[j0:j1]
-	for i := range m {
-		addVec(y[i*out+j0:i*out+j1], bias)
-	}
+	lw := LinearWeights{W: w, In: in, Out: out} // nothing packed
+	lw.LinearCols(y, x, bias, m, j0, j1)
 }
 
 // Transpose writes the n×m transpose of the m×n matrix a into dst.

@@ -93,6 +93,12 @@ func Max(x []float32) float32 {
 		}
 		lanes = acc[:]
 	}
+	return maxOfLanes(lanes)
+}
+
+// maxOfLanes is Max's last step: the lanes in order, each kept where it is
+// greater (NaN never is), from −Inf; +0 for a zero of either sign.
+func maxOfLanes(lanes []float32) float32 {
 	m := negInf
 	for _, v := range lanes {
 		if v > m {

@@ -246,8 +246,7 @@ func dotAVX512() {
 	Label("tail")
 	ANDQ(U8(15), n)
 	JZ(LabelRef("reduce"))
-	LEAQ(kmaskTab, cnt)
-	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K1)
+	tailMask(n, cnt, K1)
 	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K1, Z1)
 	VMOVUPS_Z(Mem{Base: yp, Index: off, Scale: 1}, K1, Z2)
 	VFMADD231PS(Z2, Z1, K1, Z0)
@@ -929,8 +928,7 @@ func microAVX512(r, c int, prefetch bool) {
 	Load(Param("k"), k)
 	ANDQ(U8(15), k)
 	JZ(LabelRef("reduce"))
-	LEAQ(kmaskTab, cnt)
-	KMOVW(Mem{Base: cnt, Index: k, Scale: 2}, K1)
+	tailMask(k, cnt, K1)
 	if bInRegs {
 		for j := range c {
 			VMOVUPS_Z(Mem{Base: bp[j], Index: off, Scale: 1}, K1, breg[j])
@@ -1285,8 +1283,7 @@ func chunkDotAVX512() {
 	Load(Param("k"), r)
 	ANDQ(U8(15), r)
 	JZ(LabelRef("done"))
-	LEAQ(kmaskTab, cnt)
-	KMOVW(Mem{Base: cnt, Index: r, Scale: 2}, K1)
+	tailMask(r, cnt, K1)
 	VMOVUPS_Z(Mem{Base: ap}, K1, za)
 	for j := range c {
 		VFMADD231PS(Mem{Base: bq, Disp: 64 * j}, za, K1, acc(0, j))
@@ -1723,8 +1720,7 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	Label("tail")
 	ANDQ(U8(15), n)
 	JZ(LabelRef("done"))
-	LEAQ(kmaskTab, cnt)
-	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K6)
+	tailMask(n, cnt, K6)
 	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, a.z(0))
 	pre(a)
 	body(a).emit()
@@ -1736,6 +1732,13 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// tailMask loads into k the AVX-512 mask of the first n mod 16 lanes
+// (n < 16), from kmaskTab through the scratch register tmp.
+func tailMask(n, tmp GPPhysical, k Op) {
+	LEAQ(kmaskTab, tmp)
+	KMOVW(Mem{Base: tmp, Index: n, Scale: 2}, k)
 }
 
 // broadcastParam broadcasts the float32 parameter name to every lane of v.
@@ -1815,8 +1818,7 @@ func scaleMaxAVX512() {
 	Label("tail")
 	ANDQ(U8(15), n)
 	JZ(LabelRef("done"))
-	LEAQ(kmaskTab, cnt)
-	KMOVW(Mem{Base: cnt, Index: n, Scale: 2}, K1)
+	tailMask(n, cnt, K1)
 	VMOVUPS_Z(Mem{Base: xp}, K1, Z2)
 	VMULPS(Z1, Z2, Z2)
 	VMOVUPS(Z2, K1, Mem{Base: xp})
