@@ -698,3 +698,70 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 	panelCols(c, ldc, a, lda, p.panels, p.widest, p.n8, p.k, m, lo, hi)
 	return lo, hi
 }
+
+// f16c reports the F16C conversions that the AVX2 binary16 kernels need
+// (every AVX2 CPU made has them; AVX-512F has its own).
+var f16c = cpu.X86.HasF16C
+
+// keyDotsHalf is keyDotsHalfGeneric through keyDotsHalfAVX512 or
+// keyDotsHalfAVX2 when len(q) is a multiple of 16; they compute n rounded
+// up to 8 or 4 dots, which s and keys must hold (AttentionStepHalf gives
+// them 16).
+func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
+	hd := len(q)
+	switch {
+	case n == 0 || hd == 0 || hd%Lanes != 0 || isa < isaAVX2 || isa == isaAVX2 && !f16c:
+		keyDotsHalfGeneric(s, n, q, keys)
+	case isa == isaAVX512:
+		n8 := (n + 7) &^ 7
+		_, _ = s[n8-1], keys[n8*hd-1]
+		keyDotsHalfAVX512(&s[0], &q[0], &keys[0], n, hd)
+	default:
+		n4 := (n + 3) &^ 3
+		_, _ = s[n4-1], keys[n4*hd-1]
+		keyDotsHalfAVX2(&s[0], &q[0], &keys[0], n, hd)
+	}
+}
+
+// chunkDotHalf is chunkDotHalfGeneric through chunkDotHalfAVX2 (8 columns)
+// or chunkDotHalfAVX512 (16).
+func chunkDotHalf(out, p []float32, values []uint16, stride int) {
+	n, w := len(p), len(out)
+	if isa < isaAVX2 || isa == isaAVX2 && !f16c || n == 0 || w == 16 && isa < isaAVX512 || w != 8 && w != 16 {
+		chunkDotHalfGeneric(out, p, values, stride)
+		return
+	}
+	_ = values[(n-1)/Lanes*stride+Lanes*w-1]
+	if w == 16 {
+		chunkDotHalfAVX512(&out[0], w, &p[0], &values[0], 2*stride, n)
+		return
+	}
+	chunkDotHalfAVX2(&out[0], w, &p[0], &values[0], 2*stride, n)
+}
+
+// roundHalfVec is roundHalfGeneric through roundHalfAVX512 or roundHalfAVX2.
+func roundHalfVec(x []float32) {
+	switch {
+	case isa == isaAVX512:
+		roundHalfAVX512(x)
+	case isa == isaAVX2 && f16c:
+		roundHalfAVX2(x)
+	default:
+		roundHalfGeneric(x)
+	}
+}
+
+// halfBitsVec is halfBitsGeneric through halfBitsAVX512 or halfBitsAVX2.
+func halfBitsVec(dst []uint16, x []float32) {
+	x = x[:len(dst)]
+	switch {
+	case isa == isaAVX512:
+		halfBitsAVX512(dst, x)
+	case isa == isaAVX2 && f16c:
+		n8 := len(dst) &^ 7
+		halfBitsAVX2(dst[:n8], x)
+		halfBitsGeneric(dst[n8:], x[n8:])
+	default:
+		halfBitsGeneric(dst, x)
+	}
+}

@@ -579,6 +579,46 @@ func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 //go:noescape
 func chunkDotAVX512(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 
+// keyDotsHalfAVX2 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 4, rows of k (a positive multiple of 16) at stride k, with AVX2+FMA+F16C.
+//
+//go:noescape
+func keyDotsHalfAVX2(s *float32, q *float32, keys *uint16, n int, k int)
+
+// keyDotsHalfAVX512 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 8, rows of k (a positive multiple of 16) at stride k, with AVX-512F.
+//
+//go:noescape
+func keyDotsHalfAVX512(s *float32, q *float32, keys *uint16, n int, k int)
+
+// chunkDotHalfAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX2+FMA+F16C.
+//
+//go:noescape
+func chunkDotHalfAVX2(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)
+
+// chunkDotHalfAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX-512F.
+//
+//go:noescape
+func chunkDotHalfAVX512(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)
+
+// roundHalfAVX2 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX and F16C.
+//
+//go:noescape
+func roundHalfAVX2(x []float32)
+
+// roundHalfAVX512 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX-512F.
+//
+//go:noescape
+func roundHalfAVX512(x []float32)
+
+// halfBitsAVX2 sets dst[i] = HalfBits(x[i]) for i < len(dst) rounded down to a multiple of 8, with AVX and F16C.
+//
+//go:noescape
+func halfBitsAVX2(dst []uint16, x []float32)
+
+// halfBitsAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) with AVX-512F.
+//
+//go:noescape
+func halfBitsAVX512(dst []uint16, x []float32)
+
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //
 //go:noescape

@@ -141,6 +141,14 @@ func main() {
 	normAffineAVX2()
 	chunkDotAVX2()
 	chunkDotAVX512()
+	keyDotsHalfAVX2()
+	keyDotsHalfAVX512()
+	chunkDotHalfAVX2()
+	chunkDotHalfAVX512()
+	roundHalfAVX2()
+	roundHalfAVX512()
+	halfBitsAVX2()
+	halfBitsAVX512()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -1995,6 +2003,315 @@ func transposeAVX2(name string, g int) {
 	ADDQ(t8, d4)
 	DECQ(cnt)
 	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// keyDotsHalfAVX512 generates the key dots of AttentionStepHalf: s[j] =
+// Dot(q[0:k], key j) for j < n rounded up to 8, key j being k binary16
+// values at keys + 2·k·j, converted exactly by VCVTPH2PS; k is a positive
+// multiple of 16. Eight keys at a time, each in one ZMM accumulator
+// (Z8–Z15), finished by group512 four keys at a time.
+func keyDotsHalfAVX512() {
+	TEXT("keyDotsHalfAVX512", NOSPLIT, "func(s *float32, q *float32, keys *uint16, n int, k int)")
+	Pragma("noescape")
+	Doc("keyDotsHalfAVX512 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 8, rows of k (a positive multiple of 16) at stride k, with AVX-512F.")
+	sp, qp, cnt, inner, off := gp[0], gp[1], gp[2], gp[3], gp[4]
+	kr := gp[5:13]
+	acc := func(j int) VecPhysical { return zmm(8 + j) }
+	Load(Param("s"), sp)
+	Load(Param("q"), qp)
+	Load(Param("keys"), kr[0])
+	Load(Param("n"), cnt)
+	ADDQ(U8(7), cnt)
+	SHRQ(U8(3), cnt)
+	VMOVUPS(laneIdx, Z4)
+	Label("group")
+	Load(Param("k"), inner)
+	SHLQ(U8(1), inner) // a key's bytes
+	for j := 1; j < 8; j++ {
+		LEAQ(Mem{Base: kr[j-1], Index: inner, Scale: 1}, kr[j])
+	}
+	for j := range 8 {
+		VPXORD(acc(j), acc(j), acc(j))
+	}
+	XORQ(off, off) // bytes into each key; twice that into q
+	Load(Param("k"), inner)
+	SHRQ(U8(4), inner)
+	Label("chunk")
+	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2}, Z5)
+	for j := range 8 {
+		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1}, zmm(16+j))
+	}
+	for j := range 8 {
+		VFMADD231PS(zmm(16+j), Z5, acc(j))
+	}
+	ADDQ(U8(32), off)
+	DECQ(inner)
+	JNZ(LabelRef("chunk"))
+	group512([]VecPhysical{acc(0), acc(1), acc(2), acc(3)}, Mem{Base: sp})
+	group512([]VecPhysical{acc(4), acc(5), acc(6), acc(7)}, Mem{Base: sp, Disp: 16})
+	ADDQ(U8(32), sp)
+	Load(Param("k"), inner)
+	SHLQ(U8(1), inner)
+	LEAQ(Mem{Base: kr[7], Index: inner, Scale: 1}, kr[0])
+	DECQ(cnt)
+	JNZ(LabelRef("group"))
+	VZEROUPPER()
+	RET()
+}
+
+// keyDotsHalfAVX2 generates keyDotsHalfAVX512 for AVX2+FMA+F16C: four keys
+// at a time, lanes 0–7 and 8–15 of each in two YMM accumulators (Y0–Y7),
+// added and finished by groupAVX2; n is rounded up to 4.
+func keyDotsHalfAVX2() {
+	TEXT("keyDotsHalfAVX2", NOSPLIT, "func(s *float32, q *float32, keys *uint16, n int, k int)")
+	Pragma("noescape")
+	Doc("keyDotsHalfAVX2 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 4, rows of k (a positive multiple of 16) at stride k, with AVX2+FMA+F16C.")
+	sp, qp, cnt, inner, off := gp[0], gp[1], gp[2], gp[3], gp[4]
+	kr := gp[5:9]
+	lo := func(j int) VecPhysical { return ymm(j) }
+	hi := func(j int) VecPhysical { return ymm(4 + j) }
+	Load(Param("s"), sp)
+	Load(Param("q"), qp)
+	Load(Param("keys"), kr[0])
+	Load(Param("n"), cnt)
+	ADDQ(U8(3), cnt)
+	SHRQ(U8(2), cnt)
+	Label("group")
+	Load(Param("k"), inner)
+	SHLQ(U8(1), inner)
+	for j := 1; j < 4; j++ {
+		LEAQ(Mem{Base: kr[j-1], Index: inner, Scale: 1}, kr[j])
+	}
+	for j := range 4 {
+		VXORPS(lo(j), lo(j), lo(j))
+		VXORPS(hi(j), hi(j), hi(j))
+	}
+	XORQ(off, off)
+	Load(Param("k"), inner)
+	SHRQ(U8(4), inner)
+	Label("chunk")
+	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2}, Y8)
+	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2, Disp: 32}, Y9)
+	for j := range 4 {
+		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1}, Y10)
+		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1, Disp: 16}, Y11)
+		VFMADD231PS(Y10, Y8, lo(j))
+		VFMADD231PS(Y11, Y9, hi(j))
+	}
+	ADDQ(U8(32), off)
+	DECQ(inner)
+	JNZ(LabelRef("chunk"))
+	for j := range 4 {
+		VADDPS(hi(j), lo(j), lo(j)) // a[j] += a[j+8]
+	}
+	groupAVX2([]VecPhysical{lo(0), lo(1), lo(2), lo(3)}, Mem{Base: sp})
+	ADDQ(U8(16), sp)
+	Load(Param("k"), inner)
+	SHLQ(U8(1), inner)
+	LEAQ(Mem{Base: kr[3], Index: inner, Scale: 1}, kr[0])
+	DECQ(cnt)
+	JNZ(LabelRef("group"))
+	VZEROUPPER()
+	RET()
+}
+
+// chunkDotHalfAVX512 generates chunkDotAVX512 over binary16 values: a
+// chunk's 16 lanes of the 16 columns are 512 contiguous bytes, each column's
+// 32 converted by VCVTPH2PS before its FMA; a last partial chunk converts
+// and adds under the tail mask.
+func chunkDotHalfAVX512() {
+	TEXT("chunkDotHalfAVX512", NOSPLIT, "func(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)")
+	Pragma("noescape")
+	Doc("chunkDotHalfAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX-512F.")
+	const c = 16
+	acc := func(_, j int) VecPhysical { return zmm(8 + j) }
+	tmp := func(j int) VecPhysical { return zmm(25 + j%7) }
+	za := Z24
+	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
+	for j := range c {
+		VPXORD(acc(0, j), acc(0, j), acc(0, j))
+	}
+	Load(Param("a"), ap)
+	Load(Param("b"), bq)
+	Load(Param("bstep"), step)
+	Load(Param("k"), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: ap}, za)
+	for j := range c {
+		VCVTPH2PS(Mem{Base: bq, Disp: 32 * j}, tmp(j))
+		VFMADD231PS(tmp(j), za, acc(0, j))
+	}
+	ADDQ(U8(64), ap)
+	ADDQ(step, bq)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	Load(Param("k"), r)
+	ANDQ(U8(15), r)
+	JZ(LabelRef("done"))
+	tailMask(r, cnt, K1)
+	VMOVUPS_Z(Mem{Base: ap}, K1, za)
+	for j := range c {
+		VCVTPH2PS_Z(Mem{Base: bq, Disp: 32 * j}, K1, tmp(j))
+		VFMADD231PS(tmp(j), za, K1, acc(0, j))
+	}
+	Label("done")
+	VMOVUPS(laneIdx, Z4)
+	storeResults(1, c, acc, group512)
+	VZEROUPPER()
+	RET()
+}
+
+// chunkDotHalfAVX2 generates chunkDotAVX2 over binary16 values (F16C): the
+// two passes over lanes 0–7 and 8–15 convert 8 values of a column at a time.
+// In a last partial chunk the converted values of the lanes out of range,
+// which may be anything, are replaced by −0 (AND with the mask, OR with the
+// −0 table) and multiply the masked +0 of a.
+func chunkDotHalfAVX2() {
+	TEXT("chunkDotHalfAVX2", NOSPLIT, "func(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)")
+	Pragma("noescape")
+	Doc("chunkDotHalfAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX2+FMA+F16C.")
+	const c = 8
+	acc := func(_, j int) VecPhysical { return ymm(j) }
+	ya, ym, yb := ymm(15), ymm(14), ymm(13)
+	low := AllocLocal(32 * c)
+	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
+	for h := range 2 {
+		d := 32 * h // bytes of a's half; values' half is d/2 bytes in
+		for j := range c {
+			VXORPS(acc(0, j), acc(0, j), acc(0, j))
+		}
+		Load(Param("a"), ap)
+		Load(Param("b"), bq)
+		Load(Param("bstep"), step)
+		Load(Param("k"), cnt)
+		SHRQ(U8(4), cnt)
+		JZ(LabelRef(fmt.Sprintf("tail%d", h)))
+		Label(fmt.Sprintf("loop%d", h))
+		VMOVUPS(Mem{Base: ap, Disp: d}, ya)
+		for j := range c {
+			VCVTPH2PS(Mem{Base: bq, Disp: 32*j + d/2}, yb)
+			VFMADD231PS(yb, ya, acc(0, j))
+		}
+		ADDQ(U8(64), ap)
+		ADDQ(step, bq)
+		DECQ(cnt)
+		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
+		Label(fmt.Sprintf("tail%d", h))
+		Load(Param("k"), r)
+		ANDQ(U8(15), r)
+		JZ(LabelRef(fmt.Sprintf("done%d", h)))
+		tailPtr(r, cnt)
+		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
+		VMASKMOVPS(Mem{Base: ap, Disp: d}, ym, ya)
+		for j := range c {
+			VCVTPH2PS(Mem{Base: bq, Disp: 32*j + d/2}, yb)
+			VANDPS(ym, yb, yb)
+			VORPS(Mem{Base: cnt, Disp: negOff + d}, yb, yb)
+			VFMADD231PS(yb, ya, acc(0, j))
+		}
+		Label(fmt.Sprintf("done%d", h))
+		for j := range c {
+			if h == 0 {
+				VMOVUPS(acc(0, j), low.Offset(32*j))
+			} else {
+				VADDPS(low.Offset(32*j), acc(0, j), acc(0, j)) // a[j] += a[j+8]
+			}
+		}
+	}
+	storeResults(1, c, acc, groupAVX2)
+	VZEROUPPER()
+	RET()
+}
+
+// roundHalfAVX2 generates RoundHalf with F16C: VCVTPS2PH (round to nearest
+// even) and back.
+func roundHalfAVX2() {
+	TEXT("roundHalfAVX2", NOSPLIT, "func(x []float32)")
+	Pragma("noescape")
+	Doc("roundHalfAVX2 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX and F16C.")
+	xp, n := RSI, RCX
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	elementwise(xp, xp, n, func() {}, func() {
+		VCVTPS2PH(U8(0), Y0, X6)
+		VCVTPH2PS(X6, Y6)
+	}, nil, Y6)
+}
+
+// roundHalfAVX512 generates roundHalfAVX2 with AVX-512F.
+func roundHalfAVX512() {
+	TEXT("roundHalfAVX512", NOSPLIT, "func(x []float32)")
+	Pragma("noescape")
+	Doc("roundHalfAVX512 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX-512F.")
+	xp, n := RSI, RCX
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	body := func(r zset) steps {
+		return steps{
+			func() { VCVTPS2PH(U8(0), r.z(0), r.z(6).AsY()) },
+			func() { VCVTPH2PS(r.z(6).AsY(), r.z(6)) },
+		}
+	}
+	elementwise512(xp, xp, n, func(zset) {}, body, nil, nil)
+}
+
+// halfBitsAVX2 generates dst[i] = HalfBits(x[i]) with F16C for the whole
+// blocks of 8 (the caller converts the rest): VCVTPS2PH with immediate 0
+// rounds to nearest even.
+func halfBitsAVX2() {
+	TEXT("halfBitsAVX2", NOSPLIT, "func(dst []uint16, x []float32)")
+	Pragma("noescape")
+	Doc("halfBitsAVX2 sets dst[i] = HalfBits(x[i]) for i < len(dst) rounded down to a multiple of 8, with AVX and F16C.")
+	dp, xp, cnt := RDI, RSI, RCX
+	Load(Param("dst").Base(), dp)
+	Load(Param("x").Base(), xp)
+	Load(Param("dst").Len(), cnt)
+	SHRQ(U8(3), cnt)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp}, Y0)
+	VCVTPS2PH(U8(0), Y0, Mem{Base: dp})
+	ADDQ(U8(32), xp)
+	ADDQ(U8(16), dp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
+	Label("done")
+	RET()
+}
+
+// halfBitsAVX512 generates halfBitsAVX2 with AVX-512F, 16 at a time, and
+// the last len mod 16 under a mask.
+func halfBitsAVX512() {
+	TEXT("halfBitsAVX512", NOSPLIT, "func(dst []uint16, x []float32)")
+	Pragma("noescape")
+	Doc("halfBitsAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) with AVX-512F.")
+	dp, xp, n, cnt := RDI, RSI, RCX, RDX
+	Load(Param("dst").Base(), dp)
+	Load(Param("x").Base(), xp)
+	Load(Param("dst").Len(), n)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp}, Z0)
+	VCVTPS2PH(U8(0), Z0, Mem{Base: dp})
+	ADDQ(U8(64), xp)
+	ADDQ(U8(32), dp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("done"))
+	tailMask(n, cnt, K1)
+	VMOVUPS_Z(Mem{Base: xp}, K1, Z0)
+	VCVTPS2PH(U8(0), Z0, K1, Mem{Base: dp})
 	Label("done")
 	VZEROUPPER()
 	RET()

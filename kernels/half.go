@@ -1,0 +1,201 @@
+package kernels
+
+import "math"
+
+// This file holds the half-precision (IEEE binary16) side of the kernels: a
+// model may round its global keys and values to binary16 (model.Config's
+// HalfKV), which a decoder then caches in half the memory. Rounding is a
+// pure function (round to nearest even, as VCVTPS2PH with immediate 0
+// does), and every binary16 value is exactly a float32, so a product over
+// the rounded values stored as float32 and the same product over the
+// binary16 bits converted on load give the same bits.
+
+// HalfBits returns x rounded to the nearest binary16, ties to even, as its
+// bits: overflow gives ±Inf, values below the smallest subnormal round to
+// ±0 or it, and a NaN keeps its sign and the top 10 bits of its payload
+// with the quiet bit set — what the F16C and AVX-512 conversions give.
+func HalfBits(x float32) uint16 {
+	b := math.Float32bits(x)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	mant := b & 0x7fffff
+	switch {
+	case exp == 0xff:
+		if mant != 0 {
+			return sign | 0x7e00 | uint16(mant>>13)
+		}
+		return sign | 0x7c00
+	case exp > 127+15:
+		return sign | 0x7c00
+	case exp >= 127-14:
+		// Normal: 10 mantissa bits kept, 13 rounded away. A carry out of
+		// the mantissa bumps the exponent, up to Inf, as it should.
+		h := uint32(exp-127+15)<<10 | mant>>13
+		rest := mant & 0x1fff
+		if rest > 0x1000 || rest == 0x1000 && h&1 == 1 {
+			h++
+		}
+		return sign | uint16(h)
+	case exp < 127-25:
+		// Below half of the smallest subnormal (2^-25): ±0. (Exactly
+		// 2^-25, exp 102, rounds to even, 0, below.)
+		return sign
+	default:
+		// Subnormal: value = m·2^(exp−150) with the implicit bit; in units
+		// of 2^-24 that is m >> (126 − exp), rounded to nearest even.
+		m := mant | 0x800000
+		shift := uint(126 - exp) // 14 … 24 for exp 112 … 102
+		h := m >> shift
+		rest := m & (1<<shift - 1)
+		half := uint32(1) << (shift - 1)
+		if rest > half || rest == half && h&1 == 1 {
+			h++
+		}
+		return sign | uint16(h)
+	}
+}
+
+// HalfFloat returns the float32 of binary16 bits h, exactly; a NaN gets the
+// quiet bit and keeps its payload in the top mantissa bits.
+func HalfFloat(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f:
+		if mant != 0 {
+			return math.Float32frombits(sign | 0x7fc00000 | mant<<13)
+		}
+		return math.Float32frombits(sign | 0x7f800000)
+	case exp == 0:
+		// Zero or subnormal: mant·2^-24, exact in float32.
+		v := float32(mant) * (1.0 / (1 << 24))
+		if sign != 0 {
+			v = -v
+		}
+		return v
+	default:
+		return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
+	}
+}
+
+// RoundHalf rounds each x[i] to binary16 in place: x[i] =
+// HalfFloat(HalfBits(x[i])).
+func RoundHalf(x []float32) { roundHalfVec(x) }
+
+// roundHalfGeneric is the specification of RoundHalf.
+func roundHalfGeneric(x []float32) {
+	for i, v := range x {
+		x[i] = HalfFloat(HalfBits(v))
+	}
+}
+
+// HalfBitsTo sets dst[i] = HalfBits(x[i]) for i < len(dst); x must be at
+// least as long.
+func HalfBitsTo(dst []uint16, x []float32) { halfBitsVec(dst, x) }
+
+// halfBitsGeneric is the specification of HalfBitsTo.
+func halfBitsGeneric(dst []uint16, x []float32) {
+	for i, v := range x[:len(dst)] {
+		dst[i] = HalfBits(v)
+	}
+}
+
+// StoreKVHalf is StoreKV into binary16 caches: key k and value v of
+// position j, rounded by HalfBits, in AttentionStep's layout with uint16
+// elements (KeyCacheLen and ValueCacheLen elements).
+func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
+	dim := len(k)
+	if j < 0 || j >= ld || ld%Lanes != 0 || len(v) != dim || heads < 1 || dim%heads != 0 {
+		panic("kernels: StoreKVHalf: bad position, capacity or width")
+	}
+	hd := dim / heads
+	_ = kc[:KeyCacheLen(dim, ld)]
+	_ = vc[:ValueCacheLen(dim, ld)]
+	for h := range heads {
+		halfBitsVec(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
+	}
+	at := j / Lanes * chunkStride(dim)
+	chunk := vc[at : at+Lanes*dim]
+	var vh [Lanes]uint16 // the value, converted 16 at a time, then scattered
+	for d0 := 0; d0 < dim; d0 += Lanes {
+		part := vh[:min(Lanes, dim-d0)]
+		halfBitsVec(part, v[d0:])
+		for d, x := range part {
+			chunk[Lanes*(d0+d)+j%Lanes] = x
+		}
+	}
+}
+
+// AttentionStepHalf is AttentionStep over binary16 caches written by
+// StoreKVHalf: each key and value is converted exactly to float32 and goes
+// through the same operations in the same order, so the result is
+// AttentionStep's on caches holding the rounded values — and Attention's on
+// keys and values rounded by RoundHalf. scratch must hold
+// AttentionStepScratch(n) floats.
+func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int, scratch []float32) {
+	hd := dim / heads
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	if n < 1 || ld < n || ld%Lanes != 0 {
+		panic("kernels: AttentionStepHalf: bad cache length")
+	}
+	n16 := roundLanes(n)
+	s := scratch[:n16]
+	w := chunkWidth()
+	block := scratch[n16 : n16+w]
+	_ = out[:dim]
+	_ = q[:dim]
+	_ = kc[:KeyCacheLen(dim, ld)]
+	vc = vc[:ValueCacheLen(dim, ld)]
+	stride := chunkStride(dim)
+	for h := range heads {
+		c0, c1 := h*hd, (h+1)*hd
+		// The keys of a head are ld rows of hd; rows n…n16−1 lie within
+		// the capacity, so the dots may run over them (s holds n16).
+		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd])
+		softmaxScaled(s[:n], scale)
+		chunkWeightedSumHalf(out[c0:c1], s[:n], vc[Lanes*c0:], stride, block)
+	}
+}
+
+// chunkWeightedSumHalf is chunkWeightedSum over binary16 values.
+func chunkWeightedSumHalf(out, p []float32, values []uint16, stride int, block []float32) {
+	w := len(block)
+	for x := 0; x < len(out); x += w {
+		if x+w <= len(out) {
+			chunkDotHalf(out[x:x+w], p, values[Lanes*x:], stride)
+			continue
+		}
+		chunkDotHalf(block, p, values[Lanes*x:], stride)
+		copy(out[x:], block)
+	}
+}
+
+// keyDotsHalfGeneric is the specification of keyDotsHalf: s[j] = Dot(q,
+// key j) for j < n, key j being the len(q) binary16 values at
+// keys[j·len(q):], converted by HalfFloat. An implementation may also
+// write s[j] for n ≤ j < len(s) when keys holds those rows.
+func keyDotsHalfGeneric(s []float32, n int, q []float32, keys []uint16) {
+	hd := len(q)
+	for j := range n {
+		var acc [Lanes]float32
+		for i, x := range keys[j*hd : (j+1)*hd] {
+			acc[i%Lanes] = FMA32(q[i], HalfFloat(x), acc[i%Lanes])
+		}
+		s[j] = Reduce16(&acc)
+	}
+}
+
+// chunkDotHalfGeneric is chunkDotGeneric over binary16 values: out[c] =
+// Dot(p, column c), element t of column c being HalfFloat of
+// values[(t/16)·stride + 16c + t mod 16]; the lanes of a last partial
+// chunk from len(p) mod 16 on do not count.
+func chunkDotHalfGeneric(out, p []float32, values []uint16, stride int) {
+	for c := range out {
+		var acc [Lanes]float32
+		for t, x := range p {
+			acc[t%Lanes] = FMA32(x, HalfFloat(values[t/Lanes*stride+Lanes*c+t%Lanes]), acc[t%Lanes])
+		}
+		out[c] = Reduce16(&acc)
+	}
+}

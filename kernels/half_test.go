@@ -1,0 +1,216 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// halfRef is an independent specification of HalfBits for non-NaN x: the
+// binary16 values, ordered by their bits, are searched for x's neighbours
+// in float64, and the nearer wins, ties going to the even bits; beyond
+// 65504 + 16 (half an ulp past the largest) lies Inf.
+func halfRef(x float32) uint16 {
+	var sign uint16
+	a := float64(x)
+	if math.Signbit(a) {
+		sign, a = 0x8000, -a
+	}
+	if a >= 65520 {
+		return sign | 0x7c00
+	}
+	// Smallest h in [0, 0x7bff] with value ≥ a.
+	h := sort.Search(0x7c00, func(i int) bool { return float64(HalfFloat(uint16(i))) >= a })
+	if h == 0x7c00 {
+		h = 0x7bff
+	}
+	if v := float64(HalfFloat(uint16(h))); v == a || h == 0 {
+		return sign | uint16(h)
+	}
+	lo, hi := float64(HalfFloat(uint16(h-1))), float64(HalfFloat(uint16(h)))
+	switch {
+	case a-lo < hi-a:
+		h--
+	case a-lo == hi-a && (h-1)%2 == 0:
+		h--
+	}
+	return sign | uint16(h)
+}
+
+// halfValue64 is HalfFloat's specification in float64.
+func halfValue64(h uint16) float64 {
+	s := 1.0
+	if h&0x8000 != 0 {
+		s = -1
+	}
+	e, m := int(h>>10&0x1f), float64(h&0x3ff)
+	switch e {
+	case 0:
+		return s * math.Ldexp(m, -24)
+	case 0x1f:
+		if m == 0 {
+			return math.Inf(int(s))
+		}
+		return math.NaN()
+	}
+	return s * math.Ldexp(1024+m, e-25)
+}
+
+// TestHalfFloat checks every binary16 value: HalfFloat against the float64
+// formula (NaNs: quiet, payload kept), and HalfBits back to the same bits
+// (a signalling NaN comes back quiet).
+func TestHalfFloat(t *testing.T) {
+	for i := range 1 << 16 {
+		h := uint16(i)
+		f := HalfFloat(h)
+		want := halfValue64(h)
+		if math.IsNaN(want) {
+			wb := uint32(h&0x8000)<<16 | 0x7fc00000 | uint32(h&0x3ff)<<13
+			if math.Float32bits(f) != wb {
+				t.Fatalf("HalfFloat(%#04x) = %#08x, want quiet NaN %#08x", h, math.Float32bits(f), wb)
+			}
+			if back := HalfBits(f); back != h|0x200 {
+				t.Fatalf("HalfBits(HalfFloat(%#04x)) = %#04x, want %#04x", h, back, h|0x200)
+			}
+			continue
+		}
+		if float64(f) != want || math.Signbit(float64(f)) != math.Signbit(want) {
+			t.Fatalf("HalfFloat(%#04x) = %g, want %g", h, f, want)
+		}
+		if back := HalfBits(f); back != h {
+			t.Fatalf("HalfBits(HalfFloat(%#04x)) = %#04x", h, back)
+		}
+	}
+}
+
+// halfTestValues returns float32s that stress HalfBits: every value a
+// binary16 ulp, half an ulp and a float32 ulp either side of each
+// binary16 (ties and near-ties, subnormal and overflow edges included),
+// float32 exponents all the way down and up, and random bits.
+func halfTestValues(r *rand.Rand, random int) []float32 {
+	var v []float32
+	for i := 0; i < 0x7c00; i += 7 {
+		h := HalfFloat(uint16(i))
+		next := float32(halfValue64(uint16(i + 1)))
+		mid := float32((float64(h) + float64(next)) / 2) // exact in float32
+		for _, x := range []float32{h, mid, math.Nextafter32(mid, 0), math.Nextafter32(mid, 1e9), math.Nextafter32(h, 0), math.Nextafter32(h, 1e9)} {
+			v = append(v, x, -x)
+		}
+	}
+	for e := -160; e <= 130; e++ {
+		for _, m := range []float64{1, 1.5, 1.0009765625, 1.00048828125, 1.99951171875, 1.9990234375} {
+			x := float32(math.Ldexp(m, e))
+			v = append(v, x, -x)
+		}
+	}
+	v = append(v, 65504, 65519.996, 65520, 65536, float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x33000000), math.Float32frombits(0x33000001), math.Float32frombits(0x32ffffff))
+	for range random {
+		v = append(v, math.Float32frombits(r.Uint32()))
+	}
+	return v
+}
+
+// TestHalfBits checks HalfBits against halfRef (and, for NaNs, against the
+// payload rule) on halfTestValues.
+func TestHalfBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(91, 92))
+	for _, x := range halfTestValues(r, 200_000) {
+		got := HalfBits(x)
+		if x != x {
+			b := math.Float32bits(x)
+			want := uint16(b>>16)&0x8000 | 0x7e00 | uint16(b>>13&0x3ff)
+			if got != want {
+				t.Fatalf("HalfBits(NaN %#08x) = %#04x, want %#04x", b, got, want)
+			}
+			continue
+		}
+		if want := halfRef(x); got != want {
+			t.Fatalf("HalfBits(%g = %#08x) = %#04x, want %#04x", x, math.Float32bits(x), got, want)
+		}
+	}
+}
+
+// TestVariantsRoundHalf checks RoundHalf with every ISA (VCVTPS2PH and
+// VCVTPH2PS on amd64) against roundHalfGeneric bit for bit on
+// halfTestValues, NaN payloads included, at every length 0…40 and offset,
+// with guards.
+func TestVariantsRoundHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(93, 94))
+	vals := halfTestValues(r, 100_000)
+	want := append([]float32(nil), vals...)
+	roundHalfGeneric(want)
+	forEachISA(t, func(t *testing.T) {
+		got := append([]float32(nil), vals...)
+		RoundHalf(got)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("RoundHalf(%#08x) = %#08x, want %#08x", math.Float32bits(vals[i]), math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+		for n := range 41 {
+			off := r.IntN(len(vals) - n)
+			buf, x := guarded(n, n%3)
+			copy(x, vals[off:off+n])
+			RoundHalf(x)
+			checkGuard(t, buf, n, n%3, "RoundHalf")
+			for i := range x {
+				if math.Float32bits(x[i]) != math.Float32bits(want[off+i]) {
+					t.Fatalf("n=%d: RoundHalf(%#08x) = %#08x, want %#08x", n, math.Float32bits(vals[off+i]), math.Float32bits(x[i]), math.Float32bits(want[off+i]))
+				}
+			}
+		}
+	})
+}
+
+// TestAttentionStepHalf checks AttentionStepHalf bit for bit against
+// AttentionStep on caches of the same values rounded by RoundHalf — and so
+// against Attention — with every ISA, on nasty values, at every length up
+// to T, for head widths that are multiples of 16 (the assembly) and not,
+// with caches that held NaN before StoreKVHalf wrote them and guards.
+func TestAttentionStepHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(95, 96))
+	shapes := [][3]int{{40, 4, 256}, {21, 2, 96}, {33, 3, 48}, {19, 1, 16}, {37, 2, 64}, {1, 1, 4}, {17, 5, 40}, {35, 4, 12}, {24, 2, 160}}
+	forEachISA(t, func(t *testing.T) {
+		for _, sh := range shapes {
+			T, heads, dim := sh[0], sh[1], sh[2]
+			ld := StepCapacity(T + 3)
+			q := randF32(r, T*dim, 2)
+			k, v := nastyVec(r, T*dim), nastyVec(r, T*dim)
+			if r.IntN(2) == 0 {
+				k = randF32(r, T*dim, 3)
+			}
+			kr := append([]float32(nil), k...)
+			vr := append([]float32(nil), v...)
+			roundHalfGeneric(kr)
+			roundHalfGeneric(vr)
+			kc := make([]float32, KeyCacheLen(dim, ld))
+			vc := make([]float32, ValueCacheLen(dim, ld))
+			kh := make([]uint16, KeyCacheLen(dim, ld))
+			vh := make([]uint16, ValueCacheLen(dim, ld))
+			for i := range kh {
+				kh[i] = 0x7e00 | uint16(i&0xff) // NaNs, with payloads
+			}
+			for i := range vh {
+				vh[i] = 0xfc00 // −Inf
+			}
+			for t0 := range T {
+				StoreKV(kc, vc, kr[t0*dim:(t0+1)*dim], vr[t0*dim:(t0+1)*dim], t0, ld, heads)
+				StoreKVHalf(kh, vh, k[t0*dim:(t0+1)*dim], v[t0*dim:(t0+1)*dim], t0, ld, heads)
+				want := make([]float32, dim)
+				AttentionStep(want, q[t0*dim:], kc, vc, t0+1, ld, heads, dim, make([]float32, AttentionStepScratch(t0+1)))
+				buf, got := guarded(dim, 1)
+				sbuf, scr := guarded(AttentionStepScratch(t0+1), 2)
+				AttentionStepHalf(got, q[t0*dim:], kh, vh, t0+1, ld, heads, dim, scr)
+				checkGuard(t, buf, dim, 1, "AttentionStepHalf out")
+				checkGuard(t, sbuf, AttentionStepScratch(t0+1), 2, "AttentionStepHalf scratch")
+				for d := range dim {
+					if !sameBits(got[d], want[d]) {
+						t.Fatalf("%v t=%d: out[%d] = %g, AttentionStep on rounded caches %g", sh, t0, d, got[d], want[d])
+					}
+				}
+			}
+		}
+	})
+}
