@@ -213,7 +213,7 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 			}
 		}
 	}
-	ws.stackForward(&ws.glob, m.w.gBlocks, ng)
+	ws.stackForward(&ws.glob, m.w.gBlocks, ng, m.Cfg.HalfKV)
 
 	// Global → local over all B·W slices, then the local input in place.
 	lx := ws.loc.xs[0]
@@ -228,7 +228,7 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 			m.localInput(row, row, t%p, prev)
 		}
 	}
-	ws.stackForward(&ws.loc, m.w.lBlocks, nl)
+	ws.stackForward(&ws.loc, m.w.lBlocks, nl, false)
 
 	// Head up to the logits: LN_f, Linear.
 	xf := ws.loc.xs[len(ws.loc.xs)-1]
@@ -239,8 +239,10 @@ func (ws *GradWorkspace) forward(windows [][]byte) {
 // stackForward runs the blocks over the first rows rows of s.xs[0], keeping
 // every activation: the operations of stack.pre and stack.post, in the same
 // order on the same operands (attention by AttentionBatch, LayerNorm by
-// LayerNormRows, both bit-identical).
-func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows int) {
+// LayerNormRows, both bit-identical). halfKV rounds the keys and values as
+// Forward does with Config.HalfKV; the backward pass takes the rounding's
+// derivative as 1 (a straight-through estimate).
+func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows int, halfKV bool) {
 	d, h, n, nh := s.d, s.hid, rows*s.d, rows*s.hid
 	for l := range blocks {
 		b := &blocks[l]
@@ -251,6 +253,10 @@ func (ws *GradWorkspace) stackForward(s *stackActs, blocks []blockWeights, rows 
 		kernels.Linear(L.q, a, b.qkvW[:d*d], b.qkvB[:d], rows, d, d)
 		kernels.Linear(L.k, a, b.qkvW[d*d:2*d*d], b.qkvB[d:2*d], rows, d, d)
 		kernels.Linear(L.v, a, b.qkvW[2*d*d:], b.qkvB[2*d:], rows, d, d)
+		if halfKV {
+			kernels.RoundHalf(L.k[:n])
+			kernels.RoundHalf(L.v[:n])
+		}
 		for r := 0; r < rows; r += s.seg {
 			o := r * d
 			kernels.AttentionBatch(L.att[o:], L.q[o:], L.k[o:], L.v[o:], L.probs[r*s.heads*s.seg:], s.seg, s.heads, d, ws.attScr)

@@ -52,14 +52,17 @@ type rowState struct {
 	// The key/value caches, per layer in kernels.AttentionStep's layout
 	// (written by kernels.StoreKV), of the capacities of Batch.capacities.
 	gK, gV []float32 // GlobalLayers caches of GlobalDim
-	lK, lV []float32 // LocalLayers caches of LocalDim
-	g      []float32 // PatchSize × LocalDim: g2l output of the current patch
-	last   []float32 // LocalDim: final local state at pos
+	// With Config.HalfKV, gKh and gVh replace gK and gV: the same layout,
+	// binary16 elements (kernels.StoreKVHalf).
+	gKh, gVh []uint16
+	lK, lV   []float32 // LocalLayers caches of LocalDim
+	g        []float32 // PatchSize × LocalDim: g2l output of the current patch
+	last     []float32 // LocalDim: final local state at pos
 }
 
 // NewBatch returns a Batch of n rows, each a fresh stream. A row's caches
 // (8·GlobalLayers·Window·GlobalDim/PatchSize bytes and a little more, 2 MiB
-// for "ref") are allocated on its first use, not here. Inference.NewBatch
+// for "ref"; half that with HalfKV) are allocated on its first use, not here. Inference.NewBatch
 // makes one that runs on packed weights.
 func (m *Model) NewBatch(n int) *Batch { return m.newBatch(n, m.plain) }
 
@@ -138,6 +141,11 @@ func (b *Batch) row(r int) *rowState {
 		gv := c.GlobalLayers * kernels.ValueCacheLen(dg, gld)
 		lk := c.LocalLayers * kernels.KeyCacheLen(dl, lld)
 		lv := c.LocalLayers * kernels.ValueCacheLen(dl, lld)
+		if c.HalfKV {
+			half := make([]uint16, gk+gv)
+			st.gKh, st.gVh = half[:gk:gk], half[gk:]
+			gk, gv = 0, 0
+		}
 		buf := make([]float32, dg+gk+gv+lk+lv+c.PatchSize*dl+dl)
 		take := func(n int) []float32 {
 			s := buf[:n:n]
@@ -316,9 +324,17 @@ func (b *Batch) globalAttentionRows(i0, i1 int, scratch []float32) {
 	for i := i0; i < i1; i++ {
 		st := &b.rows[b.attRows[i]]
 		k := st.patches
+		key, value := gs.k[i*dg:(i+1)*dg], gs.v[i*dg:(i+1)*dg]
+		if c.HalfKV {
+			kc := st.gKh[l*keys : (l+1)*keys]
+			vc := st.gVh[l*values : (l+1)*values]
+			kernels.StoreKVHalf(kc, vc, key, value, k, ld, c.GlobalHeads)
+			kernels.AttentionStepHalf(gs.att[i*dg:], gs.q[i*dg:], kc, vc, k+1, ld, c.GlobalHeads, dg, scratch)
+			continue
+		}
 		kc := st.gK[l*keys : (l+1)*keys]
 		vc := st.gV[l*values : (l+1)*values]
-		kernels.StoreKV(kc, vc, gs.k[i*dg:(i+1)*dg], gs.v[i*dg:(i+1)*dg], k, ld, c.GlobalHeads)
+		kernels.StoreKV(kc, vc, key, value, k, ld, c.GlobalHeads)
 		kernels.AttentionStep(gs.att[i*dg:], gs.q[i*dg:], kc, vc, k+1, ld, c.GlobalHeads, dg, scratch)
 	}
 }

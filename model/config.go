@@ -34,6 +34,12 @@ type Config struct {
 	// the same.
 	GlobalMLP int `json:"global_mlp,omitempty"`
 	LocalMLP  int `json:"local_mlp,omitempty"`
+	// HalfKV rounds the keys and values of the global attention to IEEE
+	// binary16 (kernels.RoundHalf) before they are used, so that a decoder
+	// caches them in half the memory (kernels.AttentionStepHalf), which
+	// it reads once per patch: the same weights with and without HalfKV are
+	// two models, with two fingerprints. Left out of the JSON when false.
+	HalfKV bool `json:"half_kv,omitempty"`
 }
 
 // Limits checked by Validate. They keep every size computed from a Config

@@ -16,7 +16,9 @@
 //   - Global transformer: GlobalLayers pre-LayerNorm blocks
 //     x += out(Attn(LN1(x))); x += fc2(GELU(fc1(LN2(x)))), causal over
 //     patches, no final LayerNorm. The MLP's hidden width is
-//     Config.GlobalMLP, 4·D_G when 0 (LocalMLP, 4·D_L, likewise).
+//     Config.GlobalMLP, 4·D_G when 0 (LocalMLP, 4·D_L, likewise). With
+//     Config.HalfKV the attention's keys and values are rounded to binary16
+//     (round to nearest even) as they are computed.
 //   - Global → local: the D_G output of patch k is cut into P slices of
 //     width e; slice p goes through Linear(e → D_L) to give g_{k,p}.
 //   - Local input of byte t = kP+p: g_{k,p} + L_pad for p = 0, else

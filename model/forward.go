@@ -189,6 +189,10 @@ func (m *Model) window(lin *linears, ws *forwardWS, x []byte, probs []float32) {
 	for l := range m.w.gBlocks {
 		b := &m.w.gBlocks[l]
 		gs.pre(b, &lin.g[l], np)
+		if c.HalfKV {
+			kernels.RoundHalf(gs.k[:np*dg])
+			kernels.RoundHalf(gs.v[:np*dg])
+		}
 		// AttentionBatch is Attention over all np rows, bit for bit, as
 		// matrix products.
 		kernels.AttentionBatch(gs.att, gs.q, gs.k, gs.v, nil, np, c.GlobalHeads, dg, gs.scratch)

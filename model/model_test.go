@@ -1,11 +1,13 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,13 +15,17 @@ import (
 // testConfigs exercise the shapes Forward and Batch must agree on: the
 // named tiny config, odd widths and patch sizes (tails of the 16-lane
 // reductions, several heads of odd width) and P = 1 (a local transformer of
-// one position).
+// one position), and models with binary16 global keys and values.
 var testConfigs = map[string]Config{
 	"tiny": Configs["tiny"],
 	"odd":  {PatchSize: 3, GlobalDim: 18, GlobalLayers: 2, GlobalHeads: 3, LocalDim: 10, LocalLayers: 2, LocalHeads: 2, ContextPatches: 5},
 	"p1":   {PatchSize: 1, GlobalDim: 8, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 8, LocalLayers: 1, LocalHeads: 2, ContextPatches: 7},
-	"wide": {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
-	"mlp":  {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
+	// HalfKV: heads of 32 (the assembly of AttentionStepHalf) and of 10
+	// (its pure-Go path).
+	"half":     {PatchSize: 4, GlobalDim: 64, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 16, LocalLayers: 1, LocalHeads: 1, ContextPatches: 21, HalfKV: true},
+	"half-odd": {PatchSize: 3, GlobalDim: 30, GlobalLayers: 1, GlobalHeads: 3, LocalDim: 10, LocalLayers: 1, LocalHeads: 2, ContextPatches: 6, HalfKV: true},
+	"wide":     {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
+	"mlp":      {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
 }
 
 func newTestModel(t testing.TB, cfg Config, seed uint64) *Model {
@@ -443,5 +449,37 @@ func TestForwardConcurrent(t *testing.T) {
 		if k := sameBits(got[i], want[i]); k >= 0 {
 			t.Errorf("sequence %d: concurrent Forward differs at %d", i, k)
 		}
+	}
+}
+
+// TestHalfKV checks that Config.HalfKV makes another model of the same
+// weights: another fingerprint, distributions that differ but stay close,
+// and a JSON config that names it only when set (the fingerprints of models
+// made before it existed stay the same).
+func TestHalfKV(t *testing.T) {
+	cfg := testConfigs["half"]
+	half := newTestModel(t, cfg, 5)
+	cfg.HalfKV = false
+	plain := newTestModel(t, cfg, 5)
+	if half.Fingerprint() == plain.Fingerprint() {
+		t.Fatal("HalfKV does not change the fingerprint")
+	}
+	if j, _ := json.Marshal(plain.Cfg); strings.Contains(string(j), "half_kv") {
+		t.Fatalf("config without HalfKV marshals as %s", j)
+	}
+	seq := randBytes(rand.New(rand.NewPCG(3, 4)), 2*cfg.Window()+5)
+	a, b := forward(half, seq), forward(plain, seq)
+	differ, worst := 0, 0.0
+	for i := range a {
+		if a[i] != b[i] {
+			differ++
+		}
+		worst = max(worst, math.Abs(float64(a[i]-b[i])))
+	}
+	if differ == 0 {
+		t.Fatal("HalfKV changes no probability")
+	}
+	if worst > 1e-2 {
+		t.Fatalf("HalfKV moves a probability by %g", worst)
 	}
 }
