@@ -57,8 +57,13 @@ func TestGolden(t *testing.T) {
 		// The seventh text prior, named (the default when its golden file
 		// was written).
 		{"text-ref-v7.mbz", sampleText(600), []Option{named("text-ref-v7"), WithSegmentSize(512)}},
+		// The wide text prior, named (the default when its golden file
+		// was written).
+		{"text-wide-v1.mbz", sampleText(600), []Option{named("text-wide-v1"), WithSegmentSize(512)}},
+		// text-ref-v7 with binary16 keys and values, named.
+		{"text-ref-v7-kv16.mbz", sampleText(600), []Option{named("text-ref-v7-kv16"), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-wide-v1.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-wide-v1-kv16.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)

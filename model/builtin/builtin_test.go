@@ -60,23 +60,30 @@ func TestTestRandomPinned(t *testing.T) {
 // SHA-256 of their probabilities (float32 LE bits) on a fixed text. Files
 // coded with them name them, so a change here is a format change: ship a
 // new name instead.
-var pinnedTextModels = []struct{ name, config, fingerprint, probHash string }{
+var pinnedTextModels = []struct {
+	name, config, fingerprint, probHash string
+	halfKV                              bool
+}{
 	{"text-ref-v1", "ref", "297a8c2b2d4441dfe9d29edd1e09428306e3040a0c083814b0e323fe904767dd",
-		"462b6fe8c0b9ab14aa9f6075573cdad4478f380f406281f2a9ee813f90f8c8fe"},
+		"462b6fe8c0b9ab14aa9f6075573cdad4478f380f406281f2a9ee813f90f8c8fe", false},
 	{"text-ref-v2", "ref", "24fbafafac47e134d01e95d27c7029b314a3e8bcc01016a11db30226cda952ec",
-		"12e8a6cc17fc70864ef8f2b60bc9129811a98268e8cfd296ba4b716421389916"},
+		"12e8a6cc17fc70864ef8f2b60bc9129811a98268e8cfd296ba4b716421389916", false},
 	{"text-ref-v3", "ref", "93aa5d649d6f6cd3ce463531efeaa80baf73d2afd6d42058ae5109f1d5312def",
-		"b44899915a60187245c5337a9f941a5e379033bd8d6ff3ae97fb1dbc525bb47e"},
+		"b44899915a60187245c5337a9f941a5e379033bd8d6ff3ae97fb1dbc525bb47e", false},
 	{"text-ref-v4", "ref", "4d36777e90fb8f0dc0805dc4ac67b27a1852b22c0dfb7c455baf4c6289c2f8fc",
-		"9f998cff5794a52f9ba6fd16e26f56cb9b7a1dc5e772bed0e3205f4ecf6de435"},
+		"9f998cff5794a52f9ba6fd16e26f56cb9b7a1dc5e772bed0e3205f4ecf6de435", false},
 	{"text-ref-v5", "ref", "b8001b3705e5388a8c0dd10e2fba2d66951359d87c76cfcfa230221fd90a318f",
-		"60de76a4ac6fb4546aaaf26195b73fca52b697b671e2225293c88b1fb5b43465"},
+		"60de76a4ac6fb4546aaaf26195b73fca52b697b671e2225293c88b1fb5b43465", false},
 	{"text-ref-v6", "ref", "08c55848265de1b95f2a9cd3174b8f99c6bcd7ee9391e952ec7efdadfab0736f",
-		"5c63355b74861c6d5c06cd507d7ad19d6df5834880a2049fd2e761b80515d9ba"},
+		"5c63355b74861c6d5c06cd507d7ad19d6df5834880a2049fd2e761b80515d9ba", false},
 	{"text-ref-v7", "ref", "2b49b45875ac93c18f71082fa6313484c42845085c2400166a83f4c6f48ee9dc",
-		"76d2246a8783e3755b63420f3bcda4a1f39f32dc40758bf72907e31c29af62fd"},
+		"76d2246a8783e3755b63420f3bcda4a1f39f32dc40758bf72907e31c29af62fd", false},
 	{"text-wide-v1", "wide", "ec4d6ddfac00064584962dc3d8a1907089cf7290dab45a004e0292404e51fa16",
-		"0df90f7499b1758047fd0b86aea50e1ac44977dfe4dbe00ca1b4923bfccbccee"},
+		"0df90f7499b1758047fd0b86aea50e1ac44977dfe4dbe00ca1b4923bfccbccee", false},
+	{"text-ref-v7-kv16", "ref", "282e806a3bab486f7cec933667bda786e4bdc57b3e64cca8865f44e8ba46ba8e",
+		"6cf3b5c3759874ea0f39169d8fd7ab16742b0dc0c35181ab95880a0bda712957", true},
+	{"text-wide-v1-kv16", "wide", "772480ce7a36adbdd06b3e7ece322abb44f14528f172bfd4cac6bf1a62dc8934",
+		"0a5d92dafb1ea588f637417d531d171018c8b969a50840d10d6cbfc6bd1d782f", true},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -86,7 +93,9 @@ func TestTextModelsPinned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Cfg != model.Configs[pin.config] {
+			want := model.Configs[pin.config]
+			want.HalfKV = pin.halfKV
+			if m.Cfg != want {
 				t.Fatalf("config %+v, want %s", m.Cfg, pin.config)
 			}
 			fp := m.Fingerprint()
@@ -121,20 +130,20 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-wide-v1" {
-		t.Fatalf("Default() = %v, %v; want text-wide-v1", d, err)
+	if err != nil || d.Name() != "text-wide-v1-kv16" {
+		t.Fatalf("Default() = %v, %v; want text-wide-v1-kv16", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1-kv16", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	want := []string{"text-wide-v1", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
+	want := []string{"text-wide-v1-kv16", "text-wide-v1", "text-ref-v7-kv16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
 	if len(l) != len(want) {
 		t.Fatalf("List() has %d entries, want %d: %+v", len(l), len(want), l)
 	}
@@ -145,7 +154,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-wide-v1" {
+	if List()[0].Name != "text-wide-v1-kv16" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }
