@@ -765,3 +765,44 @@ func halfBitsVec(dst []uint16, x []float32) {
 		halfBitsGeneric(dst, x)
 	}
 }
+
+// microHalfKernel is microKernel with b in binary16, converted exactly on
+// load.
+type microHalfKernel func(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// halfKernels reports whether matMulTHalf runs here (AVX-512).
+func halfKernels() bool { return isa == isaAVX512 }
+
+// matMulTHalf is matMulTStrided with b in binary16 (HalfFloat of each
+// element), through the avx512HalfKernels: every output is the Dot of
+// matMulTStrided on b's values as float32. Only with halfKernels.
+func matMulTHalf(c []float32, ldc int, a []float32, lda int, b []uint16, ldb int, m, n, k int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || !halfKernels() {
+		panic("kernels: matMulTHalf: no binary16 kernels for this product")
+	}
+	_ = c[(m-1)*ldc+n-1]
+	_ = a[(m-1)*lda+k-1]
+	_ = b[(n-1)*ldb+k-1]
+	// As matMulTStrided: a column block of b for all row blocks of four,
+	// then the last rows.
+	cmax := &avx512Kernels.cmax
+	m4 := m &^ 3
+	if m4 > 0 {
+		for j0 := 0; j0 < n; j0 += cmax[4] {
+			cc := min(cmax[4], n-j0)
+			kern := avx512HalfKernels[4][cc]
+			for i0 := 0; i0 < m4; i0 += 4 {
+				kern(&c[i0*ldc+j0], ldc, &a[i0*lda], lda, &b[j0*ldb], ldb, k)
+			}
+		}
+	}
+	if r := m - m4; r > 0 {
+		for j0 := 0; j0 < n; j0 += cmax[r] {
+			cc := min(cmax[r], n-j0)
+			avx512HalfKernels[r][cc](&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
+		}
+	}
+}

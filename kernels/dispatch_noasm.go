@@ -94,3 +94,9 @@ func chunkDotHalf(out, p []float32, values []uint16, stride int) {
 func roundHalfVec(x []float32) { roundHalfGeneric(x) }
 
 func halfBitsVec(dst []uint16, x []float32) { halfBitsGeneric(dst, x[:len(dst)]) }
+
+func halfKernels() bool { return false }
+
+func matMulTHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
+	panic("kernels: no binary16 kernels in this build")
+}

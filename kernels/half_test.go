@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -210,6 +211,56 @@ func TestAttentionStepHalf(t *testing.T) {
 						t.Fatalf("%v t=%d: out[%d] = %g, AttentionStep on rounded caches %g", sh, t0, d, got[d], want[d])
 					}
 				}
+			}
+		}
+	})
+}
+
+// TestLinearWeightsHalf checks PackLinearHalf: weights that are all
+// binary16 values get the binary16 copy, and its products — the AVX-512
+// binary16 micro-kernels up to halfRowsMax rows, the float32 ones above and
+// on other ISAs — give Linear's bits on the matrix itself, at every row
+// count 0…20 (the four-row blocks and every remainder), reduction lengths
+// with and without a tail, column cuts at odd places, with guards; one
+// weight off the binary16 grid keeps the float32 products only.
+func TestLinearWeightsHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(97, 98))
+	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}}
+	forEachISA(t, func(t *testing.T) {
+		for _, sh := range shapes {
+			in, out := sh[0], sh[1]
+			w := nastyVec(r, in*out)
+			roundHalfGeneric(w)
+			off := append([]float32(nil), w...)
+			off[len(off)/2] = math.Nextafter32(off[len(off)/2], 1)
+			if off[len(off)/2] == HalfFloat(HalfBits(off[len(off)/2])) {
+				off[len(off)/2] = 1.0001
+			}
+			if PackLinearHalf(off, in, out).half != nil {
+				t.Fatalf("%dx%d: a weight off the binary16 grid got a binary16 copy", out, in)
+			}
+			lw := PackLinearHalf(w, in, out)
+			if lw.half == nil {
+				t.Fatalf("%dx%d: binary16 weights got no binary16 copy", out, in)
+			}
+			bias := randF32(r, out, 1)
+			for m := range 21 {
+				name := fmt.Sprintf("%dx%dx%d", m, out, in)
+				x := nastyVec(r, m*in)
+				want := make([]float32, m*out)
+				Linear(want, x, w, bias, m, in, out)
+				o := r.IntN(4)
+				buf, y := guarded(m*out, o)
+				lw.Linear(y, x, bias, m)
+				checkGuard(t, buf, m*out, o, name)
+				checkCols(t, name, y, want, m, out, 0, out)
+				buf, y = guarded(m*out, o)
+				for _, cut := range [][2]int{{0, 1}, {1, out/2 + 1}, {out/2 + 1, out}} {
+					lw.LinearCols(y, x, nil, m, cut[0], cut[1])
+				}
+				checkGuard(t, buf, m*out, o, name+" cols")
+				Linear(want, x, w, nil, m, in, out)
+				checkCols(t, name+" cols", y, want, m, out, 0, out)
 			}
 		}
 	})

@@ -104,6 +104,11 @@ func mmAVX512_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -113,6 +118,11 @@ func mmAVX512_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -124,6 +134,11 @@ func mmAVX512_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -133,6 +148,11 @@ func mmAVX512_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -144,6 +164,11 @@ func mmAVX512_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -153,6 +178,11 @@ func mmAVX512_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -164,6 +194,11 @@ func mmAVX512_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x7(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -173,6 +208,11 @@ func mmAVX512_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_1x8(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX2_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -234,6 +274,11 @@ func mmAVX512_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_2x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_2x2 computes the 2×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -243,6 +288,11 @@ func mmAVX512_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_2x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_2x2 computes the 2×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_2x3 computes the 2×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -254,6 +304,11 @@ func mmAVX512_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_2x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_2x3 computes the 2×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_2x4 computes the 2×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -263,6 +318,11 @@ func mmAVX512_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_2x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_2x4 computes the 2×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_2x5 computes the 2×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -274,6 +334,11 @@ func mmAVX512_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_2x5 computes the 2×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_2x6 computes the 2×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -283,6 +348,11 @@ func mmAVX512_2x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_2x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_2x6 computes the 2×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_2x7 computes the 2×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 7 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -294,6 +364,11 @@ func mmAVX512_2x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_2x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_2x7 computes the 2×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 7 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x7(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_2x8 computes the 2×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 8 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -303,6 +378,11 @@ func mmAVX512_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_2x8 computes the 2×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 8 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_2x8(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX2_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -344,6 +424,11 @@ func mmAVX512_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_3x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_3x2 computes the 3×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -353,6 +438,11 @@ func mmAVX512_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_3x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_3x2 computes the 3×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_3x3 computes the 3×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -364,6 +454,11 @@ func mmAVX512_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_3x3 computes the 3×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_3x4 computes the 3×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -373,6 +468,11 @@ func mmAVX512_3x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_3x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_3x4 computes the 3×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_3x5 computes the 3×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -384,6 +484,11 @@ func mmAVX512_3x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_3x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_3x5 computes the 3×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_3x6 computes the 3×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -393,6 +498,11 @@ func mmAVX512_3x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_3x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_3x6 computes the 3×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_3x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX2_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
 //
@@ -434,6 +544,11 @@ func mmAVX512_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_4x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_4x2 computes the 4×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 2 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -443,6 +558,11 @@ func mmAVX512_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_4x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_4x2 computes the 4×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 2 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_4x3 computes the 4×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 3 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -454,6 +574,11 @@ func mmAVX512_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_4x3 computes the 4×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 3 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_4x4 computes the 4×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 4 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -463,6 +588,11 @@ func mmAVX512_4x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_4x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_4x4 computes the 4×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 4 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_4x5 computes the 4×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 5 (rows of length k at strides lda, ldb), with AVX-512F.
 //
@@ -474,6 +604,11 @@ func mmAVX512_4x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmAVX512pf_4x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX512pf_4x5 computes the 4×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 5 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_4x6 computes the 4×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 6 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -483,6 +618,11 @@ func mmAVX512_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //
 //go:noescape
 func mmAVX512pf_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX512pf_4x6 computes the 4×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 6 (rows of length k at strides lda, ldb), with AVX-512F, b in binary16 converted exactly on load, prefetching the rows of b 2 column blocks ahead.
+//
+//go:noescape
+func mmhAVX512pf_4x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmvAVX2_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, column j of b), i < 1, j < 8, b k×8 at row stride ldb, k a multiple of 16, with AVX2+FMA, eight outputs per register.
 //

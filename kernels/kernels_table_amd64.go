@@ -39,3 +39,12 @@ var avx512Kernels = kernelSet{
 		4: {1: mmAVX512pf_4x1, 2: mmAVX512pf_4x2, 3: mmAVX512pf_4x3, 4: mmAVX512pf_4x4, 5: mmAVX512pf_4x5, 6: mmAVX512pf_4x6},
 	},
 }
+
+// avx512HalfKernels holds the AVX-512 micro-kernels with b in binary16, each
+// prefetching the rows of b for the next column blocks.
+var avx512HalfKernels = [5][maxC + 1]microHalfKernel{
+	1: {1: mmhAVX512pf_1x1, 2: mmhAVX512pf_1x2, 3: mmhAVX512pf_1x3, 4: mmhAVX512pf_1x4, 5: mmhAVX512pf_1x5, 6: mmhAVX512pf_1x6, 7: mmhAVX512pf_1x7, 8: mmhAVX512pf_1x8},
+	2: {1: mmhAVX512pf_2x1, 2: mmhAVX512pf_2x2, 3: mmhAVX512pf_2x3, 4: mmhAVX512pf_2x4, 5: mmhAVX512pf_2x5, 6: mmhAVX512pf_2x6, 7: mmhAVX512pf_2x7, 8: mmhAVX512pf_2x8},
+	3: {1: mmhAVX512pf_3x1, 2: mmhAVX512pf_3x2, 3: mmhAVX512pf_3x3, 4: mmhAVX512pf_3x4, 5: mmhAVX512pf_3x5, 6: mmhAVX512pf_3x6},
+	4: {1: mmhAVX512pf_4x1, 2: mmhAVX512pf_4x2, 3: mmhAVX512pf_4x3, 4: mmhAVX512pf_4x4, 5: mmhAVX512pf_4x5, 6: mmhAVX512pf_4x6},
+}

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // LinearWeights is the weight matrix of a Linear layer, W (Out × In, row
 // major: the layout Linear takes), with a copy of it packed for this
@@ -19,6 +22,7 @@ type LinearWeights struct {
 	W       []float32
 	In, Out int
 	pack    verticalPack
+	half    []uint16 // W in binary16, from PackLinearHalf; nil if not
 }
 
 // PackLinear returns the weights w (out × in) of a Linear layer with their
@@ -31,6 +35,37 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 	w = w[: in*out : in*out]
 	return &LinearWeights{W: w, In: in, Out: out, pack: packVertical(w, out, in)}
 }
+
+// PackLinearHalf is PackLinear that also keeps W in binary16 when every
+// weight is exactly a binary16 value (a model whose weights were rounded
+// with RoundHalf): on AVX-512, products of at most halfRowsMax rows — a
+// decoder's, which stream every weight from memory once per step — then
+// read that copy, half the bytes, with micro-kernels that convert it
+// exactly on load. Every output is the same Dot, so the results are the
+// same bit for bit.
+func PackLinearHalf(w []float32, in, out int) *LinearWeights {
+	lw := PackLinear(w, in, out)
+	lw.half = exactHalves(lw.W)
+	return lw
+}
+
+// exactHalves returns w in binary16, or nil when a weight is not exactly a
+// binary16 value (or is a NaN).
+func exactHalves(w []float32) []uint16 {
+	h := make([]uint16, len(w))
+	halfBitsVec(h, w)
+	for i, b := range h {
+		if v := HalfFloat(b); v != v || math.Float32bits(v) != math.Float32bits(w[i]) {
+			return nil
+		}
+	}
+	return h
+}
+
+// halfRowsMax is the most rows for which LinearCols reads the binary16
+// copy of PackLinearHalf: a decoder's step, 16 rows per thread. More rows
+// reuse each weight enough for the float32 kernels to win.
+const halfRowsMax = 16
 
 // Linear computes y = x·Wᵀ + bias for the m rows of x, like Linear(y, x,
 // lw.W, bias, m, lw.In, lw.Out).
@@ -51,7 +86,13 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	}
 	_ = y[:m*out]
 	_ = x[:m*in]
-	lo, hi := lw.pack.matMulT(y, out, x, in, m, j0, j1)
+	var lo, hi int
+	if lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels() {
+		matMulTHalf(y[j0:], out, x, in, lw.half[j0*in:j1*in], in, m, j1-j0, in)
+		lo, hi = j0, j1
+	} else {
+		lo, hi = lw.pack.matMulT(y, out, x, in, m, j0, j1)
+	}
 	if j0 < lo {
 		matMulTPanels(y[j0:], out, x, in, lw.W[j0*in:lo*in], in, m, lo-j0, in)
 	}

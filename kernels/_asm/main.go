@@ -118,8 +118,9 @@ func main() {
 		}
 		for c := 1; c <= avx512Cmax[r]; c++ {
 			avx512 = append(avx512, shape{r, c})
-			microAVX512(r, c, false)
-			microAVX512(r, c, true)
+			microAVX512(r, c, false, false)
+			microAVX512(r, c, true, false)
+			microAVX512(r, c, true, true)
 		}
 	}
 	verticalAVX2(1, 1)
@@ -273,16 +274,24 @@ const prefetchBlocks = 2
 
 const microSig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)"
 
+// microHalfSig is microSig with b in binary16.
+const microHalfSig = "func(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)"
+
 // kernelName is the name of the R×C micro-kernel of an instruction set.
 func kernelName(isa string, r, c int) string { return fmt.Sprintf("mm%s_%dx%d", isa, r, c) }
 
-// loadPointers loads the R row pointers of A and the C row pointers of B.
-func loadPointers(r, c int) (ap, bp []GPPhysical, off, cnt GPPhysical) {
+// loadPointers loads the R row pointers of A and the C row pointers of B,
+// whose elements are float32 or, with half, binary16.
+func loadPointers(r, c int, half bool) (ap, bp []GPPhysical, off, cnt GPPhysical) {
 	off, cnt = gp[0], gp[1]
 	regs := gp[2:]
 	ap, bp = regs[:r], regs[r:r+c]
 	loadRowPointers(ap, "a", "lda", cnt)
-	loadRowPointers(bp, "b", "ldb", cnt)
+	if half {
+		loadRowPointersOf(bp, "b", "ldb", cnt, 2)
+	} else {
+		loadRowPointers(bp, "b", "ldb", cnt)
+	}
 	return ap, bp, off, cnt
 }
 
@@ -290,9 +299,14 @@ func loadPointers(r, c int) (ap, bp []GPPhysical, off, cnt GPPhysical) {
 // whose row stride in floats is parameter stride, and leaves the stride in
 // bytes in scratch (the prefetching micro-kernels use ldb's).
 func loadRowPointers(ptr []GPPhysical, base, stride string, scratch GPPhysical) {
+	loadRowPointersOf(ptr, base, stride, scratch, 4)
+}
+
+// loadRowPointersOf is loadRowPointers for elements of size bytes (2 or 4).
+func loadRowPointersOf(ptr []GPPhysical, base, stride string, scratch GPPhysical, size int) {
 	Load(Param(base), ptr[0])
 	Load(Param(stride), scratch)
-	SHLQ(U8(2), scratch)
+	SHLQ(U8(map[int]uint8{2: 1, 4: 2}[size]), scratch)
 	for i := 1; i < len(ptr); i++ {
 		LEAQ(Mem{Base: ptr[i-1], Index: scratch, Scale: 1}, ptr[i])
 	}
@@ -431,7 +445,7 @@ func microAVX2(r, c int, prefetch bool) {
 	}
 	low := AllocLocal(32 * r * c)
 	bt := AllocLocal(32 * c)
-	ap, bp, off, cnt := loadPointers(r, c)
+	ap, bp, off, cnt := loadPointers(r, c, false)
 	k := gp[2+r+c]
 	// pf walks the memory that follows this block's C rows of B at
 	// prefetchBlocks blocks ahead, C cache lines per iteration of the first
@@ -836,12 +850,21 @@ func verticalRow512() {
 
 // microAVX512 generates the R×C AVX-512 micro-kernel: one ZMM accumulator
 // per output, merge-masked FMAs for the tail.
-func microAVX512(r, c int, prefetch bool) {
-	name := kernelName("AVX512", r, c)
-	what := ""
+func microAVX512(r, c int, prefetch, half bool) {
+	isa, sig, what := "AVX512", microSig, ""
+	if half {
+		// b in binary16: each B load converts 16 of them (VCVTPH2PS), and
+		// off counts b's bytes, so that a's are at Scale 2.
+		isa, sig, what = "hAVX512", microHalfSig, ", b in binary16 converted exactly on load"
+	}
+	name := kernelName(isa, r, c)
 	if prefetch {
-		name = kernelName("AVX512pf", r, c)
-		what = fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
+		name = kernelName(isa+"pf", r, c)
+		what += fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
+	}
+	aScale, bStep := uint8(1), 64 // bytes of a row of B per 16 elements
+	if half {
+		aScale, bStep = 2, 32
 	}
 	// The prefetch pointer lives in a register where one is left, else on
 	// the stack (4×6 uses all thirteen).
@@ -850,7 +873,7 @@ func microAVX512(r, c int, prefetch bool) {
 	if prefetch && !pfInReg {
 		flags = 0
 	}
-	TEXT(name, flags, microSig)
+	TEXT(name, flags, sig)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX-512F%s.",
 		name, r, c, r, c, what))
@@ -871,10 +894,10 @@ func microAVX512(r, c int, prefetch bool) {
 		panic("too many accumulators")
 	}
 	acc := func(i, j int) VecPhysical { return zmm(first + i*c + j) }
-	ap, bp, off, cnt := loadPointers(r, c)
+	ap, bp, off, cnt := loadPointers(r, c, half)
 	k := gp[2+r+c]
 	// As in microAVX2: pf walks the c rows of b prefetchBlocks column
-	// blocks ahead, c cache lines per iteration.
+	// blocks ahead, the bytes of c rows' 16 elements per iteration.
 	var pf GPPhysical
 	var pfSlot Mem
 	if prefetch {
@@ -895,6 +918,21 @@ func microAVX512(r, c int, prefetch bool) {
 			VPXORD(acc(i, j), acc(i, j), acc(i, j)) // VXORPS on ZMM would need AVX512DQ
 		}
 	}
+	// loadB loads 16 elements of row j of B at off into v, under mask when
+	// not nil (zeroing the other lanes).
+	loadB := func(j int, v VecPhysical, mask Op) {
+		src := Mem{Base: bp[j], Index: off, Scale: 1}
+		switch {
+		case half && mask != nil:
+			VCVTPH2PS_Z(src, mask, v)
+		case half:
+			VCVTPH2PS(src, v)
+		case mask != nil:
+			VMOVUPS_Z(src, mask, v)
+		default:
+			VMOVUPS(src, v)
+		}
+	}
 	XORQ(off, off)
 	Load(Param("k"), cnt)
 	SHRQ(U8(4), cnt)
@@ -902,33 +940,38 @@ func microAVX512(r, c int, prefetch bool) {
 	Label("loop")
 	if bInRegs {
 		for j := range c {
-			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1}, breg[j])
+			loadB(j, breg[j], nil)
 		}
 	}
 	if prefetch {
 		if !pfInReg {
 			MOVQ(pfSlot, pf)
 		}
-		for j := range c {
+		lines := (c*bStep + 63) / 64
+		for j := range lines {
 			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
 		}
 		if pfInReg {
-			ADDQ(U32(64*c), pf)
+			ADDQ(U32(bStep*c), pf)
 		} else {
-			ADDQ(U32(64*c), pfSlot)
+			ADDQ(U32(bStep*c), pfSlot)
 		}
 	}
 	for i := range r {
-		VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1}, za)
+		VMOVUPS(Mem{Base: ap[i], Index: off, Scale: aScale}, za)
 		for j := range c {
-			if bInRegs {
+			switch {
+			case bInRegs:
 				VFMADD231PS(breg[j], za, acc(i, j))
-			} else {
+			case half:
+				loadB(j, breg[0], nil)
+				VFMADD231PS(breg[0], za, acc(i, j))
+			default:
 				VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1}, za, acc(i, j))
 			}
 		}
 	}
-	ADDQ(U8(64), off)
+	ADDQ(U8(bStep), off)
 	DECQ(cnt)
 	JNZ(LabelRef("loop"))
 
@@ -939,17 +982,17 @@ func microAVX512(r, c int, prefetch bool) {
 	tailMask(k, cnt, K1)
 	if bInRegs {
 		for j := range c {
-			VMOVUPS_Z(Mem{Base: bp[j], Index: off, Scale: 1}, K1, breg[j])
+			loadB(j, breg[j], K1)
 		}
 	}
 	for i := range r {
-		VMOVUPS_Z(Mem{Base: ap[i], Index: off, Scale: 1}, K1, za)
+		VMOVUPS_Z(Mem{Base: ap[i], Index: off, Scale: aScale}, K1, za)
 		for j := range c {
 			b := breg[0]
 			if bInRegs {
 				b = breg[j]
 			} else {
-				VMOVUPS_Z(Mem{Base: bp[j], Index: off, Scale: 1}, K1, b)
+				loadB(j, b, K1)
 			}
 			VFMADD231PS(b, za, K1, acc(i, j))
 		}
@@ -1340,6 +1383,21 @@ func writeTable(path string, avx2, avx512 []shape) error {
 	}
 	emit("avx2Kernels", "AVX2", avx2Cmax, avx2)
 	emit("avx512Kernels", "AVX512", avx512Cmax, avx512)
+	// The binary16-b kernels, prefetching only (they serve few rows, their
+	// b from memory).
+	fmt.Fprintf(&b, "// avx512HalfKernels holds the AVX-512 micro-kernels with b in binary16, each\n")
+	fmt.Fprintf(&b, "// prefetching the rows of b for the next column blocks.\n")
+	fmt.Fprintf(&b, "var avx512HalfKernels = [5][maxC + 1]microHalfKernel{\n")
+	for r := 1; r <= 4; r++ {
+		fmt.Fprintf(&b, "\t%d: {", r)
+		for _, sh := range avx512 {
+			if sh.R == r {
+				fmt.Fprintf(&b, "%d: %s, ", sh.C, kernelName("hAVX512pf", sh.R, sh.C))
+			}
+		}
+		fmt.Fprintf(&b, "},\n")
+	}
+	fmt.Fprintf(&b, "}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("formatting the kernel table: %w", err)
