@@ -1,6 +1,10 @@
 package model
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/mbzip/mbzip/kernels"
+)
 
 // Inference runs a model with its Linear weights packed once for the
 // kernels (kernels.PackLinear): its Forward and NewBatch give the model's
@@ -36,3 +40,17 @@ func (in *Inference) Forward(seq []byte, probs []float32) {
 
 // NewBatch is Model.NewBatch on the packed weights.
 func (in *Inference) NewBatch(n int) *Batch { return in.m.newBatch(n, in.lin) }
+
+// HalfGlobal makes m its binary16 variant: the Linear weights of the global
+// blocks rounded to binary16 (kernels.RoundHalf) and Cfg.HalfKV set, so
+// that an Inference's decoder reads the global weights and attention caches
+// in half the bytes (kernels.PackLinearHalf, kernels.AttentionStepHalf).
+// It is another model, with another fingerprint; call it before m is used.
+func (m *Model) HalfGlobal() {
+	for _, b := range m.w.gBlocks {
+		for _, w := range [][]float32{b.qkvW, b.outW, b.fc1W, b.fc2W} {
+			kernels.RoundHalf(w)
+		}
+	}
+	m.Cfg.HalfKV = true
+}

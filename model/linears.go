@@ -19,7 +19,10 @@ type blockLinears struct {
 }
 
 // newLinears returns the model's Linear layers, packed (kernels.PackLinear)
-// or as plain views of the arena.
+// or as plain views of the arena. Packed, the global blocks' layers also
+// keep a binary16 copy where their weights are binary16 values
+// (kernels.PackLinearHalf): a decoder streams them from memory every patch,
+// while the local ones stay in cache.
 func (m *Model) newLinears(packed bool) *linears {
 	layer := func(w []float32, in, out int) *kernels.LinearWeights {
 		if packed {
@@ -27,7 +30,13 @@ func (m *Model) newLinears(packed bool) *linears {
 		}
 		return &kernels.LinearWeights{W: w[: in*out : in*out], In: in, Out: out}
 	}
-	blocks := func(bs []blockWeights, d, hid int) []blockLinears {
+	global := func(w []float32, in, out int) *kernels.LinearWeights {
+		if packed {
+			return kernels.PackLinearHalf(w, in, out)
+		}
+		return layer(w, in, out)
+	}
+	blocks := func(bs []blockWeights, d, hid int, layer func(w []float32, in, out int) *kernels.LinearWeights) []blockLinears {
 		ls := make([]blockLinears, len(bs))
 		for i, b := range bs {
 			ls[i] = blockLinears{
@@ -43,8 +52,8 @@ func (m *Model) newLinears(packed bool) *linears {
 	}
 	c := m.Cfg
 	return &linears{
-		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden()),
-		l:    blocks(m.w.lBlocks, c.LocalDim, c.localHidden()),
+		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden(), global),
+		l:    blocks(m.w.lBlocks, c.LocalDim, c.localHidden(), layer),
 		g2l:  layer(m.w.g2lW, c.embedDim(), c.LocalDim),
 		head: layer(m.w.headW, c.LocalDim, 256),
 	}

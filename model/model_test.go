@@ -28,11 +28,17 @@ var testConfigs = map[string]Config{
 	"mlp":      {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
 }
 
+// newTestModel returns a model of cfg with seeded weights; one of a HalfKV
+// config gets binary16 global weights too (HalfGlobal), as the shipped
+// models do, so that an Inference of it takes the binary16 products.
 func newTestModel(t testing.TB, cfg Config, seed uint64) *Model {
 	t.Helper()
 	m, err := New(cfg, seed)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	if cfg.HalfKV {
+		m.HalfGlobal()
 	}
 	return m
 }
@@ -452,10 +458,10 @@ func TestForwardConcurrent(t *testing.T) {
 	}
 }
 
-// TestHalfKV checks that Config.HalfKV makes another model of the same
-// weights: another fingerprint, distributions that differ but stay close,
-// and a JSON config that names it only when set (the fingerprints of models
-// made before it existed stay the same).
+// TestHalfKV checks that HalfGlobal (binary16 global weights and
+// Config.HalfKV) makes another model: another fingerprint, distributions
+// that differ but stay close, and a JSON config that names HalfKV only when
+// set (the fingerprints of models made before it existed stay the same).
 func TestHalfKV(t *testing.T) {
 	cfg := testConfigs["half"]
 	half := newTestModel(t, cfg, 5)

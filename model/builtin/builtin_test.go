@@ -80,10 +80,10 @@ var pinnedTextModels = []struct {
 		"76d2246a8783e3755b63420f3bcda4a1f39f32dc40758bf72907e31c29af62fd", false},
 	{"text-wide-v1", "wide", "ec4d6ddfac00064584962dc3d8a1907089cf7290dab45a004e0292404e51fa16",
 		"0df90f7499b1758047fd0b86aea50e1ac44977dfe4dbe00ca1b4923bfccbccee", false},
-	{"text-ref-v7-kv16", "ref", "282e806a3bab486f7cec933667bda786e4bdc57b3e64cca8865f44e8ba46ba8e",
-		"6cf3b5c3759874ea0f39169d8fd7ab16742b0dc0c35181ab95880a0bda712957", true},
-	{"text-wide-v1-kv16", "wide", "772480ce7a36adbdd06b3e7ece322abb44f14528f172bfd4cac6bf1a62dc8934",
-		"0a5d92dafb1ea588f637417d531d171018c8b969a50840d10d6cbfc6bd1d782f", true},
+	{"text-ref-v7-h16", "ref", "208a167695265a394ab7e18dc1de60e4775ab470fa01d30106c387619e7f9e7e",
+		"d529797da077588cb048a30544ae25e899fb05f12f6e89d2931c1b0bfc25019a", true},
+	{"text-wide-v1-h16", "wide", "a2b1d077b2adf332e6a98149b8976f99aa152ca3226b4f90269a9dc2c6a73cb3",
+		"25bcdc9c32050a9c6537c8b6f7fcccdf036d1df27470167a83b1fb150ef00aec", true},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -130,20 +130,20 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-wide-v1-kv16" {
-		t.Fatalf("Default() = %v, %v; want text-wide-v1-kv16", d, err)
+	if err != nil || d.Name() != "text-wide-v1-h16" {
+		t.Fatalf("Default() = %v, %v; want text-wide-v1-h16", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1-kv16", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1-h16", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	want := []string{"text-wide-v1-kv16", "text-wide-v1", "text-ref-v7-kv16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
+	want := []string{"text-wide-v1-h16", "text-wide-v1", "text-ref-v7-h16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
 	if len(l) != len(want) {
 		t.Fatalf("List() has %d entries, want %d: %+v", len(l), len(want), l)
 	}
@@ -154,7 +154,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-wide-v1-kv16" {
+	if List()[0].Name != "text-wide-v1-h16" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }
