@@ -30,10 +30,13 @@ const (
 	// cache per row for the text priors.
 	MaxLanes = 64
 	// DefaultLanes is the number of blocks the Writer interleaves: a
-	// 32 KiB segment of 2 KiB windows is one group of 16 lanes, which the
-	// reader decodes as 16 batch rows (matrix × matrix per byte step)
-	// instead of one.
-	DefaultLanes = 16
+	// 32 KiB segment of 2 KiB windows is two groups of 8 lanes, which the
+	// reader decodes as 8 batch rows (matrix × matrix per byte step)
+	// instead of one. With the binary16 models 8 rows decode faster than
+	// 16, whose attention caches do not stay in L3 (session 13, one core,
+	// text-ref-v7-h16: 2.93–3.10 s for 256 KiB against 3.14–3.22; two
+	// cores 1.60–1.67 against 1.75–1.83); 4 rows were no faster than 8.
+	DefaultLanes = 8
 
 	// MaxSegmentSize is the largest segment size a file may declare. It bounds
 	// the memory a reader allocates per segment.

@@ -78,10 +78,10 @@ func WithModel(m *model.Model) Option {
 // WithLanes sets how many blocks (model windows) of a segment a Writer
 // codes interleaved, 1 … MaxLanes (default DefaultLanes). The code is as
 // long either way, give or take a byte; a Reader steps the lanes of a
-// segment as rows of one model batch, so more lanes decode a segment
-// faster, each lane costing the decoder one row of attention cache (about
-// 2 MiB with the text priors) and the encoder 16 bytes per byte of a lane
-// group. 1 writes blocks one after another.
+// segment as rows of one model batch, so up to about 8 lanes decode a
+// segment faster (see DefaultLanes), each lane costing the decoder one row
+// of attention cache (1–2 MiB with the text priors) and the encoder 16
+// bytes per byte of a lane group. 1 writes blocks one after another.
 func WithLanes(n int) Option {
 	return func(o *options) error {
 		if n < 1 || n > MaxLanes {

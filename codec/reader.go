@@ -15,11 +15,11 @@ import (
 const readerMemory = 256 << 20
 
 // rowsPerThread is how many batch rows (lanes of model-coded segments) a
-// fill gathers per thread before it decodes. Past about 16 rows a step is
-// no longer bound by streaming the weights (BenchmarkBatch/ref: 16.8 kB/s
-// at 16 rows, 16.2 at 32, 17.0 at 64 on one core), and every row holds an
-// attention cache.
-const rowsPerThread = 16
+// fill gathers per thread before it decodes: DefaultLanes, one group of a
+// segment. More rows share each step's stream of the weights, but every
+// row reads its own attention cache each patch, and past 8 rows of the
+// binary16 models those caches no longer stay in L3 (see DefaultLanes).
+const rowsPerThread = DefaultLanes
 
 // Reader decompresses an .mbz stream. It reads segments until it holds
 // rowsPerThread lanes per thread or max(threads, 16) segments, decodes the
