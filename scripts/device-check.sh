@@ -5,9 +5,10 @@
 #
 #   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
 #     included) and the model's golden probability hashes;
-#   - a file compressed there with text-wide-v1 (--model FILE) must equal,
-#     byte for byte, the one compressed here, and the file made here must
-#     decompress there;
+#   - a file compressed there with the default model (text-wide-v1-h16,
+#     exported by scripts/export-model and given as --model FILE) must
+#     equal, byte for byte, the one compressed here, and the file made here
+#     must decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA,
 #     and the panel-size sweep (BenchmarkMatMulPanels: at m = 2048, k = 96
 #     the AVX-512 kernels gave 47 GFLOP/s there, 27 % of their peak, and the
@@ -35,9 +36,10 @@ case ${1:-} in
 "") ;;
 *) echo "device-check.sh: unknown argument $1 (usage: device-check.sh [--torch])" >&2; exit 2 ;;
 esac
-model=model/builtin/text-wide-v1.safetensors
 dev=.carry/dev
 rm -rf "$dev" && mkdir -p "$dev"
+model=$dev/model.safetensors
+go run ./scripts/export-model "$model"
 export CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 go build -tags mbzip_nobuiltin -trimpath -ldflags='-s -w' -o "$dev/mbzip" ./cmd/mbzip
 go test -c -o "$dev/kernels.test" ./kernels
@@ -45,7 +47,6 @@ go test -c -o "$dev/model.test" ./model
 head -c 200000 README.md >"$dev/sample"
 { cat kernels/*.go || true; } | head -c 100000 >>"$dev/sample"
 "$dev/mbzip" compress -q --model "$model" -c "$dev/sample" >"$dev/sample.here.mbz"
-cp "$model" "$dev/model.safetensors"
 xz -T2 -6 "$dev/mbzip" "$dev/kernels.test" "$dev/model.test"
 mkdir -p .carry/parked
 for f in model/builtin/*.safetensors; do
