@@ -18,6 +18,10 @@
 //   - No math transcendentals: Exp, Tanh and GELU are built here from +, −, ×,
 //     FMA32 and exact power-of-two scaling. Division and square root (correctly
 //     rounded in IEEE) are allowed.
+//   - Rounding to IEEE binary16 (HalfBits, RoundHalf) is to nearest even, as
+//     VCVTPS2PH with immediate 0; binary16 to float32 (HalfFloat) is exact, so
+//     a kernel that reads binary16 operands and converts them on load
+//     computes exactly what its float32 twin computes on the rounded values.
 //   - A matrix product computes each output element exactly as Dot would on the
 //     same row and column, whatever the blocking or batch size.
 //
@@ -35,6 +39,10 @@
 // the chunk dots of AttentionStep's weighted sum (8 columns on AVX2, 16 on
 // AVX-512),
 // elementwise Exp, GELU and GELU′ (Softmax, GELUInPlace, GELUBackwardVec),
+// the binary16 conversions (RoundHalf, HalfBitsTo), the key and chunk dots
+// of AttentionStepHalf over binary16 caches (AVX2 with F16C, AVX-512), the
+// AVX-512 R×C micro-kernels with b in binary16 (PackLinearHalf's products
+// of a few rows),
 // the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
 // products, which only moves floats), and the vertical a·b kernels
 // (matmul_vertical.go), which keep 8 (AVX2) or 16 (AVX-512) columns'
