@@ -140,12 +140,12 @@ func main() {
 	divAVX2()
 	subAVX2()
 	normAffineAVX2()
-	chunkDotAVX2()
-	chunkDotAVX512()
+	chunkDotAVX2(false)
+	chunkDotAVX512(false)
 	keyDotsHalfAVX2()
 	keyDotsHalfAVX512()
-	chunkDotHalfAVX2()
-	chunkDotHalfAVX512()
+	chunkDotAVX2(true)
+	chunkDotAVX512(true)
 	roundHalfAVX2()
 	roundHalfAVX512()
 	halfBitsAVX2()
@@ -1242,17 +1242,29 @@ func normAffineAVX2() {
 // one-register accumulators, and finishes with groupAVX2. A last partial
 // chunk (k mod 16 ≠ 0) is read with masked loads, as in microAVX2, so that
 // its lanes from k mod 16 on are neither read nor changed.
-func chunkDotAVX2() {
-	TEXT("chunkDotAVX2", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
+//
+// With half it is chunkDotHalfAVX2, over binary16 values (F16C): 8 values
+// of a column converted at a time, and in a last partial chunk the
+// converted values of the lanes out of range, which may be anything, are
+// replaced by −0 (AND with the mask, OR with the −0 table) to multiply the
+// masked +0 of a.
+func chunkDotAVX2(half bool) {
+	name, elem, vs, isa := "chunkDotAVX2", "float32", "values", "AVX2+FMA"
+	scale := 1 // bytes of a value per byte of a float32
+	if half {
+		name, elem, vs, isa = "chunkDotHalfAVX2", "uint16", "binary16 values", "AVX2+FMA+F16C"
+		scale = 2
+	}
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(c *float32, ldc int, a *float32, b *%s, bstep int, k int)", elem))
 	Pragma("noescape")
-	Doc("chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX2+FMA.")
+	Doc(fmt.Sprintf("%s computes c[j] = Dot(a[0:k], column j), j < 8, of %s in chunks of 16 rows: element t of column j at b[(t/16)·bstep/%d + 16j + t%%16], with %s.", name, vs, 4/scale, isa))
 	const c = 8
 	acc := func(_, j int) VecPhysical { return ymm(j) }
 	ya, ym, yb := ymm(15), ymm(14), ymm(13)
 	low := AllocLocal(32 * c)
 	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
 	for h := range 2 {
-		d := 32 * h
+		d := 32 * h // a's bytes of this half; the values' are d/scale
 		for j := range c {
 			VXORPS(acc(0, j), acc(0, j), acc(0, j))
 		}
@@ -1265,7 +1277,13 @@ func chunkDotAVX2() {
 		Label(fmt.Sprintf("loop%d", h))
 		VMOVUPS(Mem{Base: ap, Disp: d}, ya)
 		for j := range c {
-			VFMADD231PS(Mem{Base: bq, Disp: 64*j + d}, ya, acc(0, j))
+			col := Mem{Base: bq, Disp: (64*j + d) / scale}
+			if half {
+				VCVTPH2PS(col, yb)
+				VFMADD231PS(yb, ya, acc(0, j))
+			} else {
+				VFMADD231PS(col, ya, acc(0, j))
+			}
 		}
 		ADDQ(U8(64), ap)
 		ADDQ(step, bq)
@@ -1281,7 +1299,14 @@ func chunkDotAVX2() {
 		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
 		VMASKMOVPS(Mem{Base: ap, Disp: d}, ym, ya)
 		for j := range c {
-			maskedNegZero(Mem{Base: bq, Disp: 64*j + d}, ym, cnt, d, yb)
+			col := Mem{Base: bq, Disp: (64*j + d) / scale}
+			if half {
+				VCVTPH2PS(col, yb)
+				VANDPS(ym, yb, yb)
+				VORPS(Mem{Base: cnt, Disp: negOff + d}, yb, yb)
+			} else {
+				maskedNegZero(col, ym, cnt, d, yb)
+			}
 			VFMADD231PS(yb, ya, acc(0, j))
 		}
 		Label(fmt.Sprintf("done%d", h))
@@ -1302,13 +1327,23 @@ func chunkDotAVX2() {
 // AVX-512F: a chunk's 16 lanes of the 16 columns are 1 KiB of contiguous
 // values, one ZMM accumulator per column (Z8–Z23), one FMA per column and
 // chunk, and group512 finishes the trees four columns at a time. A last
-// partial chunk goes through merge-masked FMAs.
-func chunkDotAVX512() {
-	TEXT("chunkDotAVX512", NOSPLIT, "func(c *float32, ldc int, a *float32, b *float32, bstep int, k int)")
+// partial chunk goes through merge-masked FMAs. With half it is
+// chunkDotHalfAVX512, over binary16 values (512 bytes a chunk), each
+// column's 16 converted by VCVTPH2PS (zeroing-masked in a last partial
+// chunk) before its FMA.
+func chunkDotAVX512(half bool) {
+	name, elem, vs := "chunkDotAVX512", "float32", "values"
+	scale := 1
+	if half {
+		name, elem, vs = "chunkDotHalfAVX512", "uint16", "binary16 values"
+		scale = 2
+	}
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(c *float32, ldc int, a *float32, b *%s, bstep int, k int)", elem))
 	Pragma("noescape")
-	Doc("chunkDotAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX-512F.")
+	Doc(fmt.Sprintf("%s computes c[j] = Dot(a[0:k], column j), j < 16, of %s in chunks of 16 rows: element t of column j at b[(t/16)·bstep/%d + 16j + t%%16], with AVX-512F.", name, vs, 4/scale))
 	const c = 16
 	acc := func(_, j int) VecPhysical { return zmm(8 + j) }
+	tmp := func(j int) VecPhysical { return zmm(25 + j%7) }
 	za := Z24
 	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
 	for j := range c {
@@ -1323,7 +1358,13 @@ func chunkDotAVX512() {
 	Label("loop")
 	VMOVUPS(Mem{Base: ap}, za)
 	for j := range c {
-		VFMADD231PS(Mem{Base: bq, Disp: 64 * j}, za, acc(0, j))
+		col := Mem{Base: bq, Disp: 64 * j / scale}
+		if half {
+			VCVTPH2PS(col, tmp(j))
+			VFMADD231PS(tmp(j), za, acc(0, j))
+		} else {
+			VFMADD231PS(col, za, acc(0, j))
+		}
 	}
 	ADDQ(U8(64), ap)
 	ADDQ(step, bq)
@@ -1337,7 +1378,13 @@ func chunkDotAVX512() {
 	tailMask(r, cnt, K1)
 	VMOVUPS_Z(Mem{Base: ap}, K1, za)
 	for j := range c {
-		VFMADD231PS(Mem{Base: bq, Disp: 64 * j}, za, K1, acc(0, j))
+		col := Mem{Base: bq, Disp: 64 * j / scale}
+		if half {
+			VCVTPH2PS_Z(col, K1, tmp(j))
+			VFMADD231PS(tmp(j), za, K1, acc(0, j))
+		} else {
+			VFMADD231PS(col, za, K1, acc(0, j))
+		}
 	}
 	Label("done")
 	VMOVUPS(laneIdx, Z4)
@@ -2172,117 +2219,6 @@ func keyDotsHalfAVX2() {
 	LEAQ(Mem{Base: kr[3], Index: inner, Scale: 1}, kr[0])
 	DECQ(cnt)
 	JNZ(LabelRef("group"))
-	VZEROUPPER()
-	RET()
-}
-
-// chunkDotHalfAVX512 generates chunkDotAVX512 over binary16 values: a
-// chunk's 16 lanes of the 16 columns are 512 contiguous bytes, each column's
-// 32 converted by VCVTPH2PS before its FMA; a last partial chunk converts
-// and adds under the tail mask.
-func chunkDotHalfAVX512() {
-	TEXT("chunkDotHalfAVX512", NOSPLIT, "func(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)")
-	Pragma("noescape")
-	Doc("chunkDotHalfAVX512 computes c[j] = Dot(a[0:k], column j), j < 16, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX-512F.")
-	const c = 16
-	acc := func(_, j int) VecPhysical { return zmm(8 + j) }
-	tmp := func(j int) VecPhysical { return zmm(25 + j%7) }
-	za := Z24
-	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
-	for j := range c {
-		VPXORD(acc(0, j), acc(0, j), acc(0, j))
-	}
-	Load(Param("a"), ap)
-	Load(Param("b"), bq)
-	Load(Param("bstep"), step)
-	Load(Param("k"), cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("tail"))
-	Label("loop")
-	VMOVUPS(Mem{Base: ap}, za)
-	for j := range c {
-		VCVTPH2PS(Mem{Base: bq, Disp: 32 * j}, tmp(j))
-		VFMADD231PS(tmp(j), za, acc(0, j))
-	}
-	ADDQ(U8(64), ap)
-	ADDQ(step, bq)
-	DECQ(cnt)
-	JNZ(LabelRef("loop"))
-	Label("tail")
-	Load(Param("k"), r)
-	ANDQ(U8(15), r)
-	JZ(LabelRef("done"))
-	tailMask(r, cnt, K1)
-	VMOVUPS_Z(Mem{Base: ap}, K1, za)
-	for j := range c {
-		VCVTPH2PS_Z(Mem{Base: bq, Disp: 32 * j}, K1, tmp(j))
-		VFMADD231PS(tmp(j), za, K1, acc(0, j))
-	}
-	Label("done")
-	VMOVUPS(laneIdx, Z4)
-	storeResults(1, c, acc, group512)
-	VZEROUPPER()
-	RET()
-}
-
-// chunkDotHalfAVX2 generates chunkDotAVX2 over binary16 values (F16C): the
-// two passes over lanes 0–7 and 8–15 convert 8 values of a column at a time.
-// In a last partial chunk the converted values of the lanes out of range,
-// which may be anything, are replaced by −0 (AND with the mask, OR with the
-// −0 table) and multiply the masked +0 of a.
-func chunkDotHalfAVX2() {
-	TEXT("chunkDotHalfAVX2", NOSPLIT, "func(c *float32, ldc int, a *float32, b *uint16, bstep int, k int)")
-	Pragma("noescape")
-	Doc("chunkDotHalfAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX2+FMA+F16C.")
-	const c = 8
-	acc := func(_, j int) VecPhysical { return ymm(j) }
-	ya, ym, yb := ymm(15), ymm(14), ymm(13)
-	low := AllocLocal(32 * c)
-	ap, bq, step, cnt, r := gp[0], gp[1], gp[4], gp[5], gp[6]
-	for h := range 2 {
-		d := 32 * h // bytes of a's half; values' half is d/2 bytes in
-		for j := range c {
-			VXORPS(acc(0, j), acc(0, j), acc(0, j))
-		}
-		Load(Param("a"), ap)
-		Load(Param("b"), bq)
-		Load(Param("bstep"), step)
-		Load(Param("k"), cnt)
-		SHRQ(U8(4), cnt)
-		JZ(LabelRef(fmt.Sprintf("tail%d", h)))
-		Label(fmt.Sprintf("loop%d", h))
-		VMOVUPS(Mem{Base: ap, Disp: d}, ya)
-		for j := range c {
-			VCVTPH2PS(Mem{Base: bq, Disp: 32*j + d/2}, yb)
-			VFMADD231PS(yb, ya, acc(0, j))
-		}
-		ADDQ(U8(64), ap)
-		ADDQ(step, bq)
-		DECQ(cnt)
-		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
-		Label(fmt.Sprintf("tail%d", h))
-		Load(Param("k"), r)
-		ANDQ(U8(15), r)
-		JZ(LabelRef(fmt.Sprintf("done%d", h)))
-		tailPtr(r, cnt)
-		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
-		VMASKMOVPS(Mem{Base: ap, Disp: d}, ym, ya)
-		for j := range c {
-			VCVTPH2PS(Mem{Base: bq, Disp: 32*j + d/2}, yb)
-			VANDPS(ym, yb, yb)
-			VORPS(Mem{Base: cnt, Disp: negOff + d}, yb, yb)
-			VFMADD231PS(yb, ya, acc(0, j))
-		}
-		Label(fmt.Sprintf("done%d", h))
-		for j := range c {
-			if h == 0 {
-				VMOVUPS(acc(0, j), low.Offset(32*j))
-			} else {
-				VADDPS(low.Offset(32*j), acc(0, j), acc(0, j)) // a[j] += a[j+8]
-			}
-		}
-	}
-	storeResults(1, c, acc, groupAVX2)
 	VZEROUPPER()
 	RET()
 }
