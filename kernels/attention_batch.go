@@ -54,7 +54,7 @@ func AttentionBatch(out, q, k, v, probs []float32, T, heads, dim int, scratch []
 			if probs != nil {
 				clear(p[t*T+t+1 : (t+1)*T])
 			}
-			chunkWeightedSum(out[t*dim+c0:t*dim+c0+hd], pt, chunks, stride, block)
+			chunkWeightedSum(out[t*dim+c0:t*dim+c0+hd], block, func(o []float32, x int) { chunkDot(o, pt, chunks[Lanes*x:], stride) })
 		}
 	}
 }

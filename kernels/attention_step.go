@@ -23,41 +23,46 @@ import "math"
 // bit-identical to Attention(out, q, k, v, 1, n, n−1, heads, dim, ·) on the
 // same keys and values. scratch must hold AttentionStepScratch(n) floats.
 func AttentionStep(out, q, kc, vc []float32, n, ld, heads, dim int, scratch []float32) {
-	hd := dim / heads
-	scale := 1 / float32(math.Sqrt(float64(hd)))
-	if n < 1 || ld < n || ld%Lanes != 0 {
-		panic("kernels: AttentionStep: bad cache length")
-	}
-	n16 := roundLanes(n)
-	s := scratch[:n16]
-	w := chunkWidth()
-	block := scratch[n16 : n16+w]
-	_ = out[:dim]
-	_ = q[:dim]
+	hd, scale, s, block, stride := stepSetup(out, q, n, ld, heads, dim, scratch)
 	_ = kc[:KeyCacheLen(dim, ld)]
 	vc = vc[:ValueCacheLen(dim, ld)]
-	stride := chunkStride(dim)
 	for h := range heads {
 		c0, c1 := h*hd, (h+1)*hd
 		matMulTStrided(s, n, q[c0:c1], hd, kc[h*ld*hd:], hd, 1, n, hd)
 		softmaxScaled(s[:n], scale)
-		chunkWeightedSum(out[c0:c1], s[:n], vc[Lanes*c0:], stride, block)
+		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDot(o, s[:n], vc[Lanes*(c0+x):], stride) })
 	}
 }
 
-// chunkWeightedSum sets out[d] = Dot(p, column d of values), d < len(out),
-// for values in AttentionStep's chunks at the given stride, len(block)
-// (chunkWidth) columns at a time through chunkDot. A last block that runs
-// past out (into the next head's columns, or the slack after the last)
-// goes through block and only out's part is kept.
-func chunkWeightedSum(out, p, values []float32, stride int, block []float32) {
+// stepSetup checks the lengths of an AttentionStep (or AttentionStepHalf)
+// and returns the head width, the scores' scale, the n scores and the
+// chunk block cut from scratch, and the value chunks' stride.
+func stepSetup(out, q []float32, n, ld, heads, dim int, scratch []float32) (hd int, scale float32, s, block []float32, stride int) {
+	hd = dim / heads
+	scale = 1 / float32(math.Sqrt(float64(hd)))
+	if n < 1 || ld < n || ld%Lanes != 0 {
+		panic("kernels: AttentionStep: bad cache length")
+	}
+	n16 := roundLanes(n)
+	w := chunkWidth()
+	_ = out[:dim]
+	_ = q[:dim]
+	return hd, scale, scratch[:n16], scratch[n16 : n16+w], chunkStride(dim)
+}
+
+// chunkWeightedSum sets out's columns len(block) at a time (chunkWidth)
+// with dot(o, x), which computes the columns from x on into o: in place,
+// or, for a last block that runs past out (into the next head's columns,
+// or the slack after the last), into block, of which only out's part is
+// kept.
+func chunkWeightedSum(out, block []float32, dot func(o []float32, x int)) {
 	w := len(block)
 	for x := 0; x < len(out); x += w {
 		if x+w <= len(out) {
-			chunkDot(out[x:x+w], p, values[Lanes*x:], stride)
+			dot(out[x:x+w], x)
 			continue
 		}
-		chunkDot(block, p, values[Lanes*x:], stride)
+		dot(block, x)
 		copy(out[x:], block)
 	}
 }

@@ -134,40 +134,16 @@ func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
 // keys and values rounded by RoundHalf. scratch must hold
 // AttentionStepScratch(n) floats.
 func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int, scratch []float32) {
-	hd := dim / heads
-	scale := 1 / float32(math.Sqrt(float64(hd)))
-	if n < 1 || ld < n || ld%Lanes != 0 {
-		panic("kernels: AttentionStepHalf: bad cache length")
-	}
-	n16 := roundLanes(n)
-	s := scratch[:n16]
-	w := chunkWidth()
-	block := scratch[n16 : n16+w]
-	_ = out[:dim]
-	_ = q[:dim]
+	hd, scale, s, block, stride := stepSetup(out, q, n, ld, heads, dim, scratch)
 	_ = kc[:KeyCacheLen(dim, ld)]
 	vc = vc[:ValueCacheLen(dim, ld)]
-	stride := chunkStride(dim)
 	for h := range heads {
 		c0, c1 := h*hd, (h+1)*hd
-		// The keys of a head are ld rows of hd; rows n…n16−1 lie within
-		// the capacity, so the dots may run over them (s holds n16).
+		// The keys of a head are ld rows of hd; rows n…len(s)−1 lie within
+		// the capacity, so the dots may run over them.
 		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd])
 		softmaxScaled(s[:n], scale)
-		chunkWeightedSumHalf(out[c0:c1], s[:n], vc[Lanes*c0:], stride, block)
-	}
-}
-
-// chunkWeightedSumHalf is chunkWeightedSum over binary16 values.
-func chunkWeightedSumHalf(out, p []float32, values []uint16, stride int, block []float32) {
-	w := len(block)
-	for x := 0; x < len(out); x += w {
-		if x+w <= len(out) {
-			chunkDotHalf(out[x:x+w], p, values[Lanes*x:], stride)
-			continue
-		}
-		chunkDotHalf(block, p, values[Lanes*x:], stride)
-		copy(out[x:], block)
+		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDotHalf(o, s[:n], vc[Lanes*(c0+x):], stride) })
 	}
 }
 
