@@ -6,7 +6,7 @@
 #   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
 #     included) and the model's golden probability hashes;
 #   - a file compressed there with the default model (text-wide-v1-h16,
-#     exported by scripts/export-model and given as --model FILE) must
+#     exported by `mbzip models --export` and given as --model FILE) must
 #     equal, byte for byte, the one compressed here, and the file made here
 #     must decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA,
@@ -39,7 +39,7 @@ esac
 dev=.carry/dev
 rm -rf "$dev" && mkdir -p "$dev"
 model=$dev/model.safetensors
-go run ./scripts/export-model "$model"
+go run ./cmd/mbzip models --export "$model"
 export CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 go build -tags mbzip_nobuiltin -trimpath -ldflags='-s -w' -o "$dev/mbzip" ./cmd/mbzip
 go test -c -o "$dev/kernels.test" ./kernels

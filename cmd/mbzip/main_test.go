@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/builtin"
 )
 
 // The tests build the real binary once and run it as a subprocess, so that
@@ -797,4 +798,41 @@ Heaven, we were all going direct the other way.
 	if got := env("decompress", "-c", "t.txt.mbz").stdout; !bytes.Equal(got, text) {
 		t.Fatal("round trip through text-wide-v1-h16 changed the bytes")
 	}
+}
+
+// TestModelsExport checks models --export: the file loads as the same model
+// (the binary16 default's fingerprint included), an existing file is kept
+// without -f, an unknown model writes nothing, and --model without
+// --export is a usage error.
+func TestModelsExport(t *testing.T) {
+	dir := t.TempDir()
+	out := mbzip(t, dir, nil, "models", "--export", "d.safetensors").ok(t, "export the default").stdout
+	data := readFile(t, filepath.Join(dir, "d.safetensors"))
+	m, err := model.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := builtin.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Fingerprint() != def.Fingerprint() || m.Cfg != def.Cfg {
+		t.Fatalf("the exported default loads as another model: %+v", m.Cfg)
+	}
+	if !bytes.Contains(out, []byte(def.Name())) {
+		t.Errorf("export says %q, not the model's name", out)
+	}
+	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-h16").fails(t, "export over a file", 1, "already exists")
+	if !bytes.Equal(readFile(t, filepath.Join(dir, "d.safetensors")), data) {
+		t.Fatal("a refused export changed the file")
+	}
+	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-h16", "-f").ok(t, "export with -f")
+	if m, err := model.Load(readFile(t, filepath.Join(dir, "d.safetensors"))); err != nil || !m.Cfg.HalfKV || m.Cfg.GlobalMLP != 0 {
+		t.Fatalf("the exported text-ref-v7-h16 loads as %+v, %v", m, err)
+	}
+	mbzip(t, dir, nil, "models", "--export", "x.safetensors", "--model", "no-such-model").fails(t, "export of an unknown model", 1, "no such model")
+	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); !os.IsNotExist(err) {
+		t.Fatal("a failed export left a file")
+	}
+	mbzip(t, dir, nil, "models", "--model", "text-ref-v7").fails(t, "--model without --export", 2, "--export")
 }
