@@ -4,7 +4,8 @@ import "math"
 
 // This file holds the half-precision (IEEE binary16) side of the kernels: a
 // model may round its global keys and values to binary16 (model.Config's
-// HalfKV), which a decoder then caches in half the memory. Rounding is a
+// HalfKV), which a decoder then caches in half the memory, and its weights
+// (PackLinearHalf keeps a binary16 copy of those that are). Rounding is a
 // pure function (round to nearest even, as VCVTPS2PH with immediate 0
 // does), and every binary16 value is exactly a float32, so a product over
 // the rounded values stored as float32 and the same product over the
@@ -90,11 +91,8 @@ func roundHalfGeneric(x []float32) {
 	}
 }
 
-// HalfBitsTo sets dst[i] = HalfBits(x[i]) for i < len(dst); x must be at
-// least as long.
-func HalfBitsTo(dst []uint16, x []float32) { halfBitsVec(dst, x) }
-
-// halfBitsGeneric is the specification of HalfBitsTo.
+// halfBitsGeneric is the specification of halfBitsVec: dst[i] =
+// HalfBits(x[i]) for i < len(dst), x at least as long.
 func halfBitsGeneric(dst []uint16, x []float32) {
 	for i, v := range x[:len(dst)] {
 		dst[i] = HalfBits(v)

@@ -133,10 +133,10 @@ func TestHalfBits(t *testing.T) {
 	}
 }
 
-// TestVariantsRoundHalf checks RoundHalf with every ISA (VCVTPS2PH and
-// VCVTPH2PS on amd64) against roundHalfGeneric bit for bit on
-// halfTestValues, NaN payloads included, at every length 0…40 and offset,
-// with guards.
+// TestVariantsRoundHalf checks RoundHalf and halfBitsVec with every ISA
+// (VCVTPS2PH and VCVTPH2PS on amd64) against roundHalfGeneric and HalfBits
+// bit for bit on halfTestValues, NaN payloads included, at every length
+// 0…40 and offset, with guards.
 func TestVariantsRoundHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(93, 94))
 	vals := halfTestValues(r, 100_000)
@@ -159,6 +159,23 @@ func TestVariantsRoundHalf(t *testing.T) {
 			for i := range x {
 				if math.Float32bits(x[i]) != math.Float32bits(want[off+i]) {
 					t.Fatalf("n=%d: RoundHalf(%#08x) = %#08x, want %#08x", n, math.Float32bits(vals[off+i]), math.Float32bits(x[i]), math.Float32bits(want[off+i]))
+				}
+			}
+			// halfBitsVec, with guard elements either side.
+			const guard = 0xbeef
+			hb := make([]uint16, n+2*guardWords)
+			for i := range hb {
+				hb[i] = guard
+			}
+			halfBitsVec(hb[guardWords:guardWords+n], vals[off:off+n+1])
+			for i, h := range hb {
+				switch {
+				case i < guardWords || i >= guardWords+n:
+					if h != guard {
+						t.Fatalf("n=%d: halfBitsVec wrote guard element %d", n, i)
+					}
+				case h != HalfBits(vals[off+i-guardWords]):
+					t.Fatalf("n=%d: halfBitsVec(%#08x) = %#04x, want %#04x", n, math.Float32bits(vals[off+i-guardWords]), h, HalfBits(vals[off+i-guardWords]))
 				}
 			}
 		}
