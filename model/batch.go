@@ -62,8 +62,8 @@ type rowState struct {
 
 // NewBatch returns a Batch of n rows, each a fresh stream. A row's caches
 // (8·GlobalLayers·Window·GlobalDim/PatchSize bytes and a little more, 2 MiB
-// for "ref"; half that with HalfKV) are allocated on its first use, not here. Inference.NewBatch
-// makes one that runs on packed weights.
+// for "ref"; half that with HalfKV) are allocated on its first use, not
+// here. Inference.NewBatch makes one that runs on packed weights.
 func (m *Model) NewBatch(n int) *Batch { return m.newBatch(n, m.plain) }
 
 // newBatch is NewBatch running the Linear layers lin.
