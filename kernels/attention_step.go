@@ -77,12 +77,7 @@ const chunkColsMax = 16
 // positions 0…n−1 only, so what the caches held before does not matter.
 func StoreKV(kc, vc, k, v []float32, j, ld, heads int) {
 	dim := len(k)
-	if j < 0 || j >= ld || ld%Lanes != 0 || len(v) != dim || heads < 1 || dim%heads != 0 {
-		panic("kernels: StoreKV: bad position, capacity or width")
-	}
-	hd := dim / heads
-	_ = kc[:KeyCacheLen(dim, ld)]
-	_ = vc[:ValueCacheLen(dim, ld)]
+	hd := checkStore("StoreKV", kc, vc, dim, len(v), j, ld, heads)
 	for h := range heads {
 		copy(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
 	}
@@ -91,6 +86,17 @@ func StoreKV(kc, vc, k, v []float32, j, ld, heads int) {
 	for d, x := range v {
 		chunk[Lanes*d+j%Lanes] = x
 	}
+}
+
+// checkStore checks the arguments of StoreKV (or StoreKVHalf, name) and
+// returns the head width.
+func checkStore[E float32 | uint16](name string, kc, vc []E, dim, vlen, j, ld, heads int) (hd int) {
+	if j < 0 || j >= ld || ld%Lanes != 0 || vlen != dim || heads < 1 || dim%heads != 0 {
+		panic("kernels: " + name + ": bad position, capacity or width")
+	}
+	_ = kc[:KeyCacheLen(dim, ld)]
+	_ = vc[:ValueCacheLen(dim, ld)]
+	return dim / heads
 }
 
 // StepCapacity returns the capacity, in positions, of AttentionStep caches

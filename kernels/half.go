@@ -104,12 +104,7 @@ func halfBitsGeneric(dst []uint16, x []float32) {
 // elements (KeyCacheLen and ValueCacheLen elements).
 func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
 	dim := len(k)
-	if j < 0 || j >= ld || ld%Lanes != 0 || len(v) != dim || heads < 1 || dim%heads != 0 {
-		panic("kernels: StoreKVHalf: bad position, capacity or width")
-	}
-	hd := dim / heads
-	_ = kc[:KeyCacheLen(dim, ld)]
-	_ = vc[:ValueCacheLen(dim, ld)]
+	hd := checkStore("StoreKVHalf", kc, vc, dim, len(v), j, ld, heads)
 	for h := range heads {
 		halfBitsVec(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
 	}
