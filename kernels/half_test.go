@@ -282,3 +282,46 @@ func TestLinearWeightsHalf(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreKVPanics checks that StoreKV and StoreKVHalf refuse a position
+// outside the capacity, a capacity that is not a multiple of 16, a value of
+// another width, heads that do not divide the width, and short caches.
+func TestStoreKVPanics(t *testing.T) {
+	const dim, ld, heads = 8, 16, 2
+	k, v := make([]float32, dim), make([]float32, dim)
+	kc, vc := make([]float32, KeyCacheLen(dim, ld)), make([]float32, ValueCacheLen(dim, ld))
+	kh, vh := make([]uint16, KeyCacheLen(dim, ld)), make([]uint16, ValueCacheLen(dim, ld))
+	for name, args := range map[string]struct {
+		v        []float32
+		j, ld, h int
+		short    bool
+	}{
+		"position past the capacity": {v, ld, ld, heads, false},
+		"negative position":          {v, -1, ld, heads, false},
+		"capacity not of 16":         {v, 0, 12, heads, false},
+		"value of another width":     {v[:dim-1], 0, ld, heads, false},
+		"heads not dividing":         {v, 0, ld, 3, false},
+		"short caches":               {v, 0, ld, heads, true},
+	} {
+		for _, half := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/half=%v", name, half), func(t *testing.T) {
+				defer func() {
+					if recover() == nil {
+						t.Fatal("no panic")
+					}
+				}()
+				n := 0
+				if args.short {
+					n = 1
+				}
+				if half {
+					StoreKVHalf(kh[:len(kh)-n:len(kh)-n], vh, k, args.v, args.j, args.ld, args.h)
+				} else {
+					StoreKV(kc[:len(kc)-n:len(kc)-n], vc, k, args.v, args.j, args.ld, args.h)
+				}
+			})
+		}
+	}
+	StoreKV(kc, vc, k, v, ld-1, ld, heads) // the last position is fine
+	StoreKVHalf(kh, vh, k, v, ld-1, ld, heads)
+}
