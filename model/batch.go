@@ -39,6 +39,10 @@ type Batch struct {
 	gAttJob, lAttJob func(part int)
 	layer            int   // the block the attention jobs run
 	attRows          []int // the rows they run on
+	// The local step cut by rows (localRowsJob): each part runs every
+	// local block over its rows through a view of the local stack.
+	lViews       []stack
+	localRowsJob func(part int)
 }
 
 // rowState is the incremental state of one stream.
@@ -108,8 +112,9 @@ func (b *Batch) SetThreads(threads int) {
 		b.gScratch = append(b.gScratch, make([]float32, len(b.gs.scratch)))
 		b.lScratch = append(b.lScratch, make([]float32, len(b.ls.scratch)))
 	}
+	b.lViews = make([]stack, threads)
 	if b.gAttJob == nil {
-		b.gAttJob, b.lAttJob = b.globalAttention, b.localAttention
+		b.gAttJob, b.lAttJob, b.localRowsJob = b.globalAttention, b.localAttention, b.localRows
 	}
 }
 
@@ -291,16 +296,23 @@ func (b *Batch) step(rows []int) {
 		pp := st.pos % p
 		m.localInput(ls.x[i*dl:], st.g[pp*dl:], pp, st.prev)
 	}
-	for l := range m.w.lBlocks {
-		blk := &m.w.lBlocks[l]
-		ls.pre(blk, &b.lin.l[l], n)
-		b.layer, b.attRows = l, rows
-		if b.team != nil {
-			b.team.run(b.lAttJob)
-		} else {
-			b.localAttentionRows(0, n, ls.scratch)
+	if b.team != nil && n >= localRowsMin*b.team.parts {
+		// Each thread runs the whole local step over its rows: one
+		// meeting instead of one per product.
+		b.attRows = rows
+		b.team.run(b.localRowsJob)
+	} else {
+		for l := range m.w.lBlocks {
+			blk := &m.w.lBlocks[l]
+			ls.pre(blk, &b.lin.l[l], n)
+			b.layer, b.attRows = l, rows
+			if b.team != nil {
+				b.team.run(b.lAttJob)
+			} else {
+				b.localAttentionRows(l, 0, n, ls.scratch)
+			}
+			ls.post(blk, &b.lin.l[l], n)
 		}
-		ls.post(blk, &b.lin.l[l], n)
 	}
 	for i, r := range rows {
 		copy(b.rows[r].last, ls.x[i*dl:(i+1)*dl])
@@ -343,13 +355,42 @@ func (b *Batch) globalAttentionRows(i0, i1 int, scratch []float32) {
 // attention step.
 func (b *Batch) localAttention(part int) {
 	i0, i1 := b.team.span(len(b.attRows), part)
-	b.localAttentionRows(i0, i1, b.lScratch[part])
+	b.localAttentionRows(b.layer, i0, i1, b.lScratch[part])
 }
 
-// localAttentionRows is globalAttentionRows for the local transformer.
-func (b *Batch) localAttentionRows(i0, i1 int, scratch []float32) {
+// localRowsMin is the fewest rows per thread for which a team cuts the
+// local step by rows (localRows) rather than every product by columns.
+const localRowsMin = 2
+
+// localRows is the team's job for part of the rows of a local step (the
+// rows b.attRows, their inputs in place): every local block over rows
+// [i0, i1) through a view of the local stack at those rows, so that the
+// part's products run on its rows alone, without a team. Each row's
+// outputs are the same Dot as in the whole stack's products.
+func (b *Batch) localRows(part int) {
+	i0, i1 := b.team.span(len(b.attRows), part)
+	if i0 == i1 {
+		return
+	}
+	ls := b.ls
+	d, h := ls.d, ls.hid
+	v := &b.lViews[part]
+	*v = stack{d: d, hid: h, heads: ls.heads,
+		x: ls.x[i0*d:], a: ls.a[i0*d:], q: ls.q[i0*d:], k: ls.k[i0*d:], v: ls.v[i0*d:],
+		att: ls.att[i0*d:], y: ls.y[i0*d:], h: ls.h[i0*h:], scratch: b.lScratch[part]}
+	for l := range b.m.w.lBlocks {
+		blk := &b.m.w.lBlocks[l]
+		v.pre(blk, &b.lin.l[l], i1-i0)
+		b.localAttentionRows(l, i0, i1, b.lScratch[part])
+		v.post(blk, &b.lin.l[l], i1-i0)
+	}
+}
+
+// localAttentionRows is globalAttentionRows for the local transformer's
+// block l.
+func (b *Batch) localAttentionRows(l, i0, i1 int, scratch []float32) {
 	c := b.m.Cfg
-	ls, dl, l := b.ls, c.LocalDim, b.layer
+	ls, dl := b.ls, c.LocalDim
 	_, ld := b.capacities()
 	keys, values := kernels.KeyCacheLen(dl, ld), kernels.ValueCacheLen(dl, ld)
 	for i := i0; i < i1; i++ {
