@@ -88,10 +88,11 @@ func (m *Model) newBatch(n int, lin *linears) *Batch {
 }
 
 // SetThreads lets threads goroutines share every step from now on: each
-// product's output columns and the rows' attention are cut among them,
-// threads−1 helper goroutines running beside the caller until SetThreads
-// changes their number or Close. The probabilities are the same bit for
-// bit. Decoding a few rows streams every weight once per step, so that two
+// global product's output columns and the rows' attention are cut among
+// them, and the local step by rows where each thread gets at least
+// localRowsMin, threads−1 helper goroutines running beside the caller
+// until SetThreads changes their number or Close. The probabilities are
+// the same bit for bit. Decoding a few rows streams every weight once per step, so that two
 // threads sharing one row decode it about 1.4 × faster than one. The
 // threads wait for each other spinning, so they are capped at
 // runtime.GOMAXPROCS (more would wait for a CPU at every product).

@@ -8,8 +8,9 @@ import (
 )
 
 // team lets the threads of one Batch share every step: each product's
-// output columns and the rows' attention are cut into parts, part 0 run by
-// the caller and the others by helper goroutines. Decoding a few rows is
+// output columns and the rows' attention are cut into parts (or, for the
+// local step, the rows: Batch.localRows), part 0 run by the caller and
+// the others by helper goroutines. Decoding a few rows is
 // bound by streaming the weights from memory, so that two threads sharing
 // the rows of one batch (each streaming half of every weight matrix) beat
 // two batches of half the rows (each streaming all of it). Every element is
