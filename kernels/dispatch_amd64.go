@@ -616,7 +616,7 @@ func chunkWidth() int {
 // chunkDotAVX512 (16).
 func chunkDot(out, p, values []float32, stride int) {
 	n, w := len(p), len(out)
-	if isa < isaAVX2 || n == 0 || w == 16 && isa < isaAVX512 || w != 8 && w != 16 {
+	if !chunkAsm(n, w, false) {
 		chunkDotGeneric(out, p, values, stride)
 		return
 	}
@@ -626,6 +626,16 @@ func chunkDot(out, p, values []float32, stride int) {
 		return
 	}
 	chunkDotAVX2(&out[0], w, &p[0], &values[0], 4*stride, n)
+}
+
+// chunkAsm reports whether chunkDot (with half, chunkDotHalf) runs an
+// assembly kernel for n positions and w columns: 8 with AVX2 (and F16C for
+// binary16), 16 with AVX-512.
+func chunkAsm(n, w int, half bool) bool {
+	if isa < isaAVX2 || half && isa == isaAVX2 && !f16c || n == 0 {
+		return false
+	}
+	return w == 8 || w == 16 && isa == isaAVX512
 }
 
 // verticalPack is the first n8 = n&^7 rows of an n×k weight matrix w (the
@@ -727,7 +737,7 @@ func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
 // or chunkDotHalfAVX512 (16).
 func chunkDotHalf(out, p []float32, values []uint16, stride int) {
 	n, w := len(p), len(out)
-	if isa < isaAVX2 || isa == isaAVX2 && !f16c || n == 0 || w == 16 && isa < isaAVX512 || w != 8 && w != 16 {
+	if !chunkAsm(n, w, true) {
 		chunkDotHalfGeneric(out, p, values, stride)
 		return
 	}

@@ -1641,14 +1641,22 @@ func expSubAVX2() {
 		func() { VSUBPS(Y12, Y0, Y0) }, func() { expCore(false) })
 }
 
-// geluAVX2 generates x[i] = GELU(x[i]) in place.
-func geluAVX2() {
-	TEXT("geluAVX2", NOSPLIT, "func(x []float32)")
+// inPlace starts the function name, a func(x []float32) that works on x in
+// place, with its doc line, and returns the registers holding x's base and
+// length.
+func inPlace(name, doc string) (xp, n GPPhysical) {
+	TEXT(name, NOSPLIT, "func(x []float32)")
 	Pragma("noescape")
-	Doc("geluAVX2 sets x[i] = GELU(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELU.")
-	xp, n := RSI, RCX
+	Doc(doc)
+	xp, n = RSI, RCX
 	Load(Param("x").Base(), xp)
 	Load(Param("x").Len(), n)
+	return xp, n
+}
+
+// geluAVX2 generates x[i] = GELU(x[i]) in place.
+func geluAVX2() {
+	xp, n := inPlace("geluAVX2", "geluAVX2 sets x[i] = GELU(x[i]) for i < len(x) with AVX2+FMA, bit-identical to GELU.")
 	body := func() {
 		geluTanh()
 		// g = float32(float32(0.5·x)·(1 + Tanh(u)))
@@ -1944,12 +1952,7 @@ func scaleMaxAVX512() {
 
 // geluAVX512 generates geluAVX2 with AVX-512F.
 func geluAVX512() {
-	TEXT("geluAVX512", NOSPLIT, "func(x []float32)")
-	Pragma("noescape")
-	Doc("geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.")
-	xp, n := RSI, RCX
-	Load(Param("x").Base(), xp)
-	Load(Param("x").Len(), n)
+	xp, n := inPlace("geluAVX512", "geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.")
 	body := func(r zset) steps {
 		z := r.z
 		// geluTanh on ZMM: z(13) = x, z(12) = u, z(1) = Tanh(u).
@@ -2226,12 +2229,7 @@ func keyDotsHalfAVX2() {
 // roundHalfAVX2 generates RoundHalf with F16C: VCVTPS2PH (round to nearest
 // even) and back.
 func roundHalfAVX2() {
-	TEXT("roundHalfAVX2", NOSPLIT, "func(x []float32)")
-	Pragma("noescape")
-	Doc("roundHalfAVX2 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX and F16C.")
-	xp, n := RSI, RCX
-	Load(Param("x").Base(), xp)
-	Load(Param("x").Len(), n)
+	xp, n := inPlace("roundHalfAVX2", "roundHalfAVX2 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX and F16C.")
 	elementwise(xp, xp, n, func() {}, func() {
 		VCVTPS2PH(U8(0), Y0, X6)
 		VCVTPH2PS(X6, Y6)
@@ -2240,12 +2238,7 @@ func roundHalfAVX2() {
 
 // roundHalfAVX512 generates roundHalfAVX2 with AVX-512F.
 func roundHalfAVX512() {
-	TEXT("roundHalfAVX512", NOSPLIT, "func(x []float32)")
-	Pragma("noescape")
-	Doc("roundHalfAVX512 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX-512F.")
-	xp, n := RSI, RCX
-	Load(Param("x").Base(), xp)
-	Load(Param("x").Len(), n)
+	xp, n := inPlace("roundHalfAVX512", "roundHalfAVX512 sets x[i] = HalfFloat(HalfBits(x[i])) for i < len(x) with AVX-512F.")
 	body := func(r zset) steps {
 		return steps{
 			func() { VCVTPS2PH(U8(0), r.z(0), r.z(6).AsY()) },
