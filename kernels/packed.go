@@ -50,16 +50,30 @@ func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 }
 
 // exactHalves returns w in binary16, or nil when a weight is not exactly a
-// binary16 value (or is a NaN).
+// binary16 value (or is a NaN). A float32 matrix is turned down on its
+// first weights, before the copy is allocated.
 func exactHalves(w []float32) []uint16 {
+	var first [256]uint16
+	if !exactHalvesInto(first[:min(len(w), len(first))], w) {
+		return nil
+	}
 	h := make([]uint16, len(w))
+	if !exactHalvesInto(h, w) {
+		return nil
+	}
+	return h
+}
+
+// exactHalvesInto sets h[i] to the binary16 bits of w[i], i < len(h), and
+// reports whether each converts back to w[i] exactly (a NaN never does).
+func exactHalvesInto(h []uint16, w []float32) bool {
 	halfBitsVec(h, w)
 	for i, b := range h {
 		if v := HalfFloat(b); v != v || math.Float32bits(v) != math.Float32bits(w[i]) {
-			return nil
+			return false
 		}
 	}
-	return h
+	return true
 }
 
 // halfRowsMax is the most rows for which LinearCols reads the binary16
