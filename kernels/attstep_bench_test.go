@@ -29,48 +29,44 @@ func BenchmarkAttentionStep(b *testing.B) {
 				name += "/half"
 			}
 			b.Run(fmt.Sprintf("n=%d/%s", n, name), func(b *testing.B) {
-				kc := make([][]float32, caches)
-				vc := make([][]float32, caches)
-				for i := range kc {
-					kc[i] = make([]float32, KeyCacheLen(dim, ld))
-					vc[i] = make([]float32, ValueCacheLen(dim, ld))
-					for j := range n {
-						StoreKV(kc[i], vc[i], benchVec(r, dim, 1), benchVec(r, dim, 1), j, ld, heads)
-					}
-				}
 				q := benchVec(r, dim, 1)
 				out := make([]float32, dim)
 				scratch := make([]float32, AttentionStepScratch(ld))
-				b.SetBytes(int64(2 * n * dim * 4))
-				i := 0
 				if half {
-					kh := make([][]uint16, caches)
-					vh := make([][]uint16, caches)
-					for i := range kh {
-						kh[i] = make([]uint16, KeyCacheLen(dim, ld))
-						vh[i] = make([]uint16, ValueCacheLen(dim, ld))
-						for j := range n {
-							StoreKVHalf(kh[i], vh[i], benchVec(r, dim, 1), benchVec(r, dim, 1), j, ld, heads)
-						}
-					}
+					kc, vc := benchCaches(r, caches, n, dim, ld, heads, StoreKVHalf)
 					b.SetBytes(int64(2 * n * dim * 2))
-					for b.Loop() {
-						AttentionStepHalf(out, q, kh[i], vh[i], n, ld, heads, dim, scratch)
-						i++
-						if i == caches {
-							i = 0
-						}
-					}
+					cycle(b, caches, func(i int) { AttentionStepHalf(out, q, kc[i], vc[i], n, ld, heads, dim, scratch) })
 					return
 				}
-				for b.Loop() {
-					AttentionStep(out, q, kc[i], vc[i], n, ld, heads, dim, scratch)
-					i++
-					if i == caches {
-						i = 0
-					}
-				}
+				kc, vc := benchCaches(r, caches, n, dim, ld, heads, StoreKV)
+				b.SetBytes(int64(2 * n * dim * 4))
+				cycle(b, caches, func(i int) { AttentionStep(out, q, kc[i], vc[i], n, ld, heads, dim, scratch) })
 			})
+		}
+	}
+}
+
+// benchCaches returns count key and value caches of capacity ld, each
+// holding n random positions written by store.
+func benchCaches[E float32 | uint16](r *rand.Rand, count, n, dim, ld, heads int, store func(kc, vc []E, k, v []float32, j, ld, heads int)) (kc, vc [][]E) {
+	kc, vc = make([][]E, count), make([][]E, count)
+	for i := range kc {
+		kc[i] = make([]E, KeyCacheLen(dim, ld))
+		vc[i] = make([]E, ValueCacheLen(dim, ld))
+		for j := range n {
+			store(kc[i], vc[i], benchVec(r, dim, 1), benchVec(r, dim, 1), j, ld, heads)
+		}
+	}
+	return kc, vc
+}
+
+// cycle runs step(i) once per iteration of b.Loop, i going round 0…n−1.
+func cycle(b *testing.B, n int, step func(i int)) {
+	i := 0
+	for b.Loop() {
+		step(i)
+		if i++; i == n {
+			i = 0
 		}
 	}
 }

@@ -24,13 +24,7 @@ func BenchmarkMatMulTCold(b *testing.B) {
 			a := benchVec(r, m*k, 1)
 			c := make([]float32, m*n)
 			b.Run(fmt.Sprintf("m=%d,n=%d,k=%d", m, n, k), func(b *testing.B) {
-				i := 0
-				for b.Loop() {
-					MatMulT(c, a, bs[i], m, n, k)
-					if i++; i == nb {
-						i = 0
-					}
-				}
+				cycle(b, nb, func(i int) { MatMulT(c, a, bs[i], m, n, k) })
 				reportGFLOPs(b, 2*float64(m*n*k))
 			})
 		}

@@ -33,13 +33,7 @@ func BenchmarkLinearWeightsDecode(b *testing.B) {
 				}
 				name := map[bool]string{false: "f32", true: "half"}[half]
 				b.Run(fmt.Sprintf("%dx%dx%d/%s", m, out, in, name), func(b *testing.B) {
-					i := 0
-					for b.Loop() {
-						lws[i].Linear(y, x, nil, m)
-						if i++; i == pool {
-							i = 0
-						}
-					}
+					cycle(b, pool, func(i int) { lws[i].Linear(y, x, nil, m) })
 					reportGFLOPs(b, 2*float64(m*out*in))
 				})
 			}
