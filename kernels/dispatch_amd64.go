@@ -403,6 +403,45 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 	}
 }
 
+// columnDotsFits reports whether columnDots computes a one-row a·b of n
+// columns and reductions of length k: n a multiple of the vector width up
+// to columnDotsMaxN, k at least 16 (every lane gets a first term).
+func columnDotsFits(n, k int) bool {
+	w := 8
+	if isa == isaAVX512 {
+		w = 16
+	}
+	return columnDotsOn && isa >= isaAVX2 && k >= Lanes && n > 0 && n%w == 0 && n <= columnDotsMaxN
+}
+
+// columnDotsOn lets tests turn columnDots off, to reach the paths it
+// shadows.
+var columnDotsOn = true
+
+// columnDots computes c[j] = Dot(a[:k], column j of b), j < n, for b k×n at
+// row stride ldb, with columnDotsAVX2 or columnDotsAVX512, for the shapes
+// of columnDotsFits. Streaming b by rows reads it as it lies, where the
+// vertical kernels, 16 or 32 columns at a time, read a few cache lines of
+// every row; at one row, where nothing reuses b, that costs twice the time.
+func columnDots(c, a, b []float32, ldb, n, k int) {
+	buf := transposeBufs.Get().(*[]float32)
+	columnDotsInto(c, growFloats(buf, Lanes*n), a, b, ldb, n, k)
+	transposeBufs.Put(buf)
+}
+
+// columnDotsInto is columnDots with the lanes kept in acc (Lanes·n floats).
+func columnDotsInto(c, acc, a, b []float32, ldb, n, k int) {
+	if n <= 0 || k < Lanes || ldb < n {
+		panic("kernels: columnDots: bad shape")
+	}
+	_, _, _, _ = c[:n], acc[:Lanes*n], a[:k], b[:(k-1)*ldb+n]
+	if isa == isaAVX512 {
+		columnDotsAVX512(&c[0], &acc[0], &a[0], &b[0], ldb, n, k)
+	} else {
+		columnDotsAVX2(&c[0], &acc[0], &a[0], &b[0], ldb, n, k)
+	}
+}
+
 // verticalInPlaceFits reports whether MatMul's a·b of fewer than
 // matMulVerticalMinRows rows of a takes matMulVerticalInPlace: on AVX2 or
 // AVX-512, for n a multiple of 8 but not of 64 (or any n at one or two

@@ -57,6 +57,12 @@ func geluBackwardVec(dx, dy, x, scratch []float32) { geluBackwardGeneric(dx, dy,
 
 func verticalInPlaceFits(m, n, k int) bool { return false }
 
+func columnDotsFits(n, k int) bool { return false }
+
+func columnDots(c, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }
+
+func columnDotsInto(c, _, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }
+
 func matMulVerticalInPlace([]float32, int, []float32, int, []float32, int, int, int, int) {
 	panic("kernels: no vertical kernels in this build")
 }

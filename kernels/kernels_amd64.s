@@ -19932,6 +19932,444 @@ done:
 	VZEROUPPER
 	RET
 
+// func columnDotsAVX2(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
+// Requires: AVX, FMA3
+TEXT ·columnDotsAVX2(SB), NOSPLIT, $0-56
+	MOVQ acc+8(FP), R8
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), R9
+	MOVQ ldb+32(FP), R10
+	MOVQ n+40(FP), R11
+	MOVQ k+48(FP), R12
+	SHLQ $0x02, R10
+	SHLQ $0x02, R11
+	XORQ DI, DI
+	JMP  start
+
+rows:
+	INCQ DI
+
+start:
+	CMPQ  DI, R12
+	JAE   fold
+	TESTQ $0x00000010, DI
+	JZ    even
+	ADDQ  $0x0f, DI
+	JMP   rows
+
+even:
+	MOVQ         DI, BX
+	ANDQ         $0x0f, BX
+	IMULQ        R11, BX
+	ADDQ         R8, BX
+	MOVQ         DI, CX
+	IMULQ        R10, CX
+	ADDQ         R9, CX
+	VBROADCASTSS (SI)(DI*4), Y0
+	MOVQ         DI, R13
+	ADDQ         $0x10, R13
+	CMPQ         R13, R12
+	JAE          single
+	MOVQ         R10, DX
+	SHLQ         $0x04, DX
+	ADDQ         CX, DX
+	VBROADCASTSS 64(SI)(DI*4), Y1
+	CMPQ         DI, $0x10
+	JAE          pairLater
+	XORQ         AX, AX
+	MOVQ         R11, R13
+	SHRQ         $0x07, R13
+	JZ           onePF
+
+manyPF:
+	VMULPS      (CX)(AX*1), Y0, Y2
+	VFMADD231PS (DX)(AX*1), Y1, Y2
+	VMULPS      32(CX)(AX*1), Y0, Y3
+	VFMADD231PS 32(DX)(AX*1), Y1, Y3
+	VMULPS      64(CX)(AX*1), Y0, Y4
+	VFMADD231PS 64(DX)(AX*1), Y1, Y4
+	VMULPS      96(CX)(AX*1), Y0, Y5
+	VFMADD231PS 96(DX)(AX*1), Y1, Y5
+	VMOVUPS     Y2, (BX)(AX*1)
+	VMOVUPS     Y3, 32(BX)(AX*1)
+	VMOVUPS     Y4, 64(BX)(AX*1)
+	VMOVUPS     Y5, 96(BX)(AX*1)
+	ADDQ        $0x00000080, AX
+	DECQ        R13
+	JNZ         manyPF
+
+onePF:
+	CMPQ        AX, R11
+	JE          rows
+	VMULPS      (CX)(AX*1), Y0, Y2
+	VFMADD231PS (DX)(AX*1), Y1, Y2
+	VMOVUPS     Y2, (BX)(AX*1)
+	ADDQ        $0x00000020, AX
+	JMP         onePF
+
+pairLater:
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x07, R13
+	JZ   oneP
+
+manyP:
+	VMOVUPS     (BX)(AX*1), Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VFMADD231PS (DX)(AX*1), Y1, Y2
+	VMOVUPS     32(BX)(AX*1), Y3
+	VFMADD231PS 32(CX)(AX*1), Y0, Y3
+	VFMADD231PS 32(DX)(AX*1), Y1, Y3
+	VMOVUPS     64(BX)(AX*1), Y4
+	VFMADD231PS 64(CX)(AX*1), Y0, Y4
+	VFMADD231PS 64(DX)(AX*1), Y1, Y4
+	VMOVUPS     96(BX)(AX*1), Y5
+	VFMADD231PS 96(CX)(AX*1), Y0, Y5
+	VFMADD231PS 96(DX)(AX*1), Y1, Y5
+	VMOVUPS     Y2, (BX)(AX*1)
+	VMOVUPS     Y3, 32(BX)(AX*1)
+	VMOVUPS     Y4, 64(BX)(AX*1)
+	VMOVUPS     Y5, 96(BX)(AX*1)
+	ADDQ        $0x00000080, AX
+	DECQ        R13
+	JNZ         manyP
+
+oneP:
+	CMPQ        AX, R11
+	JE          rows
+	VMOVUPS     (BX)(AX*1), Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VFMADD231PS (DX)(AX*1), Y1, Y2
+	VMOVUPS     Y2, (BX)(AX*1)
+	ADDQ        $0x00000020, AX
+	JMP         oneP
+
+single:
+	CMPQ DI, $0x10
+	JAE  singleLater
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x07, R13
+	JZ   oneSF
+
+manySF:
+	VMULPS  (CX)(AX*1), Y0, Y2
+	VMULPS  32(CX)(AX*1), Y0, Y3
+	VMULPS  64(CX)(AX*1), Y0, Y4
+	VMULPS  96(CX)(AX*1), Y0, Y5
+	VMOVUPS Y2, (BX)(AX*1)
+	VMOVUPS Y3, 32(BX)(AX*1)
+	VMOVUPS Y4, 64(BX)(AX*1)
+	VMOVUPS Y5, 96(BX)(AX*1)
+	ADDQ    $0x00000080, AX
+	DECQ    R13
+	JNZ     manySF
+
+oneSF:
+	CMPQ    AX, R11
+	JE      rows
+	VMULPS  (CX)(AX*1), Y0, Y2
+	VMOVUPS Y2, (BX)(AX*1)
+	ADDQ    $0x00000020, AX
+	JMP     oneSF
+
+singleLater:
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x07, R13
+	JZ   oneS
+
+manyS:
+	VMOVUPS     (BX)(AX*1), Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VMOVUPS     32(BX)(AX*1), Y3
+	VFMADD231PS 32(CX)(AX*1), Y0, Y3
+	VMOVUPS     64(BX)(AX*1), Y4
+	VFMADD231PS 64(CX)(AX*1), Y0, Y4
+	VMOVUPS     96(BX)(AX*1), Y5
+	VFMADD231PS 96(CX)(AX*1), Y0, Y5
+	VMOVUPS     Y2, (BX)(AX*1)
+	VMOVUPS     Y3, 32(BX)(AX*1)
+	VMOVUPS     Y4, 64(BX)(AX*1)
+	VMOVUPS     Y5, 96(BX)(AX*1)
+	ADDQ        $0x00000080, AX
+	DECQ        R13
+	JNZ         manyS
+
+oneS:
+	CMPQ        AX, R11
+	JE          rows
+	VMOVUPS     (BX)(AX*1), Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VMOVUPS     Y2, (BX)(AX*1)
+	ADDQ        $0x00000020, AX
+	JMP         oneS
+
+fold:
+	MOVQ c+0(FP), SI
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHLQ $0x03, R13
+
+foldLoop:
+	MOVQ    R8, BX
+	ADDQ    AX, BX
+	VMOVUPS (BX), Y0
+	VADDPS  (BX)(R13*1), Y0, Y0
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y1
+	VADDPS  (BX)(R13*1), Y1, Y1
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y2
+	VADDPS  (BX)(R13*1), Y2, Y2
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y3
+	VADDPS  (BX)(R13*1), Y3, Y3
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y4
+	VADDPS  (BX)(R13*1), Y4, Y4
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y5
+	VADDPS  (BX)(R13*1), Y5, Y5
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y6
+	VADDPS  (BX)(R13*1), Y6, Y6
+	ADDQ    R11, BX
+	VMOVUPS (BX), Y7
+	VADDPS  (BX)(R13*1), Y7, Y7
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y2, Y0, Y0
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (SI)(AX*1)
+	ADDQ    $0x00000020, AX
+	CMPQ    AX, R11
+	JNE     foldLoop
+	VZEROUPPER
+	RET
+
+// func columnDotsAVX512(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
+// Requires: AVX, AVX512F
+TEXT ·columnDotsAVX512(SB), NOSPLIT, $0-56
+	MOVQ acc+8(FP), R8
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), R9
+	MOVQ ldb+32(FP), R10
+	MOVQ n+40(FP), R11
+	MOVQ k+48(FP), R12
+	SHLQ $0x02, R10
+	SHLQ $0x02, R11
+	XORQ DI, DI
+	JMP  start
+
+rows:
+	INCQ DI
+
+start:
+	CMPQ  DI, R12
+	JAE   fold
+	TESTQ $0x00000010, DI
+	JZ    even
+	ADDQ  $0x0f, DI
+	JMP   rows
+
+even:
+	MOVQ         DI, BX
+	ANDQ         $0x0f, BX
+	IMULQ        R11, BX
+	ADDQ         R8, BX
+	MOVQ         DI, CX
+	IMULQ        R10, CX
+	ADDQ         R9, CX
+	VBROADCASTSS (SI)(DI*4), Z0
+	MOVQ         DI, R13
+	ADDQ         $0x10, R13
+	CMPQ         R13, R12
+	JAE          single
+	MOVQ         R10, DX
+	SHLQ         $0x04, DX
+	ADDQ         CX, DX
+	VBROADCASTSS 64(SI)(DI*4), Z1
+	CMPQ         DI, $0x10
+	JAE          pairLater
+	XORQ         AX, AX
+	MOVQ         R11, R13
+	SHRQ         $0x08, R13
+	JZ           onePF
+
+manyPF:
+	VMULPS      (CX)(AX*1), Z0, Z2
+	VFMADD231PS (DX)(AX*1), Z1, Z2
+	VMULPS      64(CX)(AX*1), Z0, Z3
+	VFMADD231PS 64(DX)(AX*1), Z1, Z3
+	VMULPS      128(CX)(AX*1), Z0, Z4
+	VFMADD231PS 128(DX)(AX*1), Z1, Z4
+	VMULPS      192(CX)(AX*1), Z0, Z5
+	VFMADD231PS 192(DX)(AX*1), Z1, Z5
+	VMOVUPS     Z2, (BX)(AX*1)
+	VMOVUPS     Z3, 64(BX)(AX*1)
+	VMOVUPS     Z4, 128(BX)(AX*1)
+	VMOVUPS     Z5, 192(BX)(AX*1)
+	ADDQ        $0x00000100, AX
+	DECQ        R13
+	JNZ         manyPF
+
+onePF:
+	CMPQ        AX, R11
+	JE          rows
+	VMULPS      (CX)(AX*1), Z0, Z2
+	VFMADD231PS (DX)(AX*1), Z1, Z2
+	VMOVUPS     Z2, (BX)(AX*1)
+	ADDQ        $0x00000040, AX
+	JMP         onePF
+
+pairLater:
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x08, R13
+	JZ   oneP
+
+manyP:
+	VMOVUPS     (BX)(AX*1), Z2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VFMADD231PS (DX)(AX*1), Z1, Z2
+	VMOVUPS     64(BX)(AX*1), Z3
+	VFMADD231PS 64(CX)(AX*1), Z0, Z3
+	VFMADD231PS 64(DX)(AX*1), Z1, Z3
+	VMOVUPS     128(BX)(AX*1), Z4
+	VFMADD231PS 128(CX)(AX*1), Z0, Z4
+	VFMADD231PS 128(DX)(AX*1), Z1, Z4
+	VMOVUPS     192(BX)(AX*1), Z5
+	VFMADD231PS 192(CX)(AX*1), Z0, Z5
+	VFMADD231PS 192(DX)(AX*1), Z1, Z5
+	VMOVUPS     Z2, (BX)(AX*1)
+	VMOVUPS     Z3, 64(BX)(AX*1)
+	VMOVUPS     Z4, 128(BX)(AX*1)
+	VMOVUPS     Z5, 192(BX)(AX*1)
+	ADDQ        $0x00000100, AX
+	DECQ        R13
+	JNZ         manyP
+
+oneP:
+	CMPQ        AX, R11
+	JE          rows
+	VMOVUPS     (BX)(AX*1), Z2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VFMADD231PS (DX)(AX*1), Z1, Z2
+	VMOVUPS     Z2, (BX)(AX*1)
+	ADDQ        $0x00000040, AX
+	JMP         oneP
+
+single:
+	CMPQ DI, $0x10
+	JAE  singleLater
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x08, R13
+	JZ   oneSF
+
+manySF:
+	VMULPS  (CX)(AX*1), Z0, Z2
+	VMULPS  64(CX)(AX*1), Z0, Z3
+	VMULPS  128(CX)(AX*1), Z0, Z4
+	VMULPS  192(CX)(AX*1), Z0, Z5
+	VMOVUPS Z2, (BX)(AX*1)
+	VMOVUPS Z3, 64(BX)(AX*1)
+	VMOVUPS Z4, 128(BX)(AX*1)
+	VMOVUPS Z5, 192(BX)(AX*1)
+	ADDQ    $0x00000100, AX
+	DECQ    R13
+	JNZ     manySF
+
+oneSF:
+	CMPQ    AX, R11
+	JE      rows
+	VMULPS  (CX)(AX*1), Z0, Z2
+	VMOVUPS Z2, (BX)(AX*1)
+	ADDQ    $0x00000040, AX
+	JMP     oneSF
+
+singleLater:
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHRQ $0x08, R13
+	JZ   oneS
+
+manyS:
+	VMOVUPS     (BX)(AX*1), Z2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VMOVUPS     64(BX)(AX*1), Z3
+	VFMADD231PS 64(CX)(AX*1), Z0, Z3
+	VMOVUPS     128(BX)(AX*1), Z4
+	VFMADD231PS 128(CX)(AX*1), Z0, Z4
+	VMOVUPS     192(BX)(AX*1), Z5
+	VFMADD231PS 192(CX)(AX*1), Z0, Z5
+	VMOVUPS     Z2, (BX)(AX*1)
+	VMOVUPS     Z3, 64(BX)(AX*1)
+	VMOVUPS     Z4, 128(BX)(AX*1)
+	VMOVUPS     Z5, 192(BX)(AX*1)
+	ADDQ        $0x00000100, AX
+	DECQ        R13
+	JNZ         manyS
+
+oneS:
+	CMPQ        AX, R11
+	JE          rows
+	VMOVUPS     (BX)(AX*1), Z2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VMOVUPS     Z2, (BX)(AX*1)
+	ADDQ        $0x00000040, AX
+	JMP         oneS
+
+fold:
+	MOVQ c+0(FP), SI
+	XORQ AX, AX
+	MOVQ R11, R13
+	SHLQ $0x03, R13
+
+foldLoop:
+	MOVQ    R8, BX
+	ADDQ    AX, BX
+	VMOVUPS (BX), Z0
+	VADDPS  (BX)(R13*1), Z0, Z0
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z1
+	VADDPS  (BX)(R13*1), Z1, Z1
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z2
+	VADDPS  (BX)(R13*1), Z2, Z2
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z3
+	VADDPS  (BX)(R13*1), Z3, Z3
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z4
+	VADDPS  (BX)(R13*1), Z4, Z4
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z5
+	VADDPS  (BX)(R13*1), Z5, Z5
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z6
+	VADDPS  (BX)(R13*1), Z6, Z6
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z7
+	VADDPS  (BX)(R13*1), Z7, Z7
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z2, Z0, Z0
+	VADDPS  Z3, Z1, Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (SI)(AX*1)
+	ADDQ    $0x00000040, AX
+	CMPQ    AX, R11
+	JNE     foldLoop
+	VZEROUPPER
+	RET
+
 // func addAVX2(y []float32, x []float32)
 // Requires: AVX
 TEXT ·addAVX2(SB), NOSPLIT, $0-48

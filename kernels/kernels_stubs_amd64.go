@@ -679,6 +679,16 @@ func fmaPeakAVX512(n int)
 //go:noescape
 func axpyAVX2(y []float32, a float32, x []float32)
 
+// columnDotsAVX2 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, streaming b by rows into the 16 lanes of every column, kept in acc (16·n floats), with AVX2+FMA; n is a positive multiple of 8 and k ≥ 16.
+//
+//go:noescape
+func columnDotsAVX2(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
+
+// columnDotsAVX512 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, streaming b by rows into the 16 lanes of every column, kept in acc (16·n floats), with AVX-512F; n is a positive multiple of 16 and k ≥ 16.
+//
+//go:noescape
+func columnDotsAVX512(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
+
 // addAVX2 sets y[i] = y[i] + x[i] for i < len(y) with AVX.
 //
 //go:noescape

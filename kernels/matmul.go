@@ -38,6 +38,10 @@ func matMulStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb 
 		matMulVertical(c, ldc, a, lda, b, ldb, m, n, k)
 		return
 	}
+	if m == 1 && columnDotsFits(n, k) {
+		columnDots(c, a, b, ldb, n, k)
+		return
+	}
 	if verticalInPlaceFits(m, n, k) {
 		matMulVerticalInPlace(c, ldc, a, lda, b, ldb, m, n, k)
 		return
@@ -55,6 +59,11 @@ func matMulStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb 
 func MatMulTA(c, a, b []float32, m, n, k int) {
 	c, a, b = c[:m*n], a[:k*m], b[:k*n]
 	if m == 0 || n == 0 {
+		return
+	}
+	if m == 1 {
+		// A k×1 matrix is its own transpose in memory.
+		matMulStrided(c, n, a, k, b, n, m, n, k)
 		return
 	}
 	withTranspose(a, m, k, m, func(at []float32, ldt int) {

@@ -134,6 +134,8 @@ func main() {
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
+	columnDots("AVX2", 8, ymm)
+	columnDots("AVX512", 16, zmm)
 	addAVX2()
 	sumBlocksAVX2()
 	maxBlocksAVX2()
@@ -1085,6 +1087,154 @@ func axpyAVX2() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// columnDots generates c[j] = Dot(a[0:k], column j of b) for j < n, b k×n
+// at row stride ldb, streaming b by rows: row t goes into lane t mod 16 of
+// every column at once, the 16 lanes of the n columns kept in acc (16 rows
+// of n floats, row l holding lane l), then folded by the Reduce16 tree
+// (a[l] + a[l+8], then + a[l+4], + a[l+2], + a[l+1]) w columns at a time.
+// Rows t and t+16 go into their lane together (one load and store of acc
+// for two FMAs): t runs over the even blocks of 16 rows, each taking the
+// odd block after it where there is one. A lane's first term is a product
+// (FMA32 onto +0 rounds as the product does), so acc need not be cleared;
+// k ≥ 16 gives every lane one.
+func columnDots(isa string, w int, reg func(int) VecPhysical) {
+	name := "columnDots" + isa
+	TEXT(name, NOSPLIT, "func(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)")
+	Pragma("noescape")
+	feature := "AVX2+FMA"
+	if w == 16 {
+		feature = "AVX-512F"
+	}
+	Doc(name + " sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, streaming b by rows into the 16 lanes of every column, kept in acc (16·n floats), with " + feature + "; n is a positive multiple of " + fmt.Sprint(w) + " and k ≥ 16.")
+	accp := Load(Param("acc"), R8)
+	ap := Load(Param("a"), RSI)
+	bp := Load(Param("b"), R9)
+	ldb := Load(Param("ldb"), R10)
+	nb := Load(Param("n"), R11)
+	k := Load(Param("k"), R12)
+	SHLQ(U8(2), ldb) // bytes
+	SHLQ(U8(2), nb)
+	t, lane, row, row2, off, cnt := RDI, RBX, RCX, RDX, RAX, R13
+	vb := 4 * w // bytes per vector
+	av, av2 := reg(0), reg(1)
+	const unroll = 4
+	acc := func(u int) VecPhysical { return reg(2 + u) }
+	// pass runs lane[off] = FMA32(a_t, row[off], lane[off]) over the n
+	// columns (a product for a lane's first term), then for a pair the
+	// same with a_{t+16} and row2, unroll vectors at a time, then one.
+	pass := func(first, pair bool, tag string) {
+		XORQ(off, off)
+		MOVQ(nb, cnt)
+		SHRQ(U8(bits(unroll*vb)), cnt)
+		JZ(LabelRef("one" + tag))
+		body := func(us int, disp func(u int) int) {
+			for u := range us {
+				m := func(base GPPhysical) Mem { return Mem{Base: base, Index: off, Scale: 1, Disp: disp(u)} }
+				if first {
+					VMULPS(m(row), av, acc(u))
+				} else {
+					VMOVUPS(m(lane), acc(u))
+					VFMADD231PS(m(row), av, acc(u))
+				}
+				if pair {
+					VFMADD231PS(m(row2), av2, acc(u))
+				}
+			}
+			for u := range us {
+				VMOVUPS(acc(u), Mem{Base: lane, Index: off, Scale: 1, Disp: disp(u)})
+			}
+		}
+		Label("many" + tag)
+		body(unroll, func(u int) int { return vb * u })
+		ADDQ(U32(unroll*vb), off)
+		DECQ(cnt)
+		JNZ(LabelRef("many" + tag))
+		Label("one" + tag)
+		CMPQ(off, nb)
+		JE(LabelRef("rows"))
+		body(1, func(int) int { return 0 })
+		ADDQ(U32(vb), off)
+		JMP(LabelRef("one" + tag))
+	}
+	XORQ(t, t)
+	JMP(LabelRef("start"))
+	Label("rows")
+	INCQ(t)
+	Label("start")
+	CMPQ(t, k)
+	JAE(LabelRef("fold"))
+	TESTQ(U32(16), t)
+	JZ(LabelRef("even"))
+	ADDQ(U8(15), t) // an odd block went with the even one before it
+	JMP(LabelRef("rows"))
+	Label("even")
+	MOVQ(t, lane)
+	ANDQ(U8(15), lane)
+	IMULQ(nb, lane)
+	ADDQ(accp, lane)
+	MOVQ(t, row)
+	IMULQ(ldb, row)
+	ADDQ(bp, row)
+	VBROADCASTSS(Mem{Base: ap, Index: t, Scale: 4}, av)
+	MOVQ(t, cnt)
+	ADDQ(U8(16), cnt)
+	CMPQ(cnt, k)
+	JAE(LabelRef("single"))
+	MOVQ(ldb, row2)
+	SHLQ(U8(4), row2)
+	ADDQ(row, row2)
+	VBROADCASTSS(Mem{Base: ap, Index: t, Scale: 4, Disp: 64}, av2)
+	CMPQ(t, U8(16))
+	JAE(LabelRef("pairLater"))
+	pass(true, true, "PF")
+	Label("pairLater")
+	pass(false, true, "P")
+	Label("single")
+	CMPQ(t, U8(16))
+	JAE(LabelRef("singleLater"))
+	pass(true, false, "SF")
+	Label("singleLater")
+	pass(false, false, "S")
+	// The Reduce16 tree, w columns at a time: lane l of the columns at
+	// acc + l·n.
+	Label("fold")
+	cp := Load(Param("c"), RSI)
+	XORQ(off, off)
+	MOVQ(nb, cnt)
+	SHLQ(U8(3), cnt) // from lane l to lane l+8
+	Label("foldLoop")
+	MOVQ(accp, lane)
+	ADDQ(off, lane)
+	for l := range 8 {
+		if l > 0 {
+			ADDQ(nb, lane)
+		}
+		VMOVUPS(Mem{Base: lane}, reg(l))
+		VADDPS(Mem{Base: lane, Index: cnt, Scale: 1}, reg(l), reg(l))
+	}
+	for h := 4; h >= 1; h /= 2 {
+		for l := range h {
+			VADDPS(reg(l+h), reg(l), reg(l))
+		}
+	}
+	VMOVUPS(reg(0), Mem{Base: cp, Index: off, Scale: 1})
+	ADDQ(U32(vb), off)
+	CMPQ(off, nb)
+	JNE(LabelRef("foldLoop"))
+	VZEROUPPER()
+	RET()
+}
+
+// bits returns log2 of a power of two.
+func bits(x int) uint8 {
+	b := uint8(0)
+	for x > 1 {
+		x >>= 1
+		b++
+	}
+	return b
 }
 
 // addAVX2 generates y[i] += x[i] for i < len(y).

@@ -1,0 +1,20 @@
+package kernels
+
+// columnDotsMaxN is the most columns columnDots takes: its 16 lanes of n
+// columns, 64 KiB at most, stay in L2 while b streams past.
+const columnDotsMaxN = 1024
+
+// columnDotsGeneric is the specification of columnDots: c[j] = Dot(a[:k],
+// column j of b) for j < n, b k×n at row stride ldb — a one-row a·b. The
+// assembly reads b row after row, as it lies in memory, and keeps the 16
+// lanes of every column apart until the end; each lane sums the same terms
+// in the same order as here, so the results are the same bit for bit.
+func columnDotsGeneric(c, a, b []float32, ldb, n, k int) {
+	for j := range n {
+		var acc [Lanes]float32
+		for t := range k {
+			acc[t%Lanes] = FMA32(a[t], b[t*ldb+j], acc[t%Lanes])
+		}
+		c[j] = Reduce16(&acc)
+	}
+}
