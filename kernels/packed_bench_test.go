@@ -8,11 +8,11 @@ import (
 
 // BenchmarkLinearWeightsDecode measures LinearWeights.Linear at a decoding
 // step's shapes (8 rows, a thread's share with the default lanes, and 16):
-// the global layers' (ref: 768×256, 1024×256,
-// 256×1024) with their weights cold, cycling through copies that overflow
-// L3 (64 MiB of float32 weights) as a step does, packed by PackLinear
-// ("f32") and by PackLinearHalf on binary16 weights ("half", which AVX-512
-// reads as binary16); and the local layers' (96×96, 384×96, 96×384), hot.
+// the global layers' (ref: 768×256, 1024×256, 256×1024) with their weights
+// cold, cycling through copies that overflow L3 (64 MiB of float32 weights)
+// as a step does, packed by PackLinear ("f32") and by PackLinearHalf on
+// binary16 weights ("half", which AVX-512 reads as binary16); and the local
+// layers' (96×96, 384×96, 96×384) and the output head's (256×96), hot.
 func BenchmarkLinearWeightsDecode(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	benchEachISA(b, func(b *testing.B) {
