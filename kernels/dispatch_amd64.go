@@ -403,6 +403,18 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 	}
 }
 
+// layerNormRowsVec runs LayerNormRows with layerNormRowsAVX512 where it
+// takes the rows (AVX-512, n a multiple of 16) and reports whether it did;
+// the lengths are checked.
+func layerNormRowsVec(dst, x, g, b []float32, m int, eps float32) bool {
+	n := len(g)
+	if isa != isaAVX512 || n%Lanes != 0 {
+		return false
+	}
+	layerNormRowsAVX512(&dst[0], &x[0], &g[0], &b[0], n, m, eps)
+	return true
+}
+
 // columnDotsFits reports whether columnDots computes a one-row a·b of n
 // columns and reductions of length k: n a multiple of the vector width up
 // to columnDotsMaxN, k at least 16 (every lane gets a first term).

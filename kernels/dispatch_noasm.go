@@ -59,6 +59,8 @@ func verticalInPlaceFits(m, n, k int) bool { return false }
 
 func columnDotsFits(n, k int) bool { return false }
 
+func layerNormRowsVec(_, _, _, _ []float32, _ int, _ float32) bool { return false }
+
 func columnDots(c, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }
 
 func columnDotsInto(c, _, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }

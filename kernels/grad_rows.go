@@ -54,10 +54,18 @@ func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps floa
 }
 
 // LayerNormRows is LayerNorm on rows consecutive rows of width n (dst and x
-// rows×n, row-major); dst may not overlap x.
+// rows×n, row-major): exactly LayerNorm(dst[i·n:(i+1)·n], x[i·n:(i+1)·n],
+// g, b, eps) for i < rows; dst may be x, but may not overlap it otherwise.
+// On AVX-512, with n a multiple of 16, one leaf runs LayerNorm's steps on
+// whole vectors for all the rows.
 func LayerNormRows(dst, x, g, b []float32, rows, n int, eps float32) {
-	_ = dst[:rows*n]
-	_ = x[:rows*n]
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	dst, x, g, b = dst[:rows*n], x[:rows*n], g[:n], b[:n]
+	if layerNormRowsVec(dst, x, g, b, rows, eps) {
+		return
+	}
 	for row := range rows {
 		LayerNorm(dst[row*n:(row+1)*n], x[row*n:(row+1)*n], g, b, eps)
 	}

@@ -55,30 +55,3 @@ func TestLayerNormBackwardRows(t *testing.T) {
 	}
 }
 
-// LayerNormRows is LayerNorm row by row, bit for bit, on every instruction
-// set.
-func TestLayerNormRows(t *testing.T) {
-	defer func(l isaLevel) { isa = l }(isa)
-	for _, l := range isaLevels {
-		isa = l
-		rng := rand.New(rand.NewPCG(33, 34))
-		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 16}, {9, 96}, {4, 257}} {
-			rows, n := sh[0], sh[1]
-			x := randF32(rng, rows*n, 2)
-			g := randF32(rng, n, 1)
-			b := randF32(rng, n, 1)
-			want := make([]float32, rows*n)
-			for r := range rows {
-				LayerNorm(want[r*n:(r+1)*n], x[r*n:(r+1)*n], g, b, 1e-5)
-			}
-			buf, got := guarded(rows*n, 1)
-			LayerNormRows(got, x, g, b, rows, n, 1e-5)
-			checkGuard(t, buf, rows*n, 1, "LayerNormRows")
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%v rows %d n %d: dst[%d] = %v, LayerNorm %v", l, rows, n, i, got[i], want[i])
-				}
-			}
-		}
-	}
-}

@@ -20574,6 +20574,82 @@ done:
 	VZEROUPPER
 	RET
 
+// func layerNormRowsAVX512(dst *float32, x *float32, gain *float32, bias *float32, n int, rows int, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·layerNormRowsAVX512(SB), NOSPLIT, $0-52
+	MOVQ       dst+0(FP), DI
+	MOVQ       x+8(FP), SI
+	MOVQ       gain+16(FP), R8
+	MOVQ       bias+24(FP), R9
+	MOVQ       n+32(FP), R10
+	MOVQ       rows+40(FP), R11
+	VCVTSI2SSQ R10, X15, X15
+	SHLQ       $0x02, R10
+
+row:
+	VPXORD Z1, Z1, Z1
+	XORQ   AX, AX
+
+sum:
+	VADDPS        (SI)(AX*1), Z1, Z1
+	ADDQ          $0x40, AX
+	CMPQ          AX, R10
+	JNE           sum
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VDIVSS        X15, X1, X1
+	VBROADCASTSS  X1, Z3
+	VPXORD        Z1, Z1, Z1
+	XORQ          AX, AX
+
+sub:
+	VMOVUPS       (SI)(AX*1), Z4
+	VSUBPS        Z3, Z4, Z4
+	VMOVUPS       Z4, (DI)(AX*1)
+	VFMADD231PS   Z4, Z4, Z1
+	ADDQ          $0x40, AX
+	CMPQ          AX, R10
+	JNE           sub
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VDIVSS        X15, X1, X1
+	VADDSS        eps+48(FP), X1, X1
+	VCVTSS2SD     X1, X1, X1
+	VSQRTSD       X1, X1, X1
+	VCVTSD2SS     X1, X1, X1
+	MOVL          $0x3f800000, CX
+	VMOVD         CX, X5
+	VDIVSS        X1, X5, X5
+	VBROADCASTSS  X5, Z3
+	XORQ          AX, AX
+
+affine:
+	VMULPS  (DI)(AX*1), Z3, Z4
+	VMULPS  (R8)(AX*1), Z4, Z4
+	VADDPS  (R9)(AX*1), Z4, Z4
+	VMOVUPS Z4, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, R10
+	JNE     affine
+	ADDQ    R10, SI
+	ADDQ    R10, DI
+	DECQ    R11
+	JNZ     row
+	VZEROUPPER
+	RET
+
 // func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 // Requires: AVX, FMA3
 TEXT ·chunkDotAVX2(SB), NOSPLIT, $256-48

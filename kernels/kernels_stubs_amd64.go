@@ -719,6 +719,11 @@ func subAVX2(dst []float32, x []float32, s float32)
 //go:noescape
 func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
 
+// layerNormRowsAVX512 sets dst row i to LayerNorm(x row i, gain, bias, eps) for i < rows, rows of n floats (a positive multiple of 16) at stride n, with AVX-512F; dst may be x.
+//
+//go:noescape
+func layerNormRowsAVX512(dst *float32, x *float32, gain *float32, bias *float32, n int, rows int, eps float32)
+
 // chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX2+FMA.
 //
 //go:noescape

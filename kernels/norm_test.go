@@ -68,3 +68,47 @@ func TestLayerNormConstantInput(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormRows compares LayerNormRows, on every ISA, with LayerNorm on
+// each row bit for bit (NaNs alike), widths of every kind (the AVX-512
+// leaf takes multiples of 16), nasty values (zeros of both signs,
+// subnormals, overflowing squares, constant rows), in place and into a
+// guarded output.
+func TestLayerNormRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	forEachISA(t, func(t *testing.T) {
+		for trial := range 300 {
+			n := 16 * (1 + r.IntN(24))
+			if trial%4 == 3 {
+				n = 1 + r.IntN(100)
+			}
+			m := 1 + r.IntN(9)
+			eps := float32(1e-5)
+			if trial%7 == 0 {
+				eps = 0
+			}
+			x := nastyVec(r, m*n)
+			if trial%11 == 0 {
+				for i := range x {
+					x[i] = x[i%n/n] // constant rows
+				}
+			}
+			g, b := nastyVec(r, n), nastyVec(r, n)
+			want := make([]float32, m*n)
+			for i := range m {
+				LayerNorm(want[i*n:(i+1)*n], x[i*n:(i+1)*n], g, b, eps)
+			}
+			off := r.IntN(4)
+			buf, got := guarded(m*n, off)
+			LayerNormRows(got, x, g, b, m, n, eps)
+			checkGuard(t, buf, m*n, off, "LayerNormRows")
+			in := append([]float32(nil), x...)
+			LayerNormRows(in, in, g, b, m, n, eps)
+			for i := range want {
+				if !sameBits(got[i], want[i]) || !sameBits(in[i], want[i]) {
+					t.Fatalf("trial %d n=%d m=%d: [%d] = %g (in place %g), want %g", trial, n, m, i, got[i], in[i], want[i])
+				}
+			}
+		}
+	})
+}

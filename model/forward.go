@@ -47,9 +47,7 @@ func newStack(rows, d, hid, heads, maxKeys int) *stack {
 // The caller then fills s.att from q, k, v (and its caches) and calls post.
 func (s *stack) pre(b *blockWeights, lin *blockLinears, m int) {
 	d := s.d
-	for i := range m {
-		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln1W, b.ln1B, lnEps)
-	}
+	kernels.LayerNormRows(s.a, s.x, b.ln1W, b.ln1B, m, d, lnEps)
 	a := s.a[:m*d]
 	s.linear(s.q, a, lin.q, b.qkvB[:d], m)
 	s.linear(s.k, a, lin.k, b.qkvB[d:2*d], m)
@@ -62,9 +60,7 @@ func (s *stack) post(b *blockWeights, lin *blockLinears, m int) {
 	d, h := s.d, s.hid
 	s.linear(s.y, s.att[:m*d], lin.out, b.outB, m)
 	kernels.Add(s.x[:m*d], s.y[:m*d])
-	for i := range m {
-		kernels.LayerNorm(s.a[i*d:(i+1)*d], s.x[i*d:(i+1)*d], b.ln2W, b.ln2B, lnEps)
-	}
+	kernels.LayerNormRows(s.a, s.x, b.ln2W, b.ln2B, m, d, lnEps)
 	s.linear(s.h, s.a[:m*d], lin.fc1, b.fc1B, m)
 	kernels.GELUInPlace(s.h[:m*h])
 	s.linear(s.y, s.h[:m*h], lin.fc2, b.fc2B, m)
@@ -107,9 +103,7 @@ func (m *Model) localInput(dst, g []float32, p int, prev byte) {
 // distributions: probs row i = Softmax(head(LN_f(x_i))). a is n × D_L scratch.
 func (m *Model) head(probs, x, a []float32, n int, lin *linears) {
 	dl := m.Cfg.LocalDim
-	for i := range n {
-		kernels.LayerNorm(a[i*dl:(i+1)*dl], x[i*dl:(i+1)*dl], m.w.lnfW, m.w.lnfB, lnEps)
-	}
+	kernels.LayerNormRows(a, x, m.w.lnfW, m.w.lnfB, n, dl, lnEps)
 	lin.head.Linear(probs[:n*256], a[:n*dl], m.w.headB, n)
 	for i := range n {
 		row := probs[i*256 : (i+1)*256]

@@ -142,6 +142,7 @@ func main() {
 	divAVX2()
 	subAVX2()
 	normAffineAVX2()
+	layerNormRowsAVX512()
 	chunkDotAVX2(false)
 	chunkDotAVX512(false)
 	keyDotsHalfAVX2()
@@ -1235,6 +1236,86 @@ func bits(x int) uint8 {
 		b++
 	}
 	return b
+}
+
+// layerNormRowsAVX512 generates LayerNorm over rows rows of n floats (n a
+// positive multiple of 16) in three passes per row, each LayerNorm's step
+// on whole vectors: Sum's lanes (acc + x, from +0) folded by Reduce16, the
+// mean by a division, dst = x − mean with Dot(dst, dst)'s lanes (FMA32
+// from +0) alongside, Reduce16 and a division, the root in float64 rounded
+// to float32, its reciprocal, and dst = float32(float32(d·r)·g) + b.
+func layerNormRowsAVX512() {
+	TEXT("layerNormRowsAVX512", NOSPLIT, "func(dst *float32, x *float32, gain *float32, bias *float32, n int, rows int, eps float32)")
+	Pragma("noescape")
+	Doc("layerNormRowsAVX512 sets dst row i to LayerNorm(x row i, gain, bias, eps) for i < rows, rows of n floats (a positive multiple of 16) at stride n, with AVX-512F; dst may be x.")
+	dp := Load(Param("dst"), RDI)
+	xp := Load(Param("x"), RSI)
+	gptr := Load(Param("gain"), R8)
+	bptr := Load(Param("bias"), R9)
+	nb := Load(Param("n"), R10)
+	rows := Load(Param("rows"), R11)
+	off, t := RAX, RCX
+	eps, err := Param("eps").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
+	SHLQ(U8(2), nb)         // bytes
+	acc := Z1
+	// fold reduces acc (Z1) by Reduce16 into lane 0 of X1.
+	fold := func() {
+		VEXTRACTF64X4(U8(1), acc, Y2)
+		VADDPS(Y2, Y1, Y1) // a[j] += a[j+8]
+		reduce8(Y1, X1, X2)
+	}
+	Label("row")
+	// Sum: lanes from +0.
+	VPXORD(acc, acc, acc)
+	XORQ(off, off)
+	Label("sum")
+	VADDPS(Mem{Base: xp, Index: off, Scale: 1}, acc, acc)
+	ADDQ(U8(64), off)
+	CMPQ(off, nb)
+	JNE(LabelRef("sum"))
+	fold()
+	VDIVSS(X15, X1, X1)
+	VBROADCASTSS(X1, Z3) // mean
+	// d = x − mean into dst, and Dot(d, d)'s lanes from +0.
+	VPXORD(acc, acc, acc)
+	XORQ(off, off)
+	Label("sub")
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z4)
+	VSUBPS(Z3, Z4, Z4)
+	VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
+	VFMADD231PS(Z4, Z4, acc)
+	ADDQ(U8(64), off)
+	CMPQ(off, nb)
+	JNE(LabelRef("sub"))
+	fold()
+	VDIVSS(X15, X1, X1)      // v
+	VADDSS(eps.Addr, X1, X1) // v + eps
+	VCVTSS2SD(X1, X1, X1)    // exact
+	VSQRTSD(X1, X1, X1)      // correctly rounded float64 root
+	VCVTSD2SS(X1, X1, X1)    // rounded to float32
+	MOVL(U32(0x3f800000), t.As32())
+	VMOVD(t.As32(), X5)
+	VDIVSS(X1, X5, X5) // r = 1/root
+	VBROADCASTSS(X5, Z3)
+	XORQ(off, off)
+	Label("affine")
+	VMULPS(Mem{Base: dp, Index: off, Scale: 1}, Z3, Z4)
+	VMULPS(Mem{Base: gptr, Index: off, Scale: 1}, Z4, Z4)
+	VADDPS(Mem{Base: bptr, Index: off, Scale: 1}, Z4, Z4)
+	VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
+	ADDQ(U8(64), off)
+	CMPQ(off, nb)
+	JNE(LabelRef("affine"))
+	ADDQ(nb, xp)
+	ADDQ(nb, dp)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
 }
 
 // addAVX2 generates y[i] += x[i] for i < len(y).
