@@ -54,4 +54,3 @@ func TestLayerNormBackwardRows(t *testing.T) {
 		}
 	}
 }
-

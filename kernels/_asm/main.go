@@ -1260,7 +1260,7 @@ func layerNormRowsAVX512() {
 		log.Fatal(err)
 	}
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
-	SHLQ(U8(2), nb)         // bytes
+	SHLQ(U8(2), nb)          // bytes
 	acc := Z1
 	// fold reduces acc (Z1) by Reduce16 into lane 0 of X1.
 	fold := func() {
