@@ -613,6 +613,16 @@ func expSubVec(dst, x []float32, sub float32) {
 // the local attention's, cost no more in the separate kernels).
 func fusedSoftmax(n int) bool { return isa == isaAVX512 && n >= Lanes }
 
+// softmaxShort runs softmaxScaled on x with softmaxRowsAVX512 when x is
+// one vector (1 to 16 elements) on AVX-512, and reports whether it did.
+func softmaxShort(x []float32, scale float32) bool {
+	if isa != isaAVX512 || len(x) == 0 || len(x) > Lanes {
+		return false
+	}
+	softmaxRowsAVX512(&x[0], len(x), 1, len(x), scale)
+	return true
+}
+
 // scaleMaxBlocks is scaleMaxGeneric through the ISA's kernel.
 func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) {
 	if isa == isaAVX512 {

@@ -75,6 +75,8 @@ func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, va
 
 func fusedSoftmax(int) bool { return false }
 
+func softmaxShort([]float32, float32) bool { return false }
+
 func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) { scaleMaxGeneric(acc, x, scale) }
 
 func expSubSumBlocks(acc *[Lanes]float32, dst, x []float32, sub float32) {

@@ -799,6 +799,11 @@ func expSubSumAVX512(acc *[16]float32, dst []float32, x []float32, sub float32)
 //go:noescape
 func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
 
+// softmaxRowsAVX512 applies softmaxScaled(row, scale) to rows rows of x at stride ld, row i holding n0 + i elements (1 … 16), with AVX-512F, bit-identical to softmaxScaled.
+//
+//go:noescape
+func softmaxRowsAVX512(x *float32, ld int, rows int, n0 int, scale float32)
+
 // geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.
 //
 //go:noescape

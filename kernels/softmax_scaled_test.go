@@ -12,7 +12,7 @@ import (
 // the fused leaves against their pure-Go twins, bit for bit, for every ISA, over lengths 0…1000 with guards around the row:
 // scores of every size, rows whose scaled maximum is ±0, rows with NaN
 // (ignored by the maximum, passed on by the exponentials), ±Inf and
-// subnormals.
+// subnormals; rows of one vector many times over.
 func TestSoftmaxScaled(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	maxLen := 1000
@@ -22,6 +22,12 @@ func TestSoftmaxScaled(t *testing.T) {
 	var lengths []int
 	for n := 0; n <= 40; n++ {
 		lengths = append(lengths, n)
+		if n >= 1 && n <= Lanes {
+			// One vector: AVX-512 runs the whole row in one leaf.
+			for range 24 {
+				lengths = append(lengths, n)
+			}
+		}
 	}
 	for n := 41; n <= maxLen; n += 1 + r.IntN(37) {
 		lengths = append(lengths, n)

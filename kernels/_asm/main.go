@@ -159,6 +159,7 @@ func main() {
 	expSubAVX512()
 	expSubSumAVX512()
 	scaleMaxAVX512()
+	softmaxRowsAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
 
@@ -2177,6 +2178,68 @@ func scaleMaxAVX512() {
 	VMAXPS(Z0, Z2, K1, Z0)
 	Label("done")
 	VMOVUPS(Z0, Mem{Base: ap})
+	VZEROUPPER()
+	RET()
+}
+
+// softmaxRowsAVX512 generates softmaxScaled for rows of at most 16
+// elements, each row one masked vector and every step of softmaxScaled on
+// it: x·scale; Max (one element per lane: NaNs and the lanes past the row
+// at −Inf, the lanes folded by VMAXPS, exact in any order, and a zero made
+// +0 by adding +0); Exp(x − m) (expCore512); Sum (each lane +0 + e = e, the
+// lanes past the row +0, Reduce16); e / s. Row i has n0 + i elements, at
+// stride ld: the causal rows of a short attention, or one row.
+func softmaxRowsAVX512() {
+	TEXT("softmaxRowsAVX512", NOSPLIT, "func(x *float32, ld int, rows int, n0 int, scale float32)")
+	Pragma("noescape")
+	Doc("softmaxRowsAVX512 applies softmaxScaled(row, scale) to rows rows of x at stride ld, row i holding n0 + i elements (1 … 16), with AVX-512F, bit-identical to softmaxScaled.")
+	xp, ld, rows, n, t := RDI, RSI, RBX, RCX, RDX
+	Load(Param("x"), xp)
+	Load(Param("ld"), ld)
+	SHLQ(U8(2), ld)
+	Load(Param("rows"), rows)
+	Load(Param("n0"), n)
+	broadcastParam("scale", Z28)
+	MOVL(U32(0xff800000), t.As32())
+	VPBROADCASTD(t.As32(), Z29) // −Inf
+	Label("row")
+	CMPQ(n, U8(16))
+	JNE(LabelRef("part"))
+	KXNORW(K6, K6, K6)
+	JMP(LabelRef("load"))
+	Label("part")
+	tailMask(n, t, K6)
+	Label("load")
+	VMOVUPS_Z(Mem{Base: xp}, K6, Z0)
+	VMULPS(Z28, Z0, Z0)
+	// Max over the row's lanes, NaNs left out.
+	VCMPPS(U8(7), Z0, Z0, K6, K7) // ORD_Q within the row
+	VBLENDMPS(Z0, Z29, K7, Z12)
+	VEXTRACTF64X4(U8(1), Z12, Y13)
+	VMAXPS(Y13, Y12, Y12)
+	VEXTRACTF128(U8(1), Y12, X13)
+	VMAXPS(X13, X12, X12)
+	VMOVHLPS(X12, X12, X13)
+	VMAXPS(X13, X12, X12)
+	VMOVSHDUP(X12, X13)
+	VMAXSS(X13, X12, X12)
+	VXORPS(X13, X13, X13)
+	VADDSS(X13, X12, X12) // +0 for a zero of either sign
+	VBROADCASTSS(X12, Z12)
+	VSUBPS(Z12, Z0, Z0)
+	expCore512(zsets[0], false).emit() // Z6 = Exp(Z0)
+	VMOVAPS_Z(Z6, K6, Z6)              // +0 past the row
+	// Sum: Reduce16 of the lanes.
+	VEXTRACTF64X4(U8(1), Z6, Y8)
+	VADDPS(Y6, Y8, Y7) // a[j] + a[j+8]
+	reduce8(Y7, X7, X8)
+	VBROADCASTSS(X7, Z7)
+	VDIVPS(Z7, Z6, Z6)
+	VMOVUPS(Z6, K6, Mem{Base: xp})
+	ADDQ(ld, xp)
+	INCQ(n)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
