@@ -708,6 +708,9 @@ type verticalPack struct {
 	panels []float32
 	n8, k  int
 	widest int
+	// half is panels in binary16 (packHalfPanels), read by mmvhAVX512_2x32
+	// for products of at most halfRowsMax rows; nil if not.
+	half []uint16
 }
 
 // packVertical packs w (n×k) for the vertical kernels of the ISA in use, or
@@ -768,6 +771,39 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 	_ = a[:(m-1)*lda+p.k]
 	panelCols(c, ldc, a, lda, p.panels, p.widest, p.n8, p.k, m, lo, hi)
 	return lo, hi
+}
+
+// packHalfPanels gives p the binary16 copy of its panels that the
+// half-panel path reads, where it runs: AVX-512 with its 32-column blocks,
+// and every column in one (n a multiple of 32). panels holds exact binary16
+// values (PackLinearHalf has checked W), so the copy is exact.
+func (p *verticalPack) packHalfPanels(n int) {
+	if !halfKernels() || p.panels == nil || p.widest != 32 || n%32 != 0 || p.n8 != n {
+		return
+	}
+	p.half = make([]uint16, len(p.panels))
+	halfBitsVec(p.half, p.panels)
+}
+
+// matMulTHalf32 computes columns [j0, j1) of c = a·wᵀ from the binary16
+// panels, two rows at a time with mmvhAVX512_2x32, and reports whether it
+// did: it takes an even number m ≤ halfRowsMax of rows and a column range
+// of whole 32-column blocks, where packedFits takes the shape. Every
+// element is the Dot the other kernels compute.
+func (p *verticalPack) matMulTHalf32(c []float32, ldc int, a []float32, lda int, m, j0, j1 int) bool {
+	if p.half == nil || m%2 != 0 || m > halfRowsMax || j0%32 != 0 || j1%32 != 0 || !packedFits(m, p.k) {
+		return false
+	}
+	k := p.k
+	_ = c[(m-1)*ldc+j1-1]
+	_ = a[(m-1)*lda+k-1]
+	_ = p.half[j1*k-1]
+	for s := j0; s < j1; s += 32 {
+		for i := 0; i < m; i += 2 {
+			mmvhAVX512_2x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &p.half[s*k], 32, k)
+		}
+	}
+	return true
 }
 
 // f16c reports the F16C conversions that the AVX2 binary16 kernels need

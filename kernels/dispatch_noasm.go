@@ -88,6 +88,10 @@ type verticalPack struct{}
 
 func packVertical([]float32, int, int) verticalPack { return verticalPack{} }
 
+func (*verticalPack) packHalfPanels(int) {}
+
+func (*verticalPack) matMulTHalf32([]float32, int, []float32, int, int, int, int) bool { return false }
+
 func (*verticalPack) matMulT(_ []float32, _ int, _ []float32, _ int, _, j0, _ int) (lo, hi int) {
 	return j0, j0
 }

@@ -242,7 +242,9 @@ func TestAttentionStepHalf(t *testing.T) {
 // weight off the binary16 grid keeps the float32 products only.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
-	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}}
+	// The last four take the binary16 panels (mmvhAVX512_2x32) for even
+	// rows: whole 32-column blocks, k a multiple of 16 up to 128.
+	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}, {96, 96}, {96, 64}, {128, 32}, {48, 128}}
 	forEachISA(t, func(t *testing.T) {
 		for _, sh := range shapes {
 			in, out := sh[0], sh[1]
@@ -278,6 +280,13 @@ func TestLinearWeightsHalf(t *testing.T) {
 				checkGuard(t, buf, m*out, o, name+" cols")
 				Linear(want, x, w, nil, m, in, out)
 				checkCols(t, name+" cols", y, want, m, out, 0, out)
+				if out%32 == 0 && out > 32 {
+					buf, y = guarded(m*out, o)
+					lw.LinearCols(y, x, nil, m, 0, 32)
+					lw.LinearCols(y, x, nil, m, 32, out)
+					checkGuard(t, buf, m*out, o, name+" 32-column cols")
+					checkCols(t, name+" 32-column cols", y, want, m, out, 0, out)
+				}
 			}
 		}
 	})

@@ -65,6 +65,49 @@ func TestVerticalAVX2(t *testing.T) {
 	}
 }
 
+// TestVerticalHalfAVX512 compares mmvhAVX512_2x32, b in binary16, with
+// verticalGeneric on b's values as float32, bit for bit, at odd strides,
+// with guard words around and between the output rows.
+func TestVerticalHalfAVX512(t *testing.T) {
+	if !hasISA(isaAVX512) {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(67, 68))
+	const rows, cols = 2, 32
+	for k := 16; k <= 1024; k += 16 {
+		lda, ldb, ldc := k+r.IntN(7), cols+r.IntN(9), cols+r.IntN(9)
+		a := nastyVec(r, (rows-1)*lda+k)
+		b := nastyVec(r, (k-1)*ldb+cols)
+		roundHalfGeneric(b)
+		bh := make([]uint16, len(b))
+		for i, x := range b {
+			bh[i] = HalfBits(x)
+		}
+		size := (rows-1)*ldc + cols
+		want := make([]float32, size)
+		for j0 := 0; j0 < cols; j0 += 8 {
+			verticalGeneric(want[j0:], ldc, a, lda, b[j0:], ldb, rows, k)
+		}
+		off := r.IntN(4)
+		buf, got := guarded(size, off)
+		mmvhAVX512_2x32(&got[0], ldc, &a[0], lda, &bh[0], ldb, k)
+		name := fmt.Sprintf("mmvhAVX512_2x32 k=%d ldc=%d lda=%d ldb=%d", k, ldc, lda, ldb)
+		for i := range rows {
+			for j := range cols {
+				if g, w := got[i*ldc+j], want[i*ldc+j]; !sameBits(g, w) {
+					t.Fatalf("%s: c[%d,%d] = %g, Go twin %g", name, i, j, g, w)
+				}
+			}
+			for j := cols; j < ldc && i < rows-1; j++ {
+				if !sameBits(got[i*ldc+j], math.Float32frombits(guardBits)) {
+					t.Fatalf("%s: wrote c[%d,%d] outside the block", name, i, j)
+				}
+			}
+		}
+		checkGuard(t, buf, size, off, name)
+	}
+}
+
 // BenchmarkMatMulVertical compares, at training shapes that MatMulT gives
 // the vertical kernels, MatMulT with them (vertical) and without
 // (horizontal: the R×C micro-kernels), on AVX2 and, where the CPU has it,

@@ -46,6 +46,9 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	lw := PackLinear(w, in, out)
 	lw.half = exactHalves(lw.W)
+	if lw.half != nil {
+		lw.pack.packHalfPanels(out)
+	}
 	return lw
 }
 
@@ -101,10 +104,13 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	_ = y[:m*out]
 	_ = x[:m*in]
 	var lo, hi int
-	if lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels() {
+	switch {
+	case lw.pack.matMulTHalf32(y, out, x, in, m, j0, j1):
+		lo, hi = j0, j1
+	case lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels():
 		matMulTHalf(y[j0:], out, x, in, lw.half[j0*in:j1*in], in, m, j1-j0, in)
 		lo, hi = j0, j1
-	} else {
+	default:
 		lo, hi = lw.pack.matMulT(y, out, x, in, m, j0, j1)
 	}
 	if j0 < lo {

@@ -54,3 +54,19 @@ func (m *Model) HalfGlobal() {
 	}
 	m.Cfg.HalfKV = true
 }
+
+// HalfLinears makes m its all-binary16 variant: HalfGlobal, and the Linear
+// weights of the local blocks and of the output head rounded to binary16
+// too. The decoder then reads the local layers' weights, which it runs
+// every byte, in half the bytes (kernels.PackLinearHalf), and with them
+// they stay in a 1 MiB L2 that the float32 ones overflowed. It is another
+// model, with another fingerprint; call it before m is used.
+func (m *Model) HalfLinears() {
+	m.HalfGlobal()
+	for _, b := range m.w.lBlocks {
+		for _, w := range [][]float32{b.qkvW, b.outW, b.fc1W, b.fc2W} {
+			kernels.RoundHalf(w)
+		}
+	}
+	kernels.RoundHalf(m.w.headW)
+}

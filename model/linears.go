@@ -18,23 +18,19 @@ type blockLinears struct {
 	q, k, v, out, fc1, fc2 *kernels.LinearWeights
 }
 
-// newLinears returns the model's Linear layers, packed (kernels.PackLinear)
-// or as plain views of the arena. Packed, the global blocks' layers also
-// keep a binary16 copy where their weights are binary16 values
-// (kernels.PackLinearHalf): a decoder streams them from memory every patch,
-// while the local ones stay in cache.
+// newLinears returns the model's Linear layers, packed
+// (kernels.PackLinearHalf) or as plain views of the arena. Packed, a layer
+// whose weights are all binary16 values (HalfGlobal, HalfLinears) also
+// keeps a binary16 copy, which a decoder's small products read: half the
+// bytes to stream from memory or L3 every patch (the global layers) or
+// every byte (the local ones). Other layers are turned down on their
+// first weights.
 func (m *Model) newLinears(packed bool) *linears {
 	layer := func(w []float32, in, out int) *kernels.LinearWeights {
 		if packed {
-			return kernels.PackLinear(w, in, out)
-		}
-		return &kernels.LinearWeights{W: w[: in*out : in*out], In: in, Out: out}
-	}
-	global := func(w []float32, in, out int) *kernels.LinearWeights {
-		if packed {
 			return kernels.PackLinearHalf(w, in, out)
 		}
-		return layer(w, in, out)
+		return &kernels.LinearWeights{W: w[: in*out : in*out], In: in, Out: out}
 	}
 	blocks := func(bs []blockWeights, d, hid int, layer func(w []float32, in, out int) *kernels.LinearWeights) []blockLinears {
 		ls := make([]blockLinears, len(bs))
@@ -52,7 +48,7 @@ func (m *Model) newLinears(packed bool) *linears {
 	}
 	c := m.Cfg
 	return &linears{
-		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden(), global),
+		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden(), layer),
 		l:    blocks(m.w.lBlocks, c.LocalDim, c.localHidden(), layer),
 		g2l:  layer(m.w.g2lW, c.embedDim(), c.LocalDim),
 		head: layer(m.w.headW, c.LocalDim, 256),

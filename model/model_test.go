@@ -24,20 +24,28 @@ var testConfigs = map[string]Config{
 	// (its pure-Go path).
 	"half":     {PatchSize: 4, GlobalDim: 64, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 16, LocalLayers: 1, LocalHeads: 1, ContextPatches: 21, HalfKV: true},
 	"half-odd": {PatchSize: 3, GlobalDim: 30, GlobalLayers: 1, GlobalHeads: 3, LocalDim: 10, LocalLayers: 1, LocalHeads: 2, ContextPatches: 6, HalfKV: true},
+	// half-all gets binary16 local weights too (HalfLinears); local widths
+	// of 32 and 128 give the decoder's products the binary16 panels.
+	"half-all": {PatchSize: 4, GlobalDim: 32, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 32, LocalLayers: 2, LocalHeads: 2, ContextPatches: 9, HalfKV: true},
 	"wide":     {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
 	"mlp":      {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
 }
 
 // newTestModel returns a model of cfg with seeded weights; one of a HalfKV
-// config gets binary16 global weights too (HalfGlobal), as the shipped
-// models do, so that an Inference of it takes the binary16 products.
+// config gets binary16 global weights too (HalfGlobal), and where the local
+// width is a multiple of 32 binary16 local weights as well (HalfLinears),
+// as the shipped models do, so that an Inference of it takes the binary16
+// products.
 func newTestModel(t testing.TB, cfg Config, seed uint64) *Model {
 	t.Helper()
 	m, err := New(cfg, seed)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
 	}
-	if cfg.HalfKV {
+	switch {
+	case cfg.HalfKV && cfg.LocalDim%32 == 0:
+		m.HalfLinears()
+	case cfg.HalfKV:
 		m.HalfGlobal()
 	}
 	return m
@@ -100,7 +108,10 @@ func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int, p
 	r := rand.New(rand.NewPCG(1, uint64(len(name))))
 	p, w := cfg.PatchSize, cfg.Window()
 	lengths := []int{1, p - 1, p + 1, 2*p + 1, w - 1, w, w + 1, 2*w + p/2 + 1}
-	const nrows = 5
+	nrows := 5
+	if name == "half-all" {
+		nrows = 10 // steps of 10 and 8 rows take the binary16 panels
+	}
 	type job struct {
 		seq   []byte
 		probs []float32

@@ -126,8 +126,9 @@ func main() {
 	verticalAVX2(1, 1)
 	verticalAVX2(2, 1)
 	verticalAVX2(1, 2)
-	verticalPair("AVX2", 8, ymm, 16)
-	verticalPair("AVX512", 16, zmm, 32)
+	verticalPair("AVX2", 8, ymm, 16, false)
+	verticalPair("AVX512", 16, zmm, 32, false)
+	verticalPair("AVX512", 16, zmm, 32, true)
 	verticalRow512()
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
@@ -687,9 +688,16 @@ var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 // flight per output (a pair {j, j+8}: 8 accumulators); the partial sums of
 // the tree wait in S0, S1, S2, in registers where there are enough (32 ZMM)
 // and otherwise S1 and S2 on the stack (16 YMM).
-func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
+func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half bool) {
 	const r, v = 2, 2
 	name := fmt.Sprintf("mmv%s_2x%d", isa, 2*w)
+	sig, what := microSig, ""
+	esize := 4 // bytes of an element of b
+	if half {
+		// b in binary16, each load of 16 converted exactly (VCVTPH2PS).
+		name = fmt.Sprintf("mmvh%s_2x%d", isa, 2*w)
+		sig, what, esize = microHalfSig, ", b in binary16 converted exactly on load", 2
+	}
 	frame := 0
 	holdsInRegs := 8+2+2+12 <= nregs
 	if !holdsInRegs {
@@ -699,10 +707,10 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	if frame > 0 {
 		flags = 0
 	}
-	TEXT(name, flags, microSig)
+	TEXT(name, flags, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register.",
-		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w))
+	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register%s.",
+		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w, what))
 	acc := func(x, i, u int) VecPhysical { return reg(x*4 + i*2 + u) } // lane j+8x of the pair
 	bv := func(u int) VecPhysical { return reg(8 + u) }
 	bc := func(i int) VecPhysical { return reg(10 + i) }
@@ -728,7 +736,7 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	Load(Param("b"), bp)
 	Load(Param("ldb"), ldb)
 	MOVQ(ldb, s8)
-	SHLQ(U8(5), s8) // 8 rows in bytes
+	SHLQ(U8(map[int]uint8{2: 4, 4: 5}[esize]), s8) // 8 rows in bytes
 	LEAQ(Mem{Base: s8, Index: s8, Scale: 1}, s16)
 	Load(Param("k"), t)
 	SHRQ(U8(4), t)
@@ -743,7 +751,7 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 		if j == 0 {
 			MOVQ(bp, pq)
 		} else {
-			IMUL3Q(U32(4*j), ldb, pq) // j rows in bytes
+			IMUL3Q(U32(esize*j), ldb, pq) // j rows in bytes
 			ADDQ(bp, pq)
 		}
 		XORQ(off, off)
@@ -752,10 +760,14 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 		Label(loop)
 		for x := range 2 { // lanes j, j+8
 			for u := range v {
-				if x == 0 {
-					VMOVUPS(Mem{Base: pq, Disp: 4 * w * u}, bv(u))
+				src := Mem{Base: pq, Disp: esize * w * u}
+				if x == 1 {
+					src = Mem{Base: pq, Index: s8, Scale: 1, Disp: esize * w * u}
+				}
+				if half {
+					VCVTPH2PS(src, bv(u))
 				} else {
-					VMOVUPS(Mem{Base: pq, Index: s8, Scale: 1, Disp: 4 * w * u}, bv(u))
+					VMOVUPS(src, bv(u))
 				}
 			}
 			for i := range r {
