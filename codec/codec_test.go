@@ -149,6 +149,33 @@ func TestRoundTripGrownModel(t *testing.T) {
 	}
 }
 
+// TestRoundTripHalfModel codes with a small model whose every block is in
+// binary16 (model.Model.HalfLinears, as the shipped f16 models), local
+// widths of 32 and 128: the encoder runs whole windows through the float32
+// products, the decoder one byte of 8 lanes at a time through the binary16
+// panels (kernels.PackLinearHalf), and they must agree on every
+// probability for the bytes to come back.
+func TestRoundTripHalfModel(t *testing.T) {
+	cfg := model.Config{PatchSize: 4, GlobalDim: 32, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 32,
+		LocalLayers: 2, LocalHeads: 2, ContextPatches: 9, HalfKV: true}
+	m, err := model.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.HalfLinears()
+	data := sampleText(3000)
+	enc, err := EncodeAll(data, WithModel(m), WithSegmentSize(8*cfg.Window()), withMethod(methodModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for threads := 1; threads <= 2; threads++ {
+		dec, err := DecodeAll(enc, WithModel(m), WithThreads(threads))
+		if err != nil || !bytes.Equal(dec, data) {
+			t.Fatalf("threads %d: decode: %v", threads, err)
+		}
+	}
+}
+
 // TestRoundTripStandIn codes larger inputs with the fast stand-in predictor,
 // which wins on text, so that the writer's choice mixes all three methods.
 func TestRoundTripStandIn(t *testing.T) {

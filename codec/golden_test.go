@@ -62,8 +62,13 @@ func TestGolden(t *testing.T) {
 		{"text-wide-v1.mbz", sampleText(600), []Option{named("text-wide-v1"), WithSegmentSize(512)}},
 		// text-ref-v7 with binary16 keys and values, named.
 		{"text-ref-v7-h16.mbz", sampleText(600), []Option{named("text-ref-v7-h16"), WithSegmentSize(512)}},
+		// The global transformer of the wide prior in binary16, named (the
+		// default when its golden file was written).
+		{"text-wide-v1-h16.mbz", sampleText(600), []Option{named("text-wide-v1-h16"), WithSegmentSize(512)}},
+		// text-ref-v7 with every block's weights in binary16, named.
+		{"text-ref-v7-f16.mbz", sampleText(600), []Option{named("text-ref-v7-f16"), WithSegmentSize(512)}},
 		// The shipped text prior, through the default model selection.
-		{"text-wide-v1-h16.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
+		{"text-wide-v1-f16.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "mbz", g.file)

@@ -5,7 +5,7 @@
 #
 #   - the kernels' tests (every ISA variant against its pure-Go twin, AVX-512
 #     included) and the model's golden probability hashes;
-#   - a file compressed there with the default model (text-wide-v1-h16,
+#   - a file compressed there with the default model (text-wide-v1-f16,
 #     exported by `mbzip models --export` and given as --model FILE) must
 #     equal, byte for byte, the one compressed here, and the file made here
 #     must decompress there;

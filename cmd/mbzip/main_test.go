@@ -660,7 +660,7 @@ func TestInfoAndModels(t *testing.T) {
 	}
 
 	m := string(mbzip(t, dir, nil, "models").ok(t, "models").stdout)
-	for _, want := range []string{"NAME", "FINGERPRINT", "text-wide-v1-h16 *", "text-wide-v1 ", "text-ref-v7-h16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1", "UNTRAINED"} {
+	for _, want := range []string{"NAME", "FINGERPRINT", "text-wide-v1-f16 *", "text-wide-v1-h16 ", "text-wide-v1 ", "text-ref-v7-f16", "text-ref-v7-h16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1", "UNTRAINED"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("models lacks %q:\n%s", want, m)
 		}
@@ -784,19 +784,19 @@ Heaven, we were all going direct the other way.
 	}
 	env("compress", "-q", "t.txt")
 	info := string(env("info", "t.txt.mbz").stdout)
-	if !strings.Contains(info, "model           text-wide-v1-h16") {
-		t.Fatalf("the default model for text is not text-wide-v1-h16:\n%s", info)
+	if !strings.Contains(info, "model           text-wide-v1-f16") {
+		t.Fatalf("the default model for text is not text-wide-v1-f16:\n%s", info)
 	}
 	// About 100 bytes of the file are container (header, fingerprint,
 	// checksums); the model must have coded the segment, not stored it.
 	if !strings.Contains(info, "(0 stored)") {
-		t.Errorf("text-wide-v1-h16 did not code the English segment:\n%s", info)
+		t.Errorf("text-wide-v1-f16 did not code the English segment:\n%s", info)
 	}
 	if size := len(readFile(t, filepath.Join(dir, "t.txt.mbz"))); size > len(text)/2+100 {
-		t.Errorf("text-wide-v1-h16 coded %d bytes of English into %d bytes:\n%s", len(text), size, info)
+		t.Errorf("text-wide-v1-f16 coded %d bytes of English into %d bytes:\n%s", len(text), size, info)
 	}
 	if got := env("decompress", "-c", "t.txt.mbz").stdout; !bytes.Equal(got, text) {
-		t.Fatal("round trip through text-wide-v1-h16 changed the bytes")
+		t.Fatal("round trip through text-wide-v1-f16 changed the bytes")
 	}
 }
 
@@ -822,13 +822,13 @@ func TestModelsExport(t *testing.T) {
 	if !bytes.Contains(out, []byte(def.Name())) {
 		t.Errorf("export says %q, not the model's name", out)
 	}
-	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-h16").fails(t, "export over a file", 1, "already exists")
+	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-f16").fails(t, "export over a file", 1, "already exists")
 	if !bytes.Equal(readFile(t, filepath.Join(dir, "d.safetensors")), data) {
 		t.Fatal("a refused export changed the file")
 	}
-	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-h16", "-f").ok(t, "export with -f")
+	mbzip(t, dir, nil, "models", "--export", "d.safetensors", "--model", "text-ref-v7-f16", "-f").ok(t, "export with -f")
 	if m, err := model.Load(readFile(t, filepath.Join(dir, "d.safetensors"))); err != nil || !m.Cfg.HalfKV || m.Cfg.GlobalMLP != 0 {
-		t.Fatalf("the exported text-ref-v7-h16 loads as %+v, %v", m, err)
+		t.Fatalf("the exported text-ref-v7-f16 loads as %+v, %v", m, err)
 	}
 	mbzip(t, dir, nil, "models", "--export", "x.safetensors", "--model", "no-such-model").fails(t, "export of an unknown model", 1, "no such model")
 	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); !os.IsNotExist(err) {

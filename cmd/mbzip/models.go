@@ -29,7 +29,7 @@ fails.
 Examples:
    mbzip models
    mbzip models --export default.safetensors
-   mbzip models --export ref.safetensors --model text-ref-v7-h16
+   mbzip models --export ref.safetensors --model text-ref-v7-f16
    mbzip compress --model test-random-v1 notes.txt`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "export", Usage: "write the model to `FILE` (.safetensors)"},

@@ -84,6 +84,10 @@ var pinnedTextModels = []struct {
 		"d529797da077588cb048a30544ae25e899fb05f12f6e89d2931c1b0bfc25019a", true},
 	{"text-wide-v1-h16", "wide", "a2b1d077b2adf332e6a98149b8976f99aa152ca3226b4f90269a9dc2c6a73cb3",
 		"25bcdc9c32050a9c6537c8b6f7fcccdf036d1df27470167a83b1fb150ef00aec", true},
+	{"text-ref-v7-f16", "ref", "832d37afc1c59fff333e6ee4c0380e1fe460975cef6c075d86145e1f41e08904",
+		"dd5943301fe1830651062a57ea6ecf6b245f085a229d81d042c237fc7fd512bb", true},
+	{"text-wide-v1-f16", "wide", "290d59b1dd463ed4ade796b289dd9de5968cc6bae7231a9d2449ed92172527d1",
+		"65a57bf619b1b202b1d656f532abcd6fb7a68fd6d7f09984318478083e4ff5a8", true},
 }
 
 func TestTextModelsPinned(t *testing.T) {
@@ -130,20 +134,20 @@ func TestTextModelsPinned(t *testing.T) {
 
 func TestDefaultFor(t *testing.T) {
 	d, err := Default()
-	if err != nil || d.Name() != "text-wide-v1-h16" {
-		t.Fatalf("Default() = %v, %v; want text-wide-v1-h16", d, err)
+	if err != nil || d.Name() != "text-wide-v1-f16" {
+		t.Fatalf("Default() = %v, %v; want text-wide-v1-f16", d, err)
 	}
 	for _, k := range []string{"text", "bytes", "no-such-modality"} {
 		m, err := DefaultFor(k)
 		if err != nil || m != d {
-			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1-h16", k, m, err)
+			t.Errorf("DefaultFor(%q) = %v, %v; want text-wide-v1-f16", k, m, err)
 		}
 	}
 }
 
 func TestList(t *testing.T) {
 	l := List()
-	want := []string{"text-wide-v1-h16", "text-wide-v1", "text-ref-v7-h16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
+	want := []string{"text-wide-v1-f16", "text-wide-v1-h16", "text-wide-v1", "text-ref-v7-f16", "text-ref-v7-h16", "text-ref-v7", "text-ref-v6", "text-ref-v5", "text-ref-v4", "text-ref-v3", "text-ref-v2", "text-ref-v1", "test-random-v1"}
 	if len(l) != len(want) {
 		t.Fatalf("List() has %d entries, want %d: %+v", len(l), len(want), l)
 	}
@@ -154,7 +158,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	l[0].Name = "changed"
-	if List()[0].Name != "text-wide-v1-h16" {
+	if List()[0].Name != "text-wide-v1-f16" {
 		t.Fatal("List exposes the registry to changes")
 	}
 }
