@@ -775,23 +775,30 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 
 // packHalfPanels gives p the binary16 copy of its panels that the
 // half-panel path reads, where it runs: AVX-512 with its 32-column blocks,
-// and every column in one (n a multiple of 32). panels holds exact binary16
+// every column in one (n a multiple of 32), k up to halfPanelsMaxK. panels holds exact binary16
 // values (PackLinearHalf has checked W), so the copy is exact.
 func (p *verticalPack) packHalfPanels(n int) {
-	if !halfKernels() || p.panels == nil || p.widest != 32 || n%32 != 0 || p.n8 != n {
+	if !halfKernels() || p.panels == nil || p.widest != 32 || n%32 != 0 || p.n8 != n || p.k > halfPanelsMaxK {
 		return
 	}
 	p.half = make([]uint16, len(p.panels))
 	halfBitsVec(p.half, p.panels)
 }
 
+// halfPanelsMaxK is the longest reduction for which LinearCols reads the
+// binary16 panels. The local layers' (k = 96) run at 180–200 GFLOP/s from
+// them at 2, 4 and 8 rows, against 150–157 for the R×C binary16 kernels,
+// and from L3 as from L2; a global layer's (k = 256) streamed cold from L3
+// ran at 77 against 190.
+const halfPanelsMaxK = 128
+
 // matMulTHalf32 computes columns [j0, j1) of c = a·wᵀ from the binary16
 // panels, two rows at a time with mmvhAVX512_2x32, and reports whether it
-// did: it takes an even number m ≤ halfRowsMax of rows and a column range
-// of whole 32-column blocks, where packedFits takes the shape. Every
+// did: it takes an even number m ≤ halfRowsMax of rows, reductions of at
+// most halfPanelsMaxK and a column range of whole 32-column blocks. Every
 // element is the Dot the other kernels compute.
 func (p *verticalPack) matMulTHalf32(c []float32, ldc int, a []float32, lda int, m, j0, j1 int) bool {
-	if p.half == nil || m%2 != 0 || m > halfRowsMax || j0%32 != 0 || j1%32 != 0 || !packedFits(m, p.k) {
+	if p.half == nil || m <= 0 || m%2 != 0 || m > halfRowsMax || p.k > halfPanelsMaxK || j0%32 != 0 || j1%32 != 0 {
 		return false
 	}
 	k := p.k
