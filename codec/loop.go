@@ -103,10 +103,11 @@ type segmentCoder struct {
 	freqs [256]uint32
 	pos   int    // bytes coded so far
 	bits  uint64 // Σ −log2 of the coded frequencies, in 2^-bitsFrac bits
+	cost  bool   // whether to keep bits: the encoder records them, the decoder need not
 }
 
-func (s *segmentCoder) reset(st stage, sc symbolCoder) {
-	s.st, s.sc, s.pos, s.bits = st, sc, 0, 0
+func (s *segmentCoder) reset(st stage, sc symbolCoder, cost bool) {
+	s.st, s.sc, s.pos, s.bits, s.cost = st, sc, 0, 0, cost
 }
 
 // step codes one byte: probs is the model's distribution for it, sym the
@@ -119,7 +120,9 @@ func (s *segmentCoder) step(probs []float32, sym byte) (byte, error) {
 	if err != nil {
 		return 0, fmt.Errorf("byte %d: %w", s.pos, err)
 	}
-	s.bits += costQ16(s.freqs[sym])
+	if s.cost {
+		s.bits += costQ16(s.freqs[sym])
+	}
 	s.st.observe(sym)
 	s.pos++
 	return sym, nil
@@ -321,7 +324,7 @@ func (q *symbolPricer) price(net network, st stage, block []byte, probs []float3
 // does.
 func encodeInOrder(net network, st stage, seg []byte, enc *arith.Encoder, s *encodeScratch, threads, lanes int) (cost uint64, xent float64, err error) {
 	sc := &s.sc
-	sc.reset(st, &encodeSymbol{e: enc})
+	sc.reset(st, &encodeSymbol{e: enc}, true)
 	w := net.Window()
 	o := laneOrder{n: len(seg), w: w, lanes: lanes}
 	nb := o.blocks()
@@ -395,7 +398,6 @@ type decodeJob struct {
 	origLen int
 	lanes   int    // record.lanes
 	out     []byte // its capacity is reused; decoded bytes end up here
-	bits    uint64 // the model's cost of the decoded bytes
 	err     error
 
 	// Set by decoderGroup.decode.
@@ -450,7 +452,7 @@ func (g *decoderGroup) decode(jobs []*decodeJob, threads int) {
 			continue
 		}
 		j.dec = d
-		j.sc.reset(g.stage(g.level), &decodeSymbol{d: d})
+		j.sc.reset(g.stage(g.level), &decodeSymbol{d: d}, false)
 		// Lanes write their bytes out of order: the buffer takes the
 		// segment's length (checked against the segment size) up front.
 		j.out = slices.Grow(j.out, j.origLen)[:j.origLen]
@@ -510,7 +512,6 @@ func (g *decoderGroup) decode(jobs []*decodeJob, threads int) {
 				if err := j.dec.Finish(); err != nil {
 					j.err = fmt.Errorf("after byte %d: %w", j.origLen-1, err)
 				}
-				j.bits = j.sc.bits
 				continue
 			}
 			keep = append(keep, j)
