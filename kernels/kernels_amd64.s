@@ -23049,8 +23049,9 @@ load:
 	VCMPPS            $0x03, Z0, Z0, K3
 	VBLENDMPS         Z0, Z6, K3, Z6
 	VMOVAPS.Z         Z6, K6, Z6
-	VEXTRACTF64X4     $0x01, Z6, Y8
-	VADDPS            Y6, Y8, Y7
+	VMOVAPS           Z6, Z7
+	VEXTRACTF64X4     $0x01, Z7, Y8
+	VADDPS            Y8, Y7, Y7
 	VEXTRACTF128      $0x01, Y7, X8
 	VADDPS            X8, X7, X7
 	VMOVHLPS          X7, X7, X8

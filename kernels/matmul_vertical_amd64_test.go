@@ -47,22 +47,30 @@ func TestVerticalAVX2(t *testing.T) {
 			buf, got := guarded(size, off)
 			kn.f(&got[0], ldc, &a[0], lda, &b[0], ldb, k)
 			name := fmt.Sprintf("mmvAVX2_%dx%d k=%d ldc=%d lda=%d ldb=%d", rows, cols, k, ldc, lda, ldb)
-			for i := range rows {
-				for j := range cols {
-					if g, w := got[i*ldc+j], want[i*ldc+j]; !sameBits(g, w) {
-						t.Fatalf("%s: c[%d,%d] = %g, Go twin %g", name, i, j, g, w)
-					}
-				}
-				// Between the rows of the block, the output is not the kernel's.
-				for j := cols; j < ldc && i < rows-1; j++ {
-					if !sameBits(got[i*ldc+j], math.Float32frombits(guardBits)) {
-						t.Fatalf("%s: wrote c[%d,%d] outside the block", name, i, j)
-					}
-				}
-			}
-			checkGuard(t, buf, size, off, name)
+			checkBlock(t, name, buf, got, want, rows, cols, ldc, off)
 		}
 	}
+}
+
+// checkBlock fails the test unless got, the rows×cols block at row stride
+// ldc inside the guarded buf (at off), holds want bit for bit and nothing
+// outside the block was written: not between its rows, nor around it.
+func checkBlock(t *testing.T, name string, buf, got, want []float32, rows, cols, ldc, off int) {
+	t.Helper()
+	for i := range rows {
+		for j := range cols {
+			if g, w := got[i*ldc+j], want[i*ldc+j]; !sameBits(g, w) {
+				t.Fatalf("%s: c[%d,%d] = %g, Go twin %g", name, i, j, g, w)
+			}
+		}
+		// Between the rows of the block, the output is not the kernel's.
+		for j := cols; j < ldc && i < rows-1; j++ {
+			if !sameBits(got[i*ldc+j], math.Float32frombits(guardBits)) {
+				t.Fatalf("%s: wrote c[%d,%d] outside the block", name, i, j)
+			}
+		}
+	}
+	checkGuard(t, buf, (rows-1)*ldc+cols, off, name)
 }
 
 // TestVerticalHalfAVX512 compares mmvhAVX512_2x32, b in binary16, with
@@ -91,20 +99,7 @@ func TestVerticalHalfAVX512(t *testing.T) {
 		off := r.IntN(4)
 		buf, got := guarded(size, off)
 		mmvhAVX512_2x32(&got[0], ldc, &a[0], lda, &bh[0], ldb, k)
-		name := fmt.Sprintf("mmvhAVX512_2x32 k=%d ldc=%d lda=%d ldb=%d", k, ldc, lda, ldb)
-		for i := range rows {
-			for j := range cols {
-				if g, w := got[i*ldc+j], want[i*ldc+j]; !sameBits(g, w) {
-					t.Fatalf("%s: c[%d,%d] = %g, Go twin %g", name, i, j, g, w)
-				}
-			}
-			for j := cols; j < ldc && i < rows-1; j++ {
-				if !sameBits(got[i*ldc+j], math.Float32frombits(guardBits)) {
-					t.Fatalf("%s: wrote c[%d,%d] outside the block", name, i, j)
-				}
-			}
-		}
-		checkGuard(t, buf, size, off, name)
+		checkBlock(t, fmt.Sprintf("mmvhAVX512_2x32 k=%d ldc=%d lda=%d ldb=%d", k, ldc, lda, ldb), buf, got, want, rows, cols, ldc, off)
 	}
 }
 

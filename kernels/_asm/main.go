@@ -193,6 +193,14 @@ func reduce8(y, x, tx VecPhysical) {
 	VADDSS(tx, x, x)           // a[0] + a[1]
 }
 
+// reduce16 folds the 16 lanes of zmm(i) by the Reduce16 tree into lane 0
+// of xmm(i), with ymm(t) as scratch (i, t < 16, VEX-encodable).
+func reduce16(i, t int) {
+	VEXTRACTF64X4(U8(1), zmm(i), ymm(t))
+	VADDPS(ymm(t), ymm(i), ymm(i)) // a[j] += a[j+8]
+	reduce8(ymm(i), xmm(i), xmm(t))
+}
+
 // dotAVX2 is Dot with lanes 0-7 in Y0 and 8-15 in Y1.
 func dotAVX2() {
 	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
@@ -1275,12 +1283,7 @@ func layerNormRowsAVX512() {
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
 	SHLQ(U8(2), nb)          // bytes
 	acc := Z1
-	// fold reduces acc (Z1) by Reduce16 into lane 0 of X1.
-	fold := func() {
-		VEXTRACTF64X4(U8(1), acc, Y2)
-		VADDPS(Y2, Y1, Y1) // a[j] += a[j+8]
-		reduce8(Y1, X1, X2)
-	}
+	fold := func() { reduce16(1, 2) } // acc into lane 0 of X1
 	Label("row")
 	// Sum: lanes from +0.
 	VPXORD(acc, acc, acc)
@@ -2241,10 +2244,9 @@ func softmaxRowsAVX512() {
 	VSUBPS(Z12, Z0, Z0)
 	expCore512(zsets[0], false).emit() // Z6 = Exp(Z0)
 	VMOVAPS_Z(Z6, K6, Z6)              // +0 past the row
-	// Sum: Reduce16 of the lanes.
-	VEXTRACTF64X4(U8(1), Z6, Y8)
-	VADDPS(Y6, Y8, Y7) // a[j] + a[j+8]
-	reduce8(Y7, X7, X8)
+	// Sum: Reduce16 of the lanes, in a copy.
+	VMOVAPS(Z6, Z7)
+	reduce16(7, 8)
 	VBROADCASTSS(X7, Z7)
 	VDIVPS(Z7, Z6, Z6)
 	VMOVUPS(Z6, K6, Mem{Base: xp})

@@ -108,27 +108,24 @@ func embedded(name string, weights []byte) func() (*model.Model, error) {
 // transformer in binary16 (model.Model.HalfGlobal): another model, with
 // its own name and fingerprint, and no weights of its own to ship.
 func half16(name string, weights []byte) func() (*model.Model, error) {
-	return lazy(func() (*model.Model, error) {
-		m, err := embedded(name, weights)()
-		if err != nil {
-			return nil, err
-		}
-		m.HalfGlobal()
-		return m, nil
-	})
+	return rounded(name, weights, (*model.Model).HalfGlobal)
 }
 
-// half16All returns the model of an embedded entry's weights with every
-// block's and the head's Linear weights in binary16
-// (model.Model.HalfLinears): another model, with its own name and
-// fingerprint, and no weights of its own to ship.
+// half16All is half16 with every block's and the head's Linear weights in
+// binary16 (model.Model.HalfLinears).
 func half16All(name string, weights []byte) func() (*model.Model, error) {
+	return rounded(name, weights, (*model.Model).HalfLinears)
+}
+
+// rounded returns the model of an embedded entry's weights after round,
+// which rounds some of them to binary16.
+func rounded(name string, weights []byte, round func(*model.Model)) func() (*model.Model, error) {
 	return lazy(func() (*model.Model, error) {
 		m, err := embedded(name, weights)()
 		if err != nil {
 			return nil, err
 		}
-		m.HalfLinears()
+		round(m)
 		return m, nil
 	})
 }
