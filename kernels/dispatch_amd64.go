@@ -708,9 +708,6 @@ type verticalPack struct {
 	panels []float32
 	n8, k  int
 	widest int
-	// half is panels in binary16 (packHalfPanels), read by mmvhAVX512_2x32
-	// for products of at most halfRowsMax rows; nil if not.
-	half []uint16
 }
 
 // packVertical packs w (n×k) for the vertical kernels of the ISA in use, or
@@ -773,44 +770,40 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 	return lo, hi
 }
 
-// packHalfPanels gives p the binary16 copy of its panels that the
-// half-panel path reads, where it runs: AVX-512 with its 32-column blocks,
-// every column in one (n a multiple of 32), k up to halfPanelsMaxK. panels holds exact binary16
-// values (PackLinearHalf has checked W), so the copy is exact.
-func (p *verticalPack) packHalfPanels(n int) {
-	if !halfKernels() || p.panels == nil || p.widest != 32 || n%32 != 0 || p.n8 != n || p.k > halfPanelsMaxK {
-		return
-	}
-	p.half = make([]uint16, len(p.panels))
-	halfBitsVec(p.half, p.panels)
+// passHalfFits reports whether PackLinearHalf makes the pass-ordered
+// binary16 panels of an n×k weight matrix: AVX-512, n a multiple of 32,
+// k a multiple of 16 up to passHalfMaxK.
+func passHalfFits(n, k int) bool {
+	return halfKernels() && n > 0 && n%32 == 0 && k > 0 && k%Lanes == 0 && k <= passHalfMaxK
 }
 
-// halfPanelsMaxK is the longest reduction for which LinearCols reads the
-// binary16 panels. The local layers' (k = 96) run at 180–200 GFLOP/s from
-// them at 2, 4 and 8 rows, against 150–157 for the R×C binary16 kernels,
-// and from L3 as from L2; a global layer's (k = 256) streamed cold from L3
-// ran at 77 against 190.
-const halfPanelsMaxK = 128
+// passHalfMaxK is the longest reduction for which PackLinearHalf makes the
+// pass-ordered panels. Eight rows, binary16 weights cycled through L3
+// (GFLOP/s, mmvhAVX512_4x32 against the R×C binary16 kernels): 8×768×256
+// 220 against 188, 8×1024×256 215 against 184, the local layers' k = 96
+// 207–219 against 169–183; but 8×256×1024 192 against 193 and 8×256×1280
+// 175.
+const passHalfMaxK = 256
 
-// matMulTHalf32 computes columns [j0, j1) of c = a·wᵀ from the binary16
-// panels, two rows at a time with mmvhAVX512_2x32, and reports whether it
-// did: it takes an even number m ≤ halfRowsMax of rows, reductions of at
-// most halfPanelsMaxK and a column range of whole 32-column blocks. Every
-// element is the Dot the other kernels compute.
-func (p *verticalPack) matMulTHalf32(c []float32, ldc int, a []float32, lda int, m, j0, j1 int) bool {
-	if p.half == nil || m <= 0 || m%2 != 0 || m > halfRowsMax || p.k > halfPanelsMaxK || j0%32 != 0 || j1%32 != 0 {
-		return false
+// matMulTPassHalf computes rows [0, m4) (m4 a multiple of 4) and columns
+// [j0, j1) (multiples of 32) of c = a·wᵀ from w's pass-ordered binary16
+// panels (packPassHalf, k×32 per 32 columns), four rows at a time with
+// mmvhAVX512_4x32; every element is the Dot the other kernels compute.
+func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16, m4, j0, j1, k int) {
+	if m4 == 0 || j0 == j1 {
+		return
 	}
-	k := p.k
-	_ = c[(m-1)*ldc+j1-1]
-	_ = a[(m-1)*lda+k-1]
-	_ = p.half[j1*k-1]
+	if m4%4 != 0 || j0%32 != 0 || j1%32 != 0 || k%Lanes != 0 || !halfKernels() {
+		panic("kernels: matMulTPassHalf: bad shape")
+	}
+	_ = c[(m4-1)*ldc+j1-1]
+	_ = a[(m4-1)*lda+k-1]
+	_ = panels[j1*k-1]
 	for s := j0; s < j1; s += 32 {
-		for i := 0; i < m; i += 2 {
-			mmvhAVX512_2x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &p.half[s*k], 32, k)
+		for i := 0; i < m4; i += 4 {
+			mmvhAVX512_4x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &panels[s*k], 32, k)
 		}
 	}
-	return true
 }
 
 // f16c reports the F16C conversions that the AVX2 binary16 kernels need

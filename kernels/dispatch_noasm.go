@@ -88,9 +88,11 @@ type verticalPack struct{}
 
 func packVertical([]float32, int, int) verticalPack { return verticalPack{} }
 
-func (*verticalPack) packHalfPanels(int) {}
+func passHalfFits(int, int) bool { return false }
 
-func (*verticalPack) matMulTHalf32([]float32, int, []float32, int, int, int, int) bool { return false }
+func matMulTPassHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
+	panic("kernels: no binary16 kernels in this build")
+}
 
 func (*verticalPack) matMulT(_ []float32, _ int, _ []float32, _ int, _, j0, _ int) (lo, hi int) {
 	return j0, j0

@@ -73,33 +73,38 @@ func checkBlock(t *testing.T, name string, buf, got, want []float32, rows, cols,
 	checkGuard(t, buf, (rows-1)*ldc+cols, off, name)
 }
 
-// TestVerticalHalfAVX512 compares mmvhAVX512_2x32, b in binary16, with
-// verticalGeneric on b's values as float32, bit for bit, at odd strides,
-// with guard words around and between the output rows.
+// TestVerticalHalfAVX512 compares mmvhAVX512_4x32, b in binary16 as
+// pass-ordered panels (packPassHalf), with Dot on b's values as float32,
+// bit for bit, at odd strides, with guard words around and between the
+// output rows, and on panels packed from a wider matrix.
 func TestVerticalHalfAVX512(t *testing.T) {
 	if !hasISA(isaAVX512) {
 		t.Skip("no AVX-512")
 	}
 	r := rand.New(rand.NewPCG(67, 68))
-	const rows, cols = 2, 32
+	const rows, cols = 4, 32
 	for k := 16; k <= 1024; k += 16 {
-		lda, ldb, ldc := k+r.IntN(7), cols+r.IntN(9), cols+r.IntN(9)
+		lda, ldc := k+r.IntN(7), cols+r.IntN(9)
+		n := cols * (1 + r.IntN(3)) // the block is one of n/32
 		a := nastyVec(r, (rows-1)*lda+k)
-		b := nastyVec(r, (k-1)*ldb+cols)
-		roundHalfGeneric(b)
-		bh := make([]uint16, len(b))
-		for i, x := range b {
-			bh[i] = HalfBits(x)
-		}
+		w := nastyVec(r, n*k) // n×k: the b of a·bᵀ
+		roundHalfGeneric(w)
+		h := make([]uint16, len(w))
+		halfBitsVec(h, w)
+		panels := make([]uint16, n*k)
+		packPassHalf(panels, h, n, k)
+		s0 := cols * r.IntN(n/cols)
 		size := (rows-1)*ldc + cols
 		want := make([]float32, size)
-		for j0 := 0; j0 < cols; j0 += 8 {
-			verticalGeneric(want[j0:], ldc, a, lda, b[j0:], ldb, rows, k)
+		for i := range rows {
+			for j := range cols {
+				want[i*ldc+j] = dotGeneric(a[i*lda:i*lda+k], w[(s0+j)*k:(s0+j+1)*k])
+			}
 		}
 		off := r.IntN(4)
 		buf, got := guarded(size, off)
-		mmvhAVX512_2x32(&got[0], ldc, &a[0], lda, &bh[0], ldb, k)
-		checkBlock(t, fmt.Sprintf("mmvhAVX512_2x32 k=%d ldc=%d lda=%d ldb=%d", k, ldc, lda, ldb), buf, got, want, rows, cols, ldc, off)
+		mmvhAVX512_4x32(&got[0], ldc, &a[0], lda, &panels[s0*k], 32, k)
+		checkBlock(t, fmt.Sprintf("mmvhAVX512_4x32 k=%d ldc=%d lda=%d columns %d of %d", k, ldc, lda, s0, n), buf, got, want, rows, cols, ldc, off)
 	}
 }
 

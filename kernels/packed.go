@@ -23,6 +23,9 @@ type LinearWeights struct {
 	In, Out int
 	pack    verticalPack
 	half    []uint16 // W in binary16, from PackLinearHalf; nil if not
+	// passHalf is W in binary16 as pass-ordered panels (packPassHalf),
+	// where passHalfFits; nil if not.
+	passHalf []uint16
 }
 
 // PackLinear returns the weights w (out × in) of a Linear layer with their
@@ -46,8 +49,9 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	lw := PackLinear(w, in, out)
 	lw.half = exactHalves(lw.W)
-	if lw.half != nil {
-		lw.pack.packHalfPanels(out)
+	if lw.half != nil && passHalfFits(out, in) {
+		lw.passHalf = make([]uint16, out*in)
+		packPassHalf(lw.passHalf, lw.half, out, in)
 	}
 	return lw
 }
@@ -105,10 +109,17 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	_ = x[:m*in]
 	var lo, hi int
 	switch {
-	case lw.pack.matMulTHalf32(y, out, x, in, m, j0, j1):
-		lo, hi = j0, j1
 	case lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels():
-		matMulTHalf(y[j0:], out, x, in, lw.half[j0*in:j1*in], in, m, j1-j0, in)
+		// Four rows at a time from the pass-ordered panels where they
+		// take the columns, the rest with the R×C binary16 kernels.
+		m4 := 0
+		if lw.passHalf != nil && j0%32 == 0 && j1%32 == 0 {
+			m4 = m &^ 3
+			matMulTPassHalf(y, out, x, in, lw.passHalf, m4, j0, j1, in)
+		}
+		if m4 < m {
+			matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)
+		}
 		lo, hi = j0, j1
 	default:
 		lo, hi = lw.pack.matMulT(y, out, x, in, m, j0, j1)

@@ -110,7 +110,7 @@ func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int, p
 	lengths := []int{1, p - 1, p + 1, 2*p + 1, w - 1, w, w + 1, 2*w + p/2 + 1}
 	nrows := 5
 	if name == "half-all" {
-		nrows = 10 // steps of 10 and 8 rows take the binary16 panels
+		nrows = 10 // rows in fours from the binary16 panels, the rest R×C
 	}
 	type job struct {
 		seq   []byte

@@ -122,5 +122,12 @@ func (t *team) linear(y, x []float32, lw *kernels.LinearWeights, bias []float32,
 
 func (t *team) linearPart(part int) {
 	j0, j1 := t.span(t.lw.Out, part)
+	if t.lw.Out%32 == 0 {
+		// Cuts at whole 32-column blocks, which the binary16 panels take.
+		j0, j1 = j0&^31, j1&^31
+		if part == t.parts-1 {
+			j1 = t.lw.Out
+		}
+	}
 	t.lw.LinearCols(t.y, t.x, t.bias, t.m, j0, j1)
 }

@@ -126,9 +126,9 @@ func main() {
 	verticalAVX2(1, 1)
 	verticalAVX2(2, 1)
 	verticalAVX2(1, 2)
-	verticalPair("AVX2", 8, ymm, 16, false)
-	verticalPair("AVX512", 16, zmm, 32, false)
-	verticalPair("AVX512", 16, zmm, 32, true)
+	verticalPair("AVX2", 8, ymm, 16)
+	verticalPair("AVX512", 16, zmm, 32)
+	verticalHalf4x32()
 	verticalRow512()
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
@@ -696,16 +696,9 @@ var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 // flight per output (a pair {j, j+8}: 8 accumulators); the partial sums of
 // the tree wait in S0, S1, S2, in registers where there are enough (32 ZMM)
 // and otherwise S1 and S2 on the stack (16 YMM).
-func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half bool) {
+func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	const r, v = 2, 2
 	name := fmt.Sprintf("mmv%s_2x%d", isa, 2*w)
-	sig, what := microSig, ""
-	esize := 4 // bytes of an element of b
-	if half {
-		// b in binary16, each load of 16 converted exactly (VCVTPH2PS).
-		name = fmt.Sprintf("mmvh%s_2x%d", isa, 2*w)
-		sig, what, esize = microHalfSig, ", b in binary16 converted exactly on load", 2
-	}
 	frame := 0
 	holdsInRegs := 8+2+2+12 <= nregs
 	if !holdsInRegs {
@@ -715,10 +708,10 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half 
 	if frame > 0 {
 		flags = 0
 	}
-	TEXT(name, flags, sig)
+	TEXT(name, flags, microSig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register%s.",
-		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w, what))
+	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register.",
+		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w))
 	acc := func(x, i, u int) VecPhysical { return reg(x*4 + i*2 + u) } // lane j+8x of the pair
 	bv := func(u int) VecPhysical { return reg(8 + u) }
 	bc := func(i int) VecPhysical { return reg(10 + i) }
@@ -744,7 +737,7 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half 
 	Load(Param("b"), bp)
 	Load(Param("ldb"), ldb)
 	MOVQ(ldb, s8)
-	SHLQ(U8(map[int]uint8{2: 4, 4: 5}[esize]), s8) // 8 rows in bytes
+	SHLQ(U8(5), s8) // 8 rows in bytes
 	LEAQ(Mem{Base: s8, Index: s8, Scale: 1}, s16)
 	Load(Param("k"), t)
 	SHRQ(U8(4), t)
@@ -759,7 +752,7 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half 
 		if j == 0 {
 			MOVQ(bp, pq)
 		} else {
-			IMUL3Q(U32(esize*j), ldb, pq) // j rows in bytes
+			IMUL3Q(U32(4*j), ldb, pq) // j rows in bytes
 			ADDQ(bp, pq)
 		}
 		XORQ(off, off)
@@ -768,14 +761,10 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half 
 		Label(loop)
 		for x := range 2 { // lanes j, j+8
 			for u := range v {
-				src := Mem{Base: pq, Disp: esize * w * u}
-				if x == 1 {
-					src = Mem{Base: pq, Index: s8, Scale: 1, Disp: esize * w * u}
-				}
-				if half {
-					VCVTPH2PS(src, bv(u))
+				if x == 0 {
+					VMOVUPS(Mem{Base: pq, Disp: 4 * w * u}, bv(u))
 				} else {
-					VMOVUPS(src, bv(u))
+					VMOVUPS(Mem{Base: pq, Index: s8, Scale: 1, Disp: 4 * w * u}, bv(u))
 				}
 			}
 			for i := range r {
@@ -788,6 +777,100 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int, half 
 			}
 		}
 		ADDQ(s16, pq)
+		ADDQ(U8(64), off)
+		DECQ(cnt)
+		JNZ(LabelRef(loop))
+		for i := range r {
+			for u := range v {
+				bj := acc(0, i, u)
+				VADDPS(acc(1, i, u), bj, bj) // b_j = a_j + a_{j+8}
+				switch pi {
+				case 0: // b_0
+					VMOVAPS(bj, s0(i, u))
+				case 1: // c_0 = b_0 + b_4
+					VADDPS(bj, s0(i, u), s0(i, u))
+				case 2: // b_2
+					VMOVUPS(bj, hold(0, i, u))
+				case 3: // d_0 = c_0 + (b_2 + b_6)
+					VADDPS(hold(0, i, u), bj, bj)
+					VADDPS(bj, s0(i, u), s0(i, u))
+				case 4: // b_1
+					VMOVUPS(bj, hold(0, i, u))
+				case 5: // c_1 = b_1 + b_5
+					VADDPS(hold(0, i, u), bj, bj)
+					VMOVUPS(bj, hold(0, i, u))
+				case 6: // b_3
+					VMOVUPS(bj, hold(1, i, u))
+				case 7: // e = d_0 + (c_1 + (b_3 + b_7))
+					VADDPS(hold(1, i, u), bj, bj)
+					VADDPS(hold(0, i, u), bj, bj)
+					VADDPS(bj, s0(i, u), bj)
+				}
+			}
+		}
+	}
+	storeVertical(r, v, w, func(i, u int) VecPhysical { return acc(0, i, u) })
+	VZEROUPPER()
+	RET()
+}
+
+// verticalHalf4x32 generates mmvhAVX512_4x32: verticalPair's AVX-512
+// kernel for four rows of a, and b in binary16 stored in pass order (the
+// Go twin packPassHalf: for each lane pair {j, j+8} in pairOrder, the k/16
+// pairs of rows 16t+j and 16t+j+8, 64 bytes each, one after the other), so
+// that each pass reads one contiguous run and the eight passes the whole
+// panel once. Each broadcast of a feeds two FMAs and each load of b four;
+// the tree's S1 and S2 wait on the stack.
+func verticalHalf4x32() {
+	const r, v, w = 4, 2, 16
+	const name = "mmvhAVX512_4x32"
+	TEXT(name, 0, microHalfSig)
+	Pragma("noescape")
+	Doc(name + " computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX-512F, prefetching the same bytes of the next 32 columns' panel; ldb is not used.")
+	acc := func(x, i, u int) VecPhysical { return zmm(x*8 + i*2 + u) }
+	bv := func(u int) VecPhysical { return zmm(16 + u) }
+	bc := func(i int) VecPhysical { return zmm(18 + i) }
+	s0 := func(i, u int) VecPhysical { return zmm(22 + i*2 + u) }
+	stack := AllocLocal(2 * r * v * 4 * w)
+	hold := func(h, i, u int) Mem { return stack.Offset(4 * w * (h*r*v + i*v + u)) }
+	ap := gp[:r]
+	pq, off, cnt, t, next := gp[4], gp[5], gp[6], gp[7], gp[8]
+	loadRowPointers(ap, "a", "lda", cnt)
+	Load(Param("b"), pq)
+	Load(Param("k"), t)
+	MOVQ(t, next)
+	SHLQ(U8(6), next) // the panel's bytes: the next 32 columns' panel is that far on
+	SHRQ(U8(4), t)
+	for pi, j := range pairOrder {
+		for x := range 2 {
+			for i := range r {
+				for u := range v {
+					VPXORD(acc(x, i, u), acc(x, i, u), acc(x, i, u))
+				}
+			}
+		}
+		XORQ(off, off)
+		MOVQ(t, cnt)
+		loop := fmt.Sprintf("pass%d", j)
+		Label(loop)
+		// The same bytes of the next panel, which the caller's next
+		// column block reads: streamed from L3, the panels come in time.
+		PREFETCHT0(Mem{Base: pq, Index: next, Scale: 1})
+		PREFETCHT0(Mem{Base: pq, Index: next, Scale: 1, Disp: 64})
+		for x := range 2 { // lanes j, j+8: rows 16t+j, 16t+j+8
+			for u := range v {
+				VCVTPH2PS(Mem{Base: pq, Disp: 64*x + 2*w*u}, bv(u))
+			}
+			for i := range r {
+				VBROADCASTSS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: 4 * (j + 8*x)}, bc(i))
+			}
+			for i := range r {
+				for u := range v {
+					VFMADD231PS(bv(u), bc(i), acc(x, i, u))
+				}
+			}
+		}
+		ADDQ(U8(128), pq)
 		ADDQ(U8(64), off)
 		DECQ(cnt)
 		JNZ(LabelRef(loop))
