@@ -781,9 +781,9 @@ func passHalfFits(n, k int) bool {
 // pass-ordered panels. Eight rows, binary16 weights cycled through L3
 // (GFLOP/s, mmvhAVX512_4x32 against the R×C binary16 kernels): 8×768×256
 // 220 against 188, 8×1024×256 215 against 184, the local layers' k = 96
-// 207–219 against 169–183; but 8×256×1024 192 against 193 and 8×256×1280
-// 175.
-const passHalfMaxK = 256
+// 207–219 against 169–183; hot, the local MLP's 8×96×384 236 against 213;
+// but 8×256×1024 159 against 187, its 64 KiB panels read twice from L2.
+const passHalfMaxK = 384
 
 // matMulTPassHalf computes rows [0, m4) (m4 a multiple of 4) and columns
 // [j0, j1) (multiples of 32) of c = a·wᵀ from w's pass-ordered binary16

@@ -242,10 +242,10 @@ func TestAttentionStepHalf(t *testing.T) {
 // weight off the binary16 grid keeps the float32 products only.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
-	// The last five take the pass-ordered binary16 panels
+	// The last six take the pass-ordered binary16 panels
 	// (mmvhAVX512_4x32) for four rows at a time: whole 32-column blocks, k
-	// a multiple of 16 up to 256.
-	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}, {96, 96}, {96, 64}, {128, 32}, {48, 128}, {256, 64}}
+	// a multiple of 16 up to passHalfMaxK.
+	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}, {96, 96}, {96, 64}, {128, 32}, {48, 128}, {256, 64}, {384, 32}}
 	forEachISA(t, func(t *testing.T) {
 		for _, sh := range shapes {
 			in, out := sh[0], sh[1]
