@@ -788,8 +788,10 @@ const passHalfMaxK = 384
 // matMulTPassHalf computes rows [0, m4) (m4 a multiple of 4) and columns
 // [j0, j1) (multiples of 32) of c = a·wᵀ from w's pass-ordered binary16
 // panels (packPassHalf, k×32 per 32 columns), four rows at a time with
-// mmvhAVX512_4x32; every element is the Dot the other kernels compute.
-func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16, m4, j0, j1, k int) {
+// mmvhAVX512_4x32, and adds bias[j] to column j unless bias is nil; every
+// element is the Dot the other kernels compute, and the bias the same
+// separate addition as LinearCols's.
+func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16, bias []float32, m4, j0, j1, k int) {
 	if m4 == 0 || j0 == j1 {
 		return
 	}
@@ -799,9 +801,16 @@ func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16
 	_ = c[(m4-1)*ldc+j1-1]
 	_ = a[(m4-1)*lda+k-1]
 	_ = panels[j1*k-1]
+	if bias != nil {
+		_ = bias[j1-1]
+	}
 	for s := j0; s < j1; s += 32 {
+		var bs *float32
+		if bias != nil {
+			bs = &bias[s]
+		}
 		for i := 0; i < m4; i += 4 {
-			mmvhAVX512_4x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &panels[s*k], 32, k)
+			mmvhAVX512_4x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &panels[s*k], k, bs)
 		}
 	}
 }

@@ -90,7 +90,7 @@ func packVertical([]float32, int, int) verticalPack { return verticalPack{} }
 
 func passHalfFits(int, int) bool { return false }
 
-func matMulTPassHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
+func matMulTPassHalf([]float32, int, []float32, int, []uint16, []float32, int, int, int, int) {
 	panic("kernels: no binary16 kernels in this build")
 }
 

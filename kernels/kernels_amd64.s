@@ -19479,7 +19479,7 @@ pair7:
 	VZEROUPPER
 	RET
 
-// func mmvhAVX512_4x32(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+// func mmvhAVX512_4x32(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·mmvhAVX512_4x32(SB), $1024-56
 	MOVQ   a+16(FP), AX
@@ -19489,7 +19489,7 @@ TEXT ·mmvhAVX512_4x32(SB), $1024-56
 	LEAQ   (BX)(R8*1), CX
 	LEAQ   (CX)(R8*1), DX
 	MOVQ   b+32(FP), SI
-	MOVQ   k+48(FP), R9
+	MOVQ   k+40(FP), R9
 	MOVQ   R9, R10
 	SHLQ   $0x06, R10
 	SHRQ   $0x04, R9
@@ -20085,20 +20085,35 @@ pass7:
 	VADDPS       960(SP), Z7, Z7
 	VADDPS       448(SP), Z7, Z7
 	VADDPS       Z7, Z29, Z7
-	MOVQ         c+0(FP), AX
-	MOVQ         ldc+8(FP), BX
-	SHLQ         $0x02, BX
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      Z1, 64(AX)
-	ADDQ         BX, AX
-	VMOVUPS      Z2, (AX)
-	VMOVUPS      Z3, 64(AX)
-	ADDQ         BX, AX
-	VMOVUPS      Z4, (AX)
-	VMOVUPS      Z5, 64(AX)
-	ADDQ         BX, AX
-	VMOVUPS      Z6, (AX)
-	VMOVUPS      Z7, 64(AX)
+	MOVQ         bias+48(FP), SI
+	TESTQ        SI, SI
+	JZ           store
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VADDPS       Z16, Z0, Z0
+	VADDPS       Z17, Z1, Z1
+	VADDPS       Z16, Z2, Z2
+	VADDPS       Z17, Z3, Z3
+	VADDPS       Z16, Z4, Z4
+	VADDPS       Z17, Z5, Z5
+	VADDPS       Z16, Z6, Z6
+	VADDPS       Z17, Z7, Z7
+
+store:
+	MOVQ    c+0(FP), AX
+	MOVQ    ldc+8(FP), BX
+	SHLQ    $0x02, BX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    BX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
 	VZEROUPPER
 	RET
 

@@ -74,9 +74,10 @@ func checkBlock(t *testing.T, name string, buf, got, want []float32, rows, cols,
 }
 
 // TestVerticalHalfAVX512 compares mmvhAVX512_4x32, b in binary16 as
-// pass-ordered panels (packPassHalf), with Dot on b's values as float32,
-// bit for bit, at odd strides, with guard words around and between the
-// output rows, and on panels packed from a wider matrix.
+// pass-ordered panels (packPassHalf), with Dot on b's values as float32
+// (plus the bias, for half the lengths), bit for bit, at odd strides, with
+// guard words around and between the output rows, and on panels packed
+// from a wider matrix.
 func TestVerticalHalfAVX512(t *testing.T) {
 	if !hasISA(isaAVX512) {
 		t.Skip("no AVX-512")
@@ -103,8 +104,18 @@ func TestVerticalHalfAVX512(t *testing.T) {
 		}
 		off := r.IntN(4)
 		buf, got := guarded(size, off)
-		mmvhAVX512_4x32(&got[0], ldc, &a[0], lda, &panels[s0*k], 32, k)
-		checkBlock(t, fmt.Sprintf("mmvhAVX512_4x32 k=%d ldc=%d lda=%d columns %d of %d", k, ldc, lda, s0, n), buf, got, want, rows, cols, ldc, off)
+		var bp *float32
+		if k%32 == 16 { // with a bias, added to each column's Dot
+			bias := nastyVec(r, n)
+			bp = &bias[s0]
+			for i := range rows {
+				for j := range cols {
+					want[i*ldc+j] += bias[s0+j]
+				}
+			}
+		}
+		mmvhAVX512_4x32(&got[0], ldc, &a[0], lda, &panels[s0*k], k, bp)
+		checkBlock(t, fmt.Sprintf("mmvhAVX512_4x32 k=%d ldc=%d lda=%d columns %d of %d bias %v", k, ldc, lda, s0, n, bp != nil), buf, got, want, rows, cols, ldc, off)
 	}
 }
 

@@ -108,14 +108,19 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	_ = y[:m*out]
 	_ = x[:m*in]
 	var lo, hi int
+	biased := 0 // rows [0, biased) have the bias already
 	switch {
 	case lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels():
 		// Four rows at a time from the pass-ordered panels where they
-		// take the columns, the rest with the R×C binary16 kernels.
+		// take the columns, the bias added before the store, and the
+		// rest with the R×C binary16 kernels.
 		m4 := 0
 		if lw.passHalf != nil && j0%32 == 0 && j1%32 == 0 {
 			m4 = m &^ 3
-			matMulTPassHalf(y, out, x, in, lw.passHalf, m4, j0, j1, in)
+			matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in)
+			if bias != nil {
+				biased = m4
+			}
 		}
 		if m4 < m {
 			matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)
@@ -135,7 +140,7 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 		return
 	}
 	bias = bias[j0:j1]
-	for i := range m {
+	for i := biased; i < m; i++ {
 		addVec(y[i*out+j0:i*out+j1], bias)
 	}
 }

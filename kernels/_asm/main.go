@@ -824,9 +824,9 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 func verticalHalf4x32() {
 	const r, v, w = 4, 2, 16
 	const name = "mmvhAVX512_4x32"
-	TEXT(name, 0, microHalfSig)
+	TEXT(name, 0, "func(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)")
 	Pragma("noescape")
-	Doc(name + " computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX-512F, prefetching the same bytes of the next 32 columns' panel; ldb is not used.")
+	Doc(name + " computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX-512F, prefetching the same bytes of the next 32 columns' panel; then, unless bias is nil, c[i·ldc+j] += bias[j], rounded once more as a separate addition.")
 	acc := func(x, i, u int) VecPhysical { return zmm(x*8 + i*2 + u) }
 	bv := func(u int) VecPhysical { return zmm(16 + u) }
 	bc := func(i int) VecPhysical { return zmm(18 + i) }
@@ -903,6 +903,21 @@ func verticalHalf4x32() {
 			}
 		}
 	}
+	// The bias, where there is one: c + bias rounded as its own addition,
+	// as LinearCols adds it to a stored c.
+	bp := gp[4]
+	Load(Param("bias"), bp)
+	TESTQ(bp, bp)
+	JZ(LabelRef("store"))
+	for u := range v {
+		VMOVUPS(Mem{Base: bp, Disp: 4 * w * u}, bv(u))
+	}
+	for i := range r {
+		for u := range v {
+			VADDPS(bv(u), acc(0, i, u), acc(0, i, u))
+		}
+	}
+	Label("store")
 	storeVertical(r, v, w, func(i, u int) VecPhysical { return acc(0, i, u) })
 	VZEROUPPER()
 	RET()
