@@ -43,9 +43,11 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 // weight is exactly a binary16 value (a model whose weights were rounded
 // with RoundHalf): on AVX-512, products of at most halfRowsMax rows — a
 // decoder's, which stream every weight from memory once per step — then
-// read that copy, half the bytes, with micro-kernels that convert it
-// exactly on load. Every output is the same Dot, so the results are the
-// same bit for bit.
+// read that copy, half the bytes, with kernels that convert it exactly on
+// load: four rows at a time from pass-ordered panels (mmvhAVX512_4x32)
+// where In ≤ passHalfMaxK and the columns are whole blocks of 32, the
+// R×C binary16 kernels otherwise. Every output is the same Dot, so the
+// results are the same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	lw := PackLinear(w, in, out)
 	lw.half = exactHalves(lw.W)
