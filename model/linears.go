@@ -32,7 +32,7 @@ func (m *Model) newLinears(packed bool) *linears {
 		}
 		return &kernels.LinearWeights{W: w[: in*out : in*out], In: in, Out: out}
 	}
-	blocks := func(bs []blockWeights, d, hid int, layer func(w []float32, in, out int) *kernels.LinearWeights) []blockLinears {
+	blocks := func(bs []blockWeights, d, hid int) []blockLinears {
 		ls := make([]blockLinears, len(bs))
 		for i, b := range bs {
 			ls[i] = blockLinears{
@@ -48,8 +48,8 @@ func (m *Model) newLinears(packed bool) *linears {
 	}
 	c := m.Cfg
 	return &linears{
-		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden(), layer),
-		l:    blocks(m.w.lBlocks, c.LocalDim, c.localHidden(), layer),
+		g:    blocks(m.w.gBlocks, c.GlobalDim, c.globalHidden()),
+		l:    blocks(m.w.lBlocks, c.LocalDim, c.localHidden()),
 		g2l:  layer(m.w.g2lW, c.embedDim(), c.LocalDim),
 		head: layer(m.w.headW, c.LocalDim, 256),
 	}
