@@ -613,13 +613,18 @@ func expSubVec(dst, x []float32, sub float32) {
 // the local attention's, cost no more in the separate kernels).
 func fusedSoftmax(n int) bool { return isa == isaAVX512 && n >= Lanes }
 
-// softmaxShort runs softmaxScaled on x with softmaxRowsAVX512 when x is
-// one vector (1 to 16 elements) on AVX-512, and reports whether it did.
-func softmaxShort(x []float32, scale float32) bool {
-	if isa != isaAVX512 || len(x) == 0 || len(x) > Lanes {
+// softmaxLeaf runs softmaxScaled on x in one AVX-512 leaf, and reports
+// whether it did: softmaxRowsAVX512 for one vector (1 to 16 elements),
+// softmaxLongAVX512 for more.
+func softmaxLeaf(x []float32, scale float32) bool {
+	if isa != isaAVX512 || len(x) == 0 {
 		return false
 	}
-	softmaxRowsAVX512(&x[0], len(x), 1, len(x), scale)
+	if len(x) <= Lanes {
+		softmaxRowsAVX512(&x[0], len(x), 1, len(x), scale)
+	} else {
+		softmaxLongAVX512(&x[0], len(x), scale)
+	}
 	return true
 }
 

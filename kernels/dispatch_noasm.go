@@ -75,7 +75,7 @@ func chunkDot(out, p, values []float32, stride int) { chunkDotGeneric(out, p, va
 
 func fusedSoftmax(int) bool { return false }
 
-func softmaxShort([]float32, float32) bool { return false }
+func softmaxLeaf([]float32, float32) bool { return false }
 
 func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) { scaleMaxGeneric(acc, x, scale) }
 

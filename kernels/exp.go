@@ -121,11 +121,11 @@ func GELUInPlace(x []float32) {
 // the fused passes (fusedSoftmax), it scales and takes the lanes' maxima
 // in one pass (scaleMaxBlocks) and the exponentials and Sum's lanes in
 // another (expSubSumBlocks); the lanes are those of Max and Sum, so the
-// result is the same bit for bit. A row of at most 16 (the local
-// attention's) is one vector, and AVX-512 runs every step on it in one
-// leaf (softmaxShort).
+// result is the same bit for bit. On AVX-512 all of it is one leaf
+// (softmaxLeaf): a row of at most 16 (the local attention's) one vector,
+// a longer one those passes without the returns to Go between them.
 func softmaxScaled(x []float32, scale float32) {
-	if softmaxShort(x, scale) {
+	if softmaxLeaf(x, scale) {
 		return
 	}
 	if !fusedSoftmax(len(x)) {

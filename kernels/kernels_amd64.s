@@ -23330,6 +23330,202 @@ load:
 	VZEROUPPER
 	RET
 
+// func softmaxLongAVX512(x *float32, n int, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·softmaxLongAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Z28
+	MOVL         $0xff800000, BX
+	VPBROADCASTD BX, Z30
+	MOVQ         CX, DX
+	ANDQ         $0x0f, DX
+	LEAQ         kmaskTab<>+0(SB), BX
+	KMOVW        (BX)(DX*2), K6
+	MOVQ         DI, SI
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           tailS
+
+fullS:
+	VMOVUPS (SI), Z0
+	VMULPS  Z28, Z0, Z0
+	VMOVUPS Z0, (SI)
+	VMAXPS  Z30, Z0, Z30
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JNZ     fullS
+
+tailS:
+	MOVQ      CX, BX
+	ANDQ      $0x0f, BX
+	JZ        doneS
+	VMOVUPS.Z (SI), K6, Z0
+	VMULPS    Z28, Z0, Z0
+	VMOVUPS   Z0, K6, (SI)
+	VMAXPS    Z30, Z0, K6, Z30
+
+doneS:
+	VMOVAPS       Z30, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VMAXPS        Y13, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VMAXPS        X13, X12, X12
+	VMOVHLPS      X12, X12, X13
+	VMAXPS        X13, X12, X12
+	VMOVSHDUP     X12, X13
+	VMAXSS        X13, X12, X12
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X12, X12
+	VBROADCASTSS  X12, Z28
+	VPXORD        Z29, Z29, Z29
+	MOVQ          DI, SI
+	MOVQ          CX, DX
+	SHRQ          $0x04, DX
+	JZ            tailE
+
+fullE:
+	VMOVUPS           (SI), Z0
+	VSUBPS            Z28, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS            $0x03, Z0, Z0, K3
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VMOVUPS           Z6, (SI)
+	VADDPS            Z6, Z29, Z29
+	ADDQ              $0x40, SI
+	DECQ              DX
+	JNZ               fullE
+
+tailE:
+	MOVQ              CX, BX
+	ANDQ              $0x0f, BX
+	JZ                doneE
+	VMOVUPS.Z         (SI), K6, Z0
+	VSUBPS            Z28, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS            $0x03, Z0, Z0, K3
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VMOVUPS           Z6, K6, (SI)
+	VADDPS            Z6, Z29, K6, Z29
+
+doneE:
+	VMOVAPS       Z29, Z7
+	VEXTRACTF64X4 $0x01, Z7, Y8
+	VADDPS        Y8, Y7, Y7
+	VEXTRACTF128  $0x01, Y7, X8
+	VADDPS        X8, X7, X7
+	VMOVHLPS      X7, X7, X8
+	VADDPS        X8, X7, X7
+	VMOVSHDUP     X7, X8
+	VADDSS        X8, X7, X7
+	VBROADCASTSS  X7, Z7
+	MOVQ          DI, SI
+	MOVQ          CX, DX
+	SHRQ          $0x04, DX
+	JZ            tailD
+
+fullD:
+	VMOVUPS (SI), Z0
+	VDIVPS  Z7, Z0, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JNZ     fullD
+
+tailD:
+	MOVQ      CX, BX
+	ANDQ      $0x0f, BX
+	JZ        doneD
+	VMOVUPS.Z (SI), K6, Z0
+	VDIVPS    Z7, Z0, Z0
+	VMOVUPS   Z0, K6, (SI)
+
+doneD:
+	VZEROUPPER
+	RET
+
 // func geluAVX512(x []float32)
 // Requires: AVX, AVX512F
 TEXT ·geluAVX512(SB), NOSPLIT, $0-24

@@ -809,6 +809,11 @@ func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
 //go:noescape
 func softmaxRowsAVX512(x *float32, ld int, rows int, n0 int, scale float32)
 
+// softmaxLongAVX512 applies softmaxScaled(x[0:n], scale), n ≥ 1, with AVX-512F, bit-identical to softmaxScaled.
+//
+//go:noescape
+func softmaxLongAVX512(x *float32, n int, scale float32)
+
 // geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.
 //
 //go:noescape

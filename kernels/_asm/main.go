@@ -161,6 +161,7 @@ func main() {
 	expSubSumAVX512()
 	scaleMaxAVX512()
 	softmaxRowsAVX512()
+	softmaxLongAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
 
@@ -2352,6 +2353,109 @@ func softmaxRowsAVX512() {
 	INCQ(n)
 	DECQ(rows)
 	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
+}
+
+// softmaxLongAVX512 generates softmaxScaled's fused path as one leaf for
+// a row of any length: the passes of scaleMaxAVX512 (x·scale in place and
+// the lanes' maxima, VMAXPS with x first), the lanes folded (exact in any
+// order, NaNs never kept, a zero made +0), the passes of expSubSumAVX512
+// (Exp(x − m) in place and Sum's lanes from +0, block after block), the
+// Reduce16 tree, and x / s — without the returns to Go between them.
+func softmaxLongAVX512() {
+	TEXT("softmaxLongAVX512", NOSPLIT, "func(x *float32, n int, scale float32)")
+	Pragma("noescape")
+	Doc("softmaxLongAVX512 applies softmaxScaled(x[0:n], scale), n ≥ 1, with AVX-512F, bit-identical to softmaxScaled.")
+	xp, n, p, cnt, t := RDI, RCX, RSI, RDX, RBX
+	Load(Param("x"), xp)
+	Load(Param("n"), n)
+	broadcastParam("scale", Z28)
+	MOVL(U32(0xff800000), t.As32())
+	VPBROADCASTD(t.As32(), Z30) // the lanes' maxima, from −Inf
+	// The tail's mask, K6, and the full blocks' count.
+	MOVQ(n, cnt)
+	ANDQ(U8(15), cnt)
+	tailMask(cnt, t, K6)
+	// blocks runs body(offset mask) over the full blocks, then over the
+	// tail under K6 (zeroing loads, masked stores).
+	blocks := func(tag string, body func(m Mem, mask Op)) {
+		MOVQ(xp, p)
+		MOVQ(n, cnt)
+		SHRQ(U8(4), cnt)
+		JZ(LabelRef("tail" + tag))
+		Label("full" + tag)
+		body(Mem{Base: p}, nil)
+		ADDQ(U8(64), p)
+		DECQ(cnt)
+		JNZ(LabelRef("full" + tag))
+		Label("tail" + tag)
+		MOVQ(n, t)
+		ANDQ(U8(15), t)
+		JZ(LabelRef("done" + tag))
+		body(Mem{Base: p}, K6)
+		Label("done" + tag)
+	}
+	load := func(m Mem, mask Op, z VecPhysical) {
+		if mask == nil {
+			VMOVUPS(m, z)
+		} else {
+			VMOVUPS_Z(m, mask, z)
+		}
+	}
+	store := func(z VecPhysical, m Mem, mask Op) {
+		if mask == nil {
+			VMOVUPS(z, m)
+		} else {
+			VMOVUPS(z, mask, m)
+		}
+	}
+	// x·scale, and the lanes' maxima.
+	blocks("S", func(m Mem, mask Op) {
+		load(m, mask, Z0)
+		VMULPS(Z28, Z0, Z0)
+		store(Z0, m, mask)
+		if mask == nil {
+			VMAXPS(Z30, Z0, Z30) // Z30 = Z0 > Z30 ? Z0 : Z30
+		} else {
+			VMAXPS(Z30, Z0, mask, Z30)
+		}
+	})
+	// The lanes folded: exact in any order, no NaN among them; +0 for
+	// a zero of either sign.
+	VMOVAPS(Z30, Z12)
+	VEXTRACTF64X4(U8(1), Z12, Y13)
+	VMAXPS(Y13, Y12, Y12)
+	VEXTRACTF128(U8(1), Y12, X13)
+	VMAXPS(X13, X12, X12)
+	VMOVHLPS(X12, X12, X13)
+	VMAXPS(X13, X12, X12)
+	VMOVSHDUP(X12, X13)
+	VMAXSS(X13, X12, X12)
+	VXORPS(X13, X13, X13)
+	VADDSS(X13, X12, X12)
+	VBROADCASTSS(X12, Z28) // m
+	// Exp(x − m) in place, and Sum's lanes from +0.
+	VPXORD(Z29, Z29, Z29)
+	blocks("E", func(m Mem, mask Op) {
+		load(m, mask, Z0)
+		VSUBPS(Z28, Z0, Z0)
+		expCore512(zsets[0], false).emit() // Z6 = Exp(Z0)
+		store(Z6, m, mask)
+		if mask == nil {
+			VADDPS(Z6, Z29, Z29)
+		} else {
+			VADDPS(Z6, Z29, mask, Z29)
+		}
+	})
+	VMOVAPS(Z29, Z7)
+	reduce16(7, 8)
+	VBROADCASTSS(X7, Z7) // s
+	blocks("D", func(m Mem, mask Op) {
+		load(m, mask, Z0)
+		VDIVPS(Z7, Z0, Z0)
+		store(Z0, m, mask)
+	})
 	VZEROUPPER()
 	RET()
 }
