@@ -781,38 +781,47 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 		ADDQ(U8(64), off)
 		DECQ(cnt)
 		JNZ(LabelRef(loop))
-		for i := range r {
-			for u := range v {
-				bj := acc(0, i, u)
-				VADDPS(acc(1, i, u), bj, bj) // b_j = a_j + a_{j+8}
-				switch pi {
-				case 0: // b_0
-					VMOVAPS(bj, s0(i, u))
-				case 1: // c_0 = b_0 + b_4
-					VADDPS(bj, s0(i, u), s0(i, u))
-				case 2: // b_2
-					VMOVUPS(bj, hold(0, i, u))
-				case 3: // d_0 = c_0 + (b_2 + b_6)
-					VADDPS(hold(0, i, u), bj, bj)
-					VADDPS(bj, s0(i, u), s0(i, u))
-				case 4: // b_1
-					VMOVUPS(bj, hold(0, i, u))
-				case 5: // c_1 = b_1 + b_5
-					VADDPS(hold(0, i, u), bj, bj)
-					VMOVUPS(bj, hold(0, i, u))
-				case 6: // b_3
-					VMOVUPS(bj, hold(1, i, u))
-				case 7: // e = d_0 + (c_1 + (b_3 + b_7))
-					VADDPS(hold(1, i, u), bj, bj)
-					VADDPS(hold(0, i, u), bj, bj)
-					VADDPS(bj, s0(i, u), bj)
-				}
-			}
-		}
+		foldPair(pi, r, v, acc, s0, hold)
 	}
 	storeVertical(r, v, w, func(i, u int) VecPhysical { return acc(0, i, u) })
 	VZEROUPPER()
 	RET()
+}
+
+// foldPair finishes the lane pair of pass pi (pairOrder[pi]) of the
+// vertical kernels for r rows of v vectors: b_j = a_j + a_{j+8} from the
+// pair's accumulators acc(0, ·) and acc(1, ·), folded into the Reduce16
+// tree's partial sums S0 (s0) and S1, S2 (hold 0 and 1); after the last
+// pass the result is in acc(0, ·).
+func foldPair(pi, r, v int, acc func(x, i, u int) VecPhysical, s0 func(i, u int) VecPhysical, hold func(h, i, u int) Op) {
+	for i := range r {
+		for u := range v {
+			bj := acc(0, i, u)
+			VADDPS(acc(1, i, u), bj, bj) // b_j = a_j + a_{j+8}
+			switch pi {
+			case 0: // b_0
+				VMOVAPS(bj, s0(i, u))
+			case 1: // c_0 = b_0 + b_4
+				VADDPS(bj, s0(i, u), s0(i, u))
+			case 2: // b_2
+				VMOVUPS(bj, hold(0, i, u))
+			case 3: // d_0 = c_0 + (b_2 + b_6)
+				VADDPS(hold(0, i, u), bj, bj)
+				VADDPS(bj, s0(i, u), s0(i, u))
+			case 4: // b_1
+				VMOVUPS(bj, hold(0, i, u))
+			case 5: // c_1 = b_1 + b_5
+				VADDPS(hold(0, i, u), bj, bj)
+				VMOVUPS(bj, hold(0, i, u))
+			case 6: // b_3
+				VMOVUPS(bj, hold(1, i, u))
+			case 7: // e = d_0 + (c_1 + (b_3 + b_7))
+				VADDPS(hold(1, i, u), bj, bj)
+				VADDPS(hold(0, i, u), bj, bj)
+				VADDPS(bj, s0(i, u), bj)
+			}
+		}
+	}
 }
 
 // verticalHalf4x32 generates mmvhAVX512_4x32: verticalPair's AVX-512
@@ -833,7 +842,7 @@ func verticalHalf4x32() {
 	bc := func(i int) VecPhysical { return zmm(18 + i) }
 	s0 := func(i, u int) VecPhysical { return zmm(22 + i*2 + u) }
 	stack := AllocLocal(2 * r * v * 4 * w)
-	hold := func(h, i, u int) Mem { return stack.Offset(4 * w * (h*r*v + i*v + u)) }
+	hold := func(h, i, u int) Op { return stack.Offset(4 * w * (h*r*v + i*v + u)) }
 	ap := gp[:r]
 	pq, off, cnt, t, next := gp[4], gp[5], gp[6], gp[7], gp[8]
 	loadRowPointers(ap, "a", "lda", cnt)
@@ -875,34 +884,7 @@ func verticalHalf4x32() {
 		ADDQ(U8(64), off)
 		DECQ(cnt)
 		JNZ(LabelRef(loop))
-		for i := range r {
-			for u := range v {
-				bj := acc(0, i, u)
-				VADDPS(acc(1, i, u), bj, bj) // b_j = a_j + a_{j+8}
-				switch pi {
-				case 0: // b_0
-					VMOVAPS(bj, s0(i, u))
-				case 1: // c_0 = b_0 + b_4
-					VADDPS(bj, s0(i, u), s0(i, u))
-				case 2: // b_2
-					VMOVUPS(bj, hold(0, i, u))
-				case 3: // d_0 = c_0 + (b_2 + b_6)
-					VADDPS(hold(0, i, u), bj, bj)
-					VADDPS(bj, s0(i, u), s0(i, u))
-				case 4: // b_1
-					VMOVUPS(bj, hold(0, i, u))
-				case 5: // c_1 = b_1 + b_5
-					VADDPS(hold(0, i, u), bj, bj)
-					VMOVUPS(bj, hold(0, i, u))
-				case 6: // b_3
-					VMOVUPS(bj, hold(1, i, u))
-				case 7: // e = d_0 + (c_1 + (b_3 + b_7))
-					VADDPS(hold(1, i, u), bj, bj)
-					VADDPS(hold(0, i, u), bj, bj)
-					VADDPS(bj, s0(i, u), bj)
-				}
-			}
-		}
+		foldPair(pi, r, v, acc, s0, hold)
 	}
 	// The bias, where there is one: c + bias rounded as its own addition,
 	// as LinearCols adds it to a stored c.
