@@ -202,6 +202,22 @@ func reduce16(i, t int) {
 	reduce8(ymm(i), xmm(i), xmm(t))
 }
 
+// maxFold folds the 16 lanes of zmm(i), none a NaN, by VMAXPS (exact in
+// any order) into lane 0 of xmm(i), a zero of either sign made +0 by
+// adding +0, with ymm(t) as scratch (i, t < 16): the lanes' part of Max.
+func maxFold(i, t int) {
+	VEXTRACTF64X4(U8(1), zmm(i), ymm(t))
+	VMAXPS(ymm(t), ymm(i), ymm(i))
+	VEXTRACTF128(U8(1), ymm(i), xmm(t))
+	VMAXPS(xmm(t), xmm(i), xmm(i))
+	VMOVHLPS(xmm(i), xmm(i), xmm(t))
+	VMAXPS(xmm(t), xmm(i), xmm(i))
+	VMOVSHDUP(xmm(i), xmm(t))
+	VMAXSS(xmm(t), xmm(i), xmm(i))
+	VXORPS(xmm(t), xmm(t), xmm(t))
+	VADDSS(xmm(t), xmm(i), xmm(i)) // +0 for a zero of either sign
+}
+
 // dotAVX2 is Dot with lanes 0-7 in Y0 and 8-15 in Y1.
 func dotAVX2() {
 	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
@@ -2311,16 +2327,7 @@ func softmaxRowsAVX512() {
 	// Max over the row's lanes, NaNs left out.
 	VCMPPS(U8(7), Z0, Z0, K6, K7) // ORD_Q within the row
 	VBLENDMPS(Z0, Z29, K7, Z12)
-	VEXTRACTF64X4(U8(1), Z12, Y13)
-	VMAXPS(Y13, Y12, Y12)
-	VEXTRACTF128(U8(1), Y12, X13)
-	VMAXPS(X13, X12, X12)
-	VMOVHLPS(X12, X12, X13)
-	VMAXPS(X13, X12, X12)
-	VMOVSHDUP(X12, X13)
-	VMAXSS(X13, X12, X12)
-	VXORPS(X13, X13, X13)
-	VADDSS(X13, X12, X12) // +0 for a zero of either sign
+	maxFold(12, 13)
 	VBROADCASTSS(X12, Z12)
 	VSUBPS(Z12, Z0, Z0)
 	expCore512(zsets[0], false).emit() // Z6 = Exp(Z0)
@@ -2406,16 +2413,7 @@ func softmaxLongAVX512() {
 	// The lanes folded: exact in any order, no NaN among them; +0 for
 	// a zero of either sign.
 	VMOVAPS(Z30, Z12)
-	VEXTRACTF64X4(U8(1), Z12, Y13)
-	VMAXPS(Y13, Y12, Y12)
-	VEXTRACTF128(U8(1), Y12, X13)
-	VMAXPS(X13, X12, X12)
-	VMOVHLPS(X12, X12, X13)
-	VMAXPS(X13, X12, X12)
-	VMOVSHDUP(X12, X13)
-	VMAXSS(X13, X12, X12)
-	VXORPS(X13, X13, X13)
-	VADDSS(X13, X12, X12)
+	maxFold(12, 13)
 	VBROADCASTSS(X12, Z28) // m
 	// Exp(x − m) in place, and Sum's lanes from +0.
 	VPXORD(Z29, Z29, Z29)
