@@ -423,12 +423,8 @@ func columnDotsFits(n, k int) bool {
 	if isa == isaAVX512 {
 		w = 16
 	}
-	return columnDotsOn && isa >= isaAVX2 && k >= Lanes && n > 0 && n%w == 0 && n <= columnDotsMaxN
+	return isa >= isaAVX2 && k >= Lanes && n > 0 && n%w == 0 && n <= columnDotsMaxN
 }
-
-// columnDotsOn lets tests turn columnDots off, to reach the paths it
-// shadows.
-var columnDotsOn = true
 
 // columnDots computes c[j] = Dot(a[:k], column j of b), j < n, for b k×n at
 // row stride ldb, with columnDotsAVX2 or columnDotsAVX512, for the shapes
@@ -608,33 +604,24 @@ func expSubVec(dst, x []float32, sub float32) {
 	expSubGeneric(dst, x, sub)
 }
 
-// fusedSoftmax reports whether softmaxScaled takes the fused passes for a
-// row of n scores: on AVX-512, from one 16-lane block on (shorter rows,
-// the local attention's, cost no more in the separate kernels).
+// fusedSoftmax reports whether Softmax takes the fused pass of the
+// exponentials and Sum's lanes for a row of n: on AVX-512, from one
+// 16-lane block on.
 func fusedSoftmax(n int) bool { return isa == isaAVX512 && n >= Lanes }
 
 // softmaxLeaf runs softmaxScaled on x in one AVX-512 leaf, and reports
-// whether it did: softmaxRowsAVX512 for one vector (1 to 16 elements),
+// whether it did: softmaxShortAVX512 for one vector (1 to 16 elements),
 // softmaxLongAVX512 for more.
 func softmaxLeaf(x []float32, scale float32) bool {
 	if isa != isaAVX512 || len(x) == 0 {
 		return false
 	}
 	if len(x) <= Lanes {
-		softmaxRowsAVX512(&x[0], len(x), 1, len(x), scale)
+		softmaxShortAVX512(&x[0], len(x), scale)
 	} else {
 		softmaxLongAVX512(&x[0], len(x), scale)
 	}
 	return true
-}
-
-// scaleMaxBlocks is scaleMaxGeneric through the ISA's kernel.
-func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) {
-	if isa == isaAVX512 {
-		scaleMaxAVX512(acc, x, scale)
-		return
-	}
-	scaleMaxGeneric(acc, x, scale)
 }
 
 // expSubSumBlocks is expSubSumGeneric through the ISA's kernel.

@@ -77,8 +77,6 @@ func fusedSoftmax(int) bool { return false }
 
 func softmaxLeaf([]float32, float32) bool { return false }
 
-func scaleMaxBlocks(acc *[Lanes]float32, x []float32, scale float32) { scaleMaxGeneric(acc, x, scale) }
-
 func expSubSumBlocks(acc *[Lanes]float32, dst, x []float32, sub float32) {
 	expSubSumGeneric(acc, dst, x, sub)
 }

@@ -117,41 +117,20 @@ func GELUInPlace(x []float32) {
 
 // softmaxScaled sets x[i] = float32(x[i]·scale) and then x = Softmax(x):
 // exactly `for i := range x { x[i] *= scale }; Softmax(x, x)`, the
-// attention's scaled scores turned into probabilities. Where the ISA has
-// the fused passes (fusedSoftmax), it scales and takes the lanes' maxima
-// in one pass (scaleMaxBlocks) and the exponentials and Sum's lanes in
-// another (expSubSumBlocks); the lanes are those of Max and Sum, so the
-// result is the same bit for bit. On AVX-512 all of it is one leaf
-// (softmaxLeaf): a row of at most 16 (the local attention's) one vector,
-// a longer one those passes without the returns to Go between them.
+// attention's scaled scores turned into probabilities. On AVX-512 all of
+// it is one leaf (softmaxLeaf): a row of at most 16 (the local
+// attention's) one vector, a longer one the scaling with Max's lanes, the
+// exponentials with Sum's lanes and the division, without the returns to
+// Go between them; the lanes are those of Max and Sum, so the result is
+// the same bit for bit.
 func softmaxScaled(x []float32, scale float32) {
 	if softmaxLeaf(x, scale) {
 		return
 	}
-	if !fusedSoftmax(len(x)) {
-		for i := range x {
-			x[i] *= scale
-		}
-		Softmax(x, x)
-		return
-	}
-	acc := [Lanes]float32{negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf,
-		negInf, negInf, negInf, negInf, negInf, negInf, negInf, negInf}
-	scaleMaxBlocks(&acc, x, scale)
-	softmaxFrom(x, x, maxOfLanes(acc[:]))
-}
-
-// scaleMaxGeneric sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i]
-// where x[i] > acc[i mod 16], for every i in order: the specification of
-// scaleMaxAVX512, and with acc at −Inf, the lanes of Max over the scaled x.
-func scaleMaxGeneric(acc *[Lanes]float32, x []float32, scale float32) {
 	for i := range x {
-		v := x[i] * scale
-		x[i] = v
-		if l := i % Lanes; v > acc[l] {
-			acc[l] = v
-		}
+		x[i] *= scale
 	}
+	Softmax(x, x)
 }
 
 // expSubSumGeneric sets dst[i] = Exp(x[i] − sub) and adds it to acc[i mod

@@ -23192,58 +23192,18 @@ done:
 	VZEROUPPER
 	RET
 
-// func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
+// func softmaxShortAVX512(x *float32, n int, scale float32)
 // Requires: AVX, AVX512F
-TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-36
-	MOVQ         acc+0(FP), DI
-	MOVQ         x_base+8(FP), SI
-	MOVQ         x_len+16(FP), CX
-	VBROADCASTSS scale+32(FP), Z1
-	VMOVUPS      (DI), Z0
-	MOVQ         CX, DX
-	SHRQ         $0x04, DX
-	JZ           tail
-
-loop:
-	VMULPS  (SI), Z1, Z2
-	VMOVUPS Z2, (SI)
-	VMAXPS  Z0, Z2, Z0
-	ADDQ    $0x40, SI
-	DECQ    DX
-	JNZ     loop
-
-tail:
-	ANDQ      $0x0f, CX
-	JZ        done
-	LEAQ      kmaskTab<>+0(SB), DX
-	KMOVW     (DX)(CX*2), K1
-	VMOVUPS.Z (SI), K1, Z2
-	VMULPS    Z1, Z2, Z2
-	VMOVUPS   Z2, K1, (SI)
-	VMAXPS    Z0, Z2, K1, Z0
-
-done:
-	VMOVUPS Z0, (DI)
-	VZEROUPPER
-	RET
-
-// func softmaxRowsAVX512(x *float32, ld int, rows int, n0 int, scale float32)
-// Requires: AVX, AVX512F
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-36
+TEXT ·softmaxShortAVX512(SB), NOSPLIT, $0-20
 	MOVQ         x+0(FP), DI
-	MOVQ         ld+8(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         rows+16(FP), BX
-	MOVQ         n0+24(FP), CX
-	VBROADCASTSS scale+32(FP), Z28
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Z28
 	MOVL         $0xff800000, DX
 	VPBROADCASTD DX, Z29
-
-row:
-	CMPQ   CX, $0x10
-	JNE    part
-	KXNORW K6, K6, K6
-	JMP    load
+	CMPQ         CX, $0x10
+	JNE          part
+	KXNORW       K6, K6, K6
+	JMP          load
 
 part:
 	LEAQ  kmaskTab<>+0(SB), DX
@@ -23323,10 +23283,6 @@ load:
 	VBROADCASTSS      X7, Z7
 	VDIVPS            Z7, Z6, Z6
 	VMOVUPS           Z6, K6, (DI)
-	ADDQ              SI, DI
-	INCQ              CX
-	DECQ              BX
-	JNZ               row
 	VZEROUPPER
 	RET
 

@@ -799,15 +799,10 @@ func expSubAVX512(dst []float32, x []float32, sub float32)
 //go:noescape
 func expSubSumAVX512(acc *[16]float32, dst []float32, x []float32, sub float32)
 
-// scaleMaxAVX512 sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i] where x[i] > acc[i mod 16], for i < len(x) in order, with AVX-512F, bit-identical to scaleMaxGeneric.
+// softmaxShortAVX512 applies softmaxScaled(x[0:n], scale), 1 ≤ n ≤ 16, with AVX-512F, bit-identical to softmaxScaled.
 //
 //go:noescape
-func scaleMaxAVX512(acc *[16]float32, x []float32, scale float32)
-
-// softmaxRowsAVX512 applies softmaxScaled(row, scale) to rows rows of x at stride ld, row i holding n0 + i elements (1 … 16), with AVX-512F, bit-identical to softmaxScaled.
-//
-//go:noescape
-func softmaxRowsAVX512(x *float32, ld int, rows int, n0 int, scale float32)
+func softmaxShortAVX512(x *float32, n int, scale float32)
 
 // softmaxLongAVX512 applies softmaxScaled(x[0:n], scale), n ≥ 1, with AVX-512F, bit-identical to softmaxScaled.
 //

@@ -159,8 +159,7 @@ func main() {
 	geluAVX2()
 	expSubAVX512()
 	expSubSumAVX512()
-	scaleMaxAVX512()
-	softmaxRowsAVX512()
+	softmaxShortAVX512()
 	softmaxLongAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
@@ -2256,65 +2255,21 @@ func expSubSumAVX512() {
 		func() { VMOVUPS(Z29, Mem{Base: ap}) })
 }
 
-// scaleMaxAVX512 generates the first pass of softmaxScaled: x[i] =
-// float32(x[i]·scale) in place, and acc[i mod 16] = x[i] where x[i] >
-// acc[i mod 16] (VMAXPS with x first, as maxBlocksAVX2), for every i in
-// order (scaleMaxGeneric); the tail's masked-off lanes keep acc.
-func scaleMaxAVX512() {
-	TEXT("scaleMaxAVX512", NOSPLIT, "func(acc *[16]float32, x []float32, scale float32)")
+// softmaxShortAVX512 generates softmaxScaled for a row of at most 16
+// elements, one masked vector and every step of softmaxScaled on it:
+// x·scale; Max (one element per lane: NaNs and the lanes past the row at
+// −Inf, the lanes folded by maxFold); Exp(x − m) (expCore512); Sum (each
+// lane +0 + e = e, the lanes past the row +0, Reduce16); e / s.
+func softmaxShortAVX512() {
+	TEXT("softmaxShortAVX512", NOSPLIT, "func(x *float32, n int, scale float32)")
 	Pragma("noescape")
-	Doc("scaleMaxAVX512 sets x[i] = float32(x[i]·scale) and acc[i mod 16] = x[i] where x[i] > acc[i mod 16], for i < len(x) in order, with AVX-512F, bit-identical to scaleMaxGeneric.")
-	ap, xp, n, cnt := RDI, RSI, RCX, RDX
-	Load(Param("acc"), ap)
-	Load(Param("x").Base(), xp)
-	Load(Param("x").Len(), n)
-	broadcastParam("scale", Z1)
-	VMOVUPS(Mem{Base: ap}, Z0)
-	MOVQ(n, cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("tail"))
-	Label("loop")
-	VMULPS(Mem{Base: xp}, Z1, Z2)
-	VMOVUPS(Z2, Mem{Base: xp})
-	VMAXPS(Z0, Z2, Z0) // Z0 = Z2 > Z0 ? Z2 : Z0
-	ADDQ(U8(64), xp)
-	DECQ(cnt)
-	JNZ(LabelRef("loop"))
-	Label("tail")
-	ANDQ(U8(15), n)
-	JZ(LabelRef("done"))
-	tailMask(n, cnt, K1)
-	VMOVUPS_Z(Mem{Base: xp}, K1, Z2)
-	VMULPS(Z1, Z2, Z2)
-	VMOVUPS(Z2, K1, Mem{Base: xp})
-	VMAXPS(Z0, Z2, K1, Z0)
-	Label("done")
-	VMOVUPS(Z0, Mem{Base: ap})
-	VZEROUPPER()
-	RET()
-}
-
-// softmaxRowsAVX512 generates softmaxScaled for rows of at most 16
-// elements, each row one masked vector and every step of softmaxScaled on
-// it: x·scale; Max (one element per lane: NaNs and the lanes past the row
-// at −Inf, the lanes folded by VMAXPS, exact in any order, and a zero made
-// +0 by adding +0); Exp(x − m) (expCore512); Sum (each lane +0 + e = e, the
-// lanes past the row +0, Reduce16); e / s. Row i has n0 + i elements, at
-// stride ld: the causal rows of a short attention, or one row.
-func softmaxRowsAVX512() {
-	TEXT("softmaxRowsAVX512", NOSPLIT, "func(x *float32, ld int, rows int, n0 int, scale float32)")
-	Pragma("noescape")
-	Doc("softmaxRowsAVX512 applies softmaxScaled(row, scale) to rows rows of x at stride ld, row i holding n0 + i elements (1 … 16), with AVX-512F, bit-identical to softmaxScaled.")
-	xp, ld, rows, n, t := RDI, RSI, RBX, RCX, RDX
+	Doc("softmaxShortAVX512 applies softmaxScaled(x[0:n], scale), 1 ≤ n ≤ 16, with AVX-512F, bit-identical to softmaxScaled.")
+	xp, n, t := RDI, RCX, RDX
 	Load(Param("x"), xp)
-	Load(Param("ld"), ld)
-	SHLQ(U8(2), ld)
-	Load(Param("rows"), rows)
-	Load(Param("n0"), n)
+	Load(Param("n"), n)
 	broadcastParam("scale", Z28)
 	MOVL(U32(0xff800000), t.As32())
 	VPBROADCASTD(t.As32(), Z29) // −Inf
-	Label("row")
 	CMPQ(n, U8(16))
 	JNE(LabelRef("part"))
 	KXNORW(K6, K6, K6)
@@ -2338,20 +2293,17 @@ func softmaxRowsAVX512() {
 	VBROADCASTSS(X7, Z7)
 	VDIVPS(Z7, Z6, Z6)
 	VMOVUPS(Z6, K6, Mem{Base: xp})
-	ADDQ(ld, xp)
-	INCQ(n)
-	DECQ(rows)
-	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
 
-// softmaxLongAVX512 generates softmaxScaled's fused path as one leaf for
-// a row of any length: the passes of scaleMaxAVX512 (x·scale in place and
-// the lanes' maxima, VMAXPS with x first), the lanes folded (exact in any
-// order, NaNs never kept, a zero made +0), the passes of expSubSumAVX512
-// (Exp(x − m) in place and Sum's lanes from +0, block after block), the
-// Reduce16 tree, and x / s — without the returns to Go between them.
+// softmaxLongAVX512 generates softmaxScaled as one leaf for a row of any
+// length: x·scale in place with Max's lanes (acc[i mod 16] = x[i] where
+// x[i] > acc, from −Inf: VMAXPS with x first, so a NaN is never kept; the
+// tail's masked-off lanes keep acc), the lanes folded (exact in any order,
+// a zero made +0), the passes of expSubSumAVX512 (Exp(x − m) in place and
+// Sum's lanes from +0, block after block), the Reduce16 tree, and x / s —
+// without the returns to Go between them.
 func softmaxLongAVX512() {
 	TEXT("softmaxLongAVX512", NOSPLIT, "func(x *float32, n int, scale float32)")
 	Pragma("noescape")
