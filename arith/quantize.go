@@ -44,7 +44,16 @@ func Quantize(probs []float32, freqs []uint32) error {
 		return fmt.Errorf("%w: %d-entry frequency table, want 256", ErrInvalidProbs, len(freqs))
 	}
 	probs, freqs = probs[:256], freqs[:256]
+	if quantizeLeaf(probs, freqs) {
+		return nil
+	}
+	return quantizeGo(probs, freqs)
+}
 
+// quantizeGo is Quantize in Go, for 256 entries: the specification of the
+// assembly leaf, and the path of every input the leaf leaves to it.
+func quantizeGo(probs []float32, freqs []uint32) error {
+	probs, freqs = probs[:256], freqs[:256]
 	// Non-negative finite float32 values order like their bit patterns, and
 	// anything else (sign bit, NaN, Inf) has bits ≥ those of +Inf, so one
 	// max over the bits both validates and finds the largest exponent.

@@ -6,7 +6,8 @@
 //	cd kernels/_asm && go run . -out ../kernels_amd64.s -stubs ../kernels_stubs_amd64.go -pkg kernels
 //
 // It also writes ../kernels_table_amd64.go, the Go table of the generated
-// micro-kernels. Every function follows the contract of package kernels
+// micro-kernels. With -set arith it writes package arith's integer leaf
+// instead (see arith/generate.go). Every function follows the contract of package kernels
 // (kernels/doc.go): element i of a reduction goes into lane i mod 16, each lane
 // accumulates with one exactly rounded VFMADD231PS per element in increasing
 // i, and the lanes are combined by the Reduce16 tree (fold the upper 256 bits
@@ -89,6 +90,12 @@ func tailPtr(rk, p GPPhysical) {
 
 func main() {
 	table := flag.String("table", "../kernels_table_amd64.go", "file to write the Go table of micro-kernels to")
+	set := flag.String("set", "kernels", "which package's functions to generate: kernels or arith")
+	flag.Parse()
+	if *set == "arith" {
+		generateArith()
+		return
+	}
 	ConstraintExpr("!purego")
 
 	tailTab = GLOBL("tailTab", RODATA|NOPTR)
