@@ -70,3 +70,35 @@ func cycle(b *testing.B, n int, step func(i int)) {
 		}
 	}
 }
+
+// BenchmarkLocalAttention measures the local transformer's attention of one
+// byte (2 heads × 48, a patch of 8): a whole patch, positions 1…8, per
+// iteration, with the general caches (StoreKV and AttentionStep) and with
+// ShortAttentionStep's.
+func BenchmarkLocalAttention(b *testing.B) {
+	const heads, dim, patch = 2, 96, 8
+	r := rand.New(rand.NewPCG(3, 4))
+	q, k, v := benchVec(r, dim, 1), benchVec(r, dim, 1), benchVec(r, dim, 1)
+	out := make([]float32, dim)
+	benchEachISA(b, func(b *testing.B) {
+		b.Run("general", func(b *testing.B) {
+			ld := StepCapacity(patch)
+			kc, vc := make([]float32, KeyCacheLen(dim, ld)), make([]float32, ValueCacheLen(dim, ld))
+			scratch := make([]float32, AttentionStepScratch(ld))
+			for b.Loop() {
+				for j := range patch {
+					StoreKV(kc, vc, k, v, j, ld, heads)
+					AttentionStep(out, q, kc, vc, j+1, ld, heads, dim, scratch)
+				}
+			}
+		})
+		b.Run("short", func(b *testing.B) {
+			cache := make([]float32, ShortCacheLen(dim))
+			for b.Loop() {
+				for j := range patch {
+					ShortAttentionStep(out, q, k, v, cache, j+1, heads, dim)
+				}
+			}
+		})
+	})
+}

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"sync"
 
 	"golang.org/x/sys/cpu"
@@ -913,4 +914,23 @@ func matMulTHalf(c []float32, ldc int, a []float32, lda int, b []uint16, ldb int
 			avx512HalfKernels[r][cc](&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
 		}
 	}
+}
+
+// ShortAttentionFast reports whether ShortAttentionStep runs as one
+// assembly leaf for heads of width dim/heads: on AVX-512, when that width
+// is a multiple of 16. Elsewhere it runs in Go, slower than StoreKV and
+// AttentionStep with their leaves.
+func ShortAttentionFast(heads, dim int) bool {
+	return isa == isaAVX512 && heads > 0 && dim%heads == 0 && dim/heads%Lanes == 0
+}
+
+// shortAttention is ShortAttentionStep's attention: one shortAttentionAVX512
+// leaf where ShortAttentionFast, else shortAttentionGeneric.
+func shortAttention(out, q, cache []float32, n, heads, dim int) {
+	if ShortAttentionFast(heads, dim) {
+		hd := dim / heads
+		shortAttentionAVX512(&out[0], &q[0], &cache[0], n, heads, hd/Lanes, 1/float32(math.Sqrt(float64(hd))))
+		return
+	}
+	shortAttentionGeneric(out, q, cache, n, heads, dim)
 }

@@ -114,3 +114,11 @@ func halfKernels() bool { return false }
 func matMulTHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
 	panic("kernels: no binary16 kernels in this build")
 }
+
+// ShortAttentionFast reports whether ShortAttentionStep runs as one
+// assembly leaf: never in this build.
+func ShortAttentionFast(heads, dim int) bool { return false }
+
+func shortAttention(out, q, cache []float32, n, heads, dim int) {
+	shortAttentionGeneric(out, q, cache, n, heads, dim)
+}

@@ -23482,6 +23482,333 @@ doneD:
 	VZEROUPPER
 	RET
 
+// func shortAttentionAVX512(out *float32, q *float32, cache *float32, n int, heads int, groups int, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·shortAttentionAVX512(SB), NOSPLIT, $64-52
+	MOVQ         out+0(FP), AX
+	MOVQ         q+8(FP), BX
+	MOVQ         cache+16(FP), CX
+	MOVQ         n+24(FP), SI
+	MOVQ         heads+32(FP), DI
+	MOVQ         groups+40(FP), R10
+	IMULQ        DI, R10
+	SHLQ         $0x06, R10
+	MOVQ         R10, DX
+	SHLQ         $0x04, DX
+	ADDQ         CX, DX
+	VBROADCASTSS scale+48(FP), Z28
+	MOVL         $0xff800000, R11
+	VPBROADCASTD R11, Z29
+	CMPQ         SI, $0x10
+	JNE          part
+	KXNORW       K6, K6, K6
+	JMP          head
+
+part:
+	LEAQ  kmaskTab<>+0(SB), R11
+	KMOVW (R11)(SI*2), K6
+
+head:
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVQ   groups+40(FP), R8
+
+keys:
+	VMOVUPS           (CX), Z30
+	VFMADD231PS.BCST  (BX), Z30, Z12
+	VMOVUPS           64(CX), Z31
+	VFMADD231PS.BCST  4(BX), Z31, Z13
+	VMOVUPS           128(CX), Z30
+	VFMADD231PS.BCST  8(BX), Z30, Z14
+	VMOVUPS           192(CX), Z31
+	VFMADD231PS.BCST  12(BX), Z31, Z15
+	VMOVUPS           256(CX), Z30
+	VFMADD231PS.BCST  16(BX), Z30, Z16
+	VMOVUPS           320(CX), Z31
+	VFMADD231PS.BCST  20(BX), Z31, Z17
+	VMOVUPS           384(CX), Z30
+	VFMADD231PS.BCST  24(BX), Z30, Z18
+	VMOVUPS           448(CX), Z31
+	VFMADD231PS.BCST  28(BX), Z31, Z19
+	VMOVUPS           512(CX), Z30
+	VFMADD231PS.BCST  32(BX), Z30, Z20
+	VMOVUPS           576(CX), Z31
+	VFMADD231PS.BCST  36(BX), Z31, Z21
+	VMOVUPS           640(CX), Z30
+	VFMADD231PS.BCST  40(BX), Z30, Z22
+	VMOVUPS           704(CX), Z31
+	VFMADD231PS.BCST  44(BX), Z31, Z23
+	VMOVUPS           768(CX), Z30
+	VFMADD231PS.BCST  48(BX), Z30, Z24
+	VMOVUPS           832(CX), Z31
+	VFMADD231PS.BCST  52(BX), Z31, Z25
+	VMOVUPS           896(CX), Z30
+	VFMADD231PS.BCST  56(BX), Z30, Z26
+	VMOVUPS           960(CX), Z31
+	VFMADD231PS.BCST  60(BX), Z31, Z27
+	ADDQ              $0x00000040, BX
+	ADDQ              $0x00000400, CX
+	DECQ              R8
+	JNZ               keys
+	VADDPS            Z20, Z12, Z12
+	VADDPS            Z21, Z13, Z13
+	VADDPS            Z22, Z14, Z14
+	VADDPS            Z23, Z15, Z15
+	VADDPS            Z24, Z16, Z16
+	VADDPS            Z25, Z17, Z17
+	VADDPS            Z26, Z18, Z18
+	VADDPS            Z27, Z19, Z19
+	VADDPS            Z16, Z12, Z12
+	VADDPS            Z17, Z13, Z13
+	VADDPS            Z18, Z14, Z14
+	VADDPS            Z19, Z15, Z15
+	VADDPS            Z14, Z12, Z12
+	VADDPS            Z15, Z13, Z13
+	VADDPS            Z13, Z12, Z12
+	VMOVAPS           Z12, Z0
+	VMULPS            Z28, Z0, Z0
+	VCMPPS            $0x07, Z0, Z0, K6, K7
+	VBLENDMPS         Z0, Z29, K7, Z12
+	VEXTRACTF64X4     $0x01, Z12, Y13
+	VMAXPS            Y13, Y12, Y12
+	VEXTRACTF128      $0x01, Y12, X13
+	VMAXPS            X13, X12, X12
+	VMOVHLPS          X12, X12, X13
+	VMAXPS            X13, X12, X12
+	VMOVSHDUP         X12, X13
+	VMAXSS            X13, X12, X12
+	VXORPS            X13, X13, X13
+	VADDSS            X13, X12, X12
+	VBROADCASTSS      X12, Z12
+	VSUBPS            Z12, Z0, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPCMPGTD.BCST     vconstTab<>+544(SB), Z1, K1
+	VPBROADCASTD      vconstTab<>+608(SB), Z11
+	VPCMPGTD          Z1, Z11, K2
+	VPADDD.BCST       vconstTab<>+512(SB), Z1, Z9
+	VPBLENDMD         Z9, Z1, K2, Z9
+	VPBROADCASTD      vconstTab<>+544(SB), Z8
+	VPBLENDMD         Z8, Z9, K1, Z9
+	VPSUBD.BCST       vconstTab<>+544(SB), Z1, Z10
+	VPXORD            Z7, Z7, Z7
+	VPBLENDMD         Z10, Z7, K1, Z10
+	VPBROADCASTD      vconstTab<>+576(SB), Z11
+	VPBLENDMD         Z11, Z10, K2, Z10
+	VPADDD            Z8, Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VPADDD            Z8, Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VMULPS            Z9, Z6, Z6
+	VMULPS            Z10, Z6, Z6
+	VCMPPS.BCST       $0x1e, vconstTab<>+416(SB), Z0, K3
+	VBROADCASTSS      vconstTab<>+480(SB), Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS.BCST       $0x11, vconstTab<>+448(SB), Z0, K3
+	VPXORD            Z7, Z7, Z7
+	VBLENDMPS         Z7, Z6, K3, Z6
+	VCMPPS            $0x03, Z0, Z0, K3
+	VBLENDMPS         Z0, Z6, K3, Z6
+	VMOVAPS.Z         Z6, K6, Z6
+	VMOVAPS           Z6, Z7
+	VEXTRACTF64X4     $0x01, Z7, Y8
+	VADDPS            Y8, Y7, Y7
+	VEXTRACTF128      $0x01, Y7, X8
+	VADDPS            X8, X7, X7
+	VMOVHLPS          X7, X7, X8
+	VADDPS            X8, X7, X7
+	VMOVSHDUP         X7, X8
+	VADDSS            X8, X7, X7
+	VBROADCASTSS      X7, Z7
+	VDIVPS            Z7, Z6, Z6
+	VMOVUPS           Z6, (SP)
+	MOVQ              groups+40(FP), R8
+
+values:
+	MOVQ             DX, R9
+	VPXORD           Z12, Z12, Z12
+	CMPQ             SI, $0x00
+	JLE              skip0
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST (SP), Z30, Z12
+	ADDQ             R10, R9
+
+skip0:
+	VPXORD           Z13, Z13, Z13
+	CMPQ             SI, $0x01
+	JLE              skip1
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 4(SP), Z31, Z13
+	ADDQ             R10, R9
+
+skip1:
+	VPXORD           Z14, Z14, Z14
+	CMPQ             SI, $0x02
+	JLE              skip2
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 8(SP), Z30, Z14
+	ADDQ             R10, R9
+
+skip2:
+	VPXORD           Z15, Z15, Z15
+	CMPQ             SI, $0x03
+	JLE              skip3
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 12(SP), Z31, Z15
+	ADDQ             R10, R9
+
+skip3:
+	VPXORD           Z16, Z16, Z16
+	CMPQ             SI, $0x04
+	JLE              skip4
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 16(SP), Z30, Z16
+	ADDQ             R10, R9
+
+skip4:
+	VPXORD           Z17, Z17, Z17
+	CMPQ             SI, $0x05
+	JLE              skip5
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 20(SP), Z31, Z17
+	ADDQ             R10, R9
+
+skip5:
+	VPXORD           Z18, Z18, Z18
+	CMPQ             SI, $0x06
+	JLE              skip6
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 24(SP), Z30, Z18
+	ADDQ             R10, R9
+
+skip6:
+	VPXORD           Z19, Z19, Z19
+	CMPQ             SI, $0x07
+	JLE              skip7
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 28(SP), Z31, Z19
+	ADDQ             R10, R9
+
+skip7:
+	VPXORD           Z20, Z20, Z20
+	CMPQ             SI, $0x08
+	JLE              skip8
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 32(SP), Z30, Z20
+	ADDQ             R10, R9
+
+skip8:
+	VPXORD           Z21, Z21, Z21
+	CMPQ             SI, $0x09
+	JLE              skip9
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 36(SP), Z31, Z21
+	ADDQ             R10, R9
+
+skip9:
+	VPXORD           Z22, Z22, Z22
+	CMPQ             SI, $0x0a
+	JLE              skip10
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 40(SP), Z30, Z22
+	ADDQ             R10, R9
+
+skip10:
+	VPXORD           Z23, Z23, Z23
+	CMPQ             SI, $0x0b
+	JLE              skip11
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 44(SP), Z31, Z23
+	ADDQ             R10, R9
+
+skip11:
+	VPXORD           Z24, Z24, Z24
+	CMPQ             SI, $0x0c
+	JLE              skip12
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 48(SP), Z30, Z24
+	ADDQ             R10, R9
+
+skip12:
+	VPXORD           Z25, Z25, Z25
+	CMPQ             SI, $0x0d
+	JLE              skip13
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 52(SP), Z31, Z25
+	ADDQ             R10, R9
+
+skip13:
+	VPXORD           Z26, Z26, Z26
+	CMPQ             SI, $0x0e
+	JLE              skip14
+	VMOVUPS          (R9), Z30
+	VFMADD231PS.BCST 56(SP), Z30, Z26
+	ADDQ             R10, R9
+
+skip14:
+	VPXORD           Z27, Z27, Z27
+	CMPQ             SI, $0x0f
+	JLE              skip15
+	VMOVUPS          (R9), Z31
+	VFMADD231PS.BCST 60(SP), Z31, Z27
+	ADDQ             R10, R9
+
+skip15:
+	VADDPS  Z20, Z12, Z12
+	VADDPS  Z21, Z13, Z13
+	VADDPS  Z22, Z14, Z14
+	VADDPS  Z23, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z26, Z18, Z18
+	VADDPS  Z27, Z19, Z19
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z18, Z14, Z14
+	VADDPS  Z19, Z15, Z15
+	VADDPS  Z14, Z12, Z12
+	VADDPS  Z15, Z13, Z13
+	VADDPS  Z13, Z12, Z12
+	VMOVUPS Z12, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	DECQ    R8
+	JNZ     values
+	DECQ    DI
+	JNZ     head
+	VZEROUPPER
+	RET
+
 // func geluAVX512(x []float32)
 // Requires: AVX, AVX512F
 TEXT ·geluAVX512(SB), NOSPLIT, $0-24

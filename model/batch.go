@@ -59,7 +59,7 @@ type rowState struct {
 	// With Config.HalfKV, gKh and gVh replace gK and gV: the same layout,
 	// binary16 elements (kernels.StoreKVHalf).
 	gKh, gVh []uint16
-	lK, lV   []float32 // LocalLayers caches of LocalDim
+	lK, lV   []float32 // LocalLayers caches of LocalDim (lK alone when shortLocal)
 	g        []float32 // PatchSize × LocalDim: g2l output of the current patch
 	last     []float32 // LocalDim: final local state at pos
 }
@@ -147,6 +147,9 @@ func (b *Batch) row(r int) *rowState {
 		gv := c.GlobalLayers * kernels.ValueCacheLen(dg, gld)
 		lk := c.LocalLayers * kernels.KeyCacheLen(dl, lld)
 		lv := c.LocalLayers * kernels.ValueCacheLen(dl, lld)
+		if b.shortLocal() {
+			lk, lv = c.LocalLayers*kernels.ShortCacheLen(dl), 0
+		}
 		if c.HalfKV {
 			half := make([]uint16, gk+gv)
 			st.gKh, st.gVh = half[:gk:gk], half[gk:]
@@ -394,6 +397,15 @@ func (b *Batch) localAttentionRows(l, i0, i1 int, scratch []float32) {
 	ls, dl := b.ls, c.LocalDim
 	_, ld := b.capacities()
 	keys, values := kernels.KeyCacheLen(dl, ld), kernels.ValueCacheLen(dl, ld)
+	if b.shortLocal() {
+		cl := kernels.ShortCacheLen(dl)
+		for i := i0; i < i1; i++ {
+			st := &b.rows[b.attRows[i]]
+			at := i * dl
+			kernels.ShortAttentionStep(ls.att[at:], ls.q[at:], ls.k[at:], ls.v[at:], st.lK[l*cl:(l+1)*cl], st.pos%c.PatchSize+1, c.LocalHeads, dl)
+		}
+		return
+	}
 	for i := i0; i < i1; i++ {
 		st := &b.rows[b.attRows[i]]
 		pp := st.pos % c.PatchSize
@@ -402,6 +414,15 @@ func (b *Batch) localAttentionRows(l, i0, i1 int, scratch []float32) {
 		kernels.StoreKV(kc, vc, ls.k[i*dl:(i+1)*dl], ls.v[i*dl:(i+1)*dl], pp, ld, c.LocalHeads)
 		kernels.AttentionStep(ls.att[i*dl:], ls.q[i*dl:], kc, vc, pp+1, ld, c.LocalHeads, dl, scratch)
 	}
+}
+
+// shortLocal reports whether the local transformer's attention runs
+// through kernels.ShortAttentionStep, whose caches (in lK) hold a patch of
+// up to 16 bytes: where that is one assembly leaf. Both paths give the
+// same bits.
+func (b *Batch) shortLocal() bool {
+	c := b.m.Cfg
+	return c.PatchSize <= kernels.ShortAttentionMax && kernels.ShortAttentionFast(c.LocalHeads, c.LocalDim)
 }
 
 // capacities returns the capacities, in positions, of a row's global and

@@ -29,6 +29,11 @@ var testConfigs = map[string]Config{
 	"half-all": {PatchSize: 4, GlobalDim: 32, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 32, LocalLayers: 2, LocalHeads: 2, ContextPatches: 9, HalfKV: true},
 	"wide":     {PatchSize: 5, GlobalDim: 40, GlobalLayers: 1, GlobalHeads: 4, LocalDim: 20, LocalLayers: 2, LocalHeads: 4, ContextPatches: 4},
 	"mlp":      {PatchSize: 4, GlobalDim: 24, GlobalLayers: 2, GlobalHeads: 2, LocalDim: 12, LocalLayers: 1, LocalHeads: 3, ContextPatches: 6, GlobalMLP: 37, LocalMLP: 7},
+	// Patches longer than kernels.ShortAttentionMax take the local
+	// attention's general path; the local heads of 32 (and half-all's of
+	// 16) the short one's assembly.
+	"p18": {PatchSize: 18, GlobalDim: 36, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 32, LocalLayers: 1, LocalHeads: 1, ContextPatches: 3},
+	"p16": {PatchSize: 16, GlobalDim: 32, GlobalLayers: 1, GlobalHeads: 2, LocalDim: 64, LocalLayers: 1, LocalHeads: 2, ContextPatches: 3},
 }
 
 // newTestModel returns a model of cfg with seeded weights; one of a HalfKV

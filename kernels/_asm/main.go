@@ -168,6 +168,7 @@ func main() {
 	expSubSumAVX512()
 	softmaxShortAVX512()
 	softmaxLongAVX512()
+	shortAttentionAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
 
