@@ -821,14 +821,14 @@ func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
 	switch {
 	case n == 0 || hd == 0 || hd%Lanes != 0 || isa < isaAVX2 || isa == isaAVX2 && !f16c:
 		keyDotsHalfGeneric(s, n, q, keys)
-	case isa == isaAVX512:
-		n8 := (n + 7) &^ 7
-		_, _ = s[n8-1], keys[n8*hd-1]
-		keyDotsHalfAVX512(&s[0], &q[0], &keys[0], n, hd)
 	default:
-		n4 := (n + 3) &^ 3
-		_, _ = s[n4-1], keys[n4*hd-1]
-		keyDotsHalfAVX2(&s[0], &q[0], &keys[0], n, hd)
+		chunks := (n + Lanes - 1) / Lanes
+		_, _ = s[Lanes*chunks-1], keys[Lanes*chunks*hd-1]
+		if isa == isaAVX512 {
+			keyDotsHalfAVX512(&s[0], &q[0], &keys[0], chunks, hd)
+		} else {
+			keyDotsHalfAVX2(&s[0], &q[0], &keys[0], chunks, hd)
+		}
 	}
 }
 

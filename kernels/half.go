@@ -99,23 +99,32 @@ func halfBitsGeneric(dst []uint16, x []float32) {
 	}
 }
 
-// StoreKVHalf is StoreKV into binary16 caches: key k and value v of
-// position j, rounded by HalfBits, in AttentionStep's layout with uint16
-// elements (KeyCacheLen and ValueCacheLen elements).
+// StoreKVHalf is StoreKV into binary16 caches (KeyCacheLen and
+// ValueCacheLen uint16 elements): key k and value v of position j, rounded
+// by HalfBits. The values are in AttentionStep's layout; the keys of each
+// head, like the values, in chunks of 16 positions, each chunk transposed:
+// element d of head h's key j at kc[h·ld·hd + (j/16)·16·hd + 16·d + j mod
+// 16], so that the key dots, too, reduce across registers (keyDotsHalf).
 func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
 	dim := len(k)
 	hd := checkStore("StoreKVHalf", kc, vc, dim, len(v), j, ld, heads)
 	for h := range heads {
-		halfBitsVec(kc[(h*ld+j)*hd:(h*ld+j+1)*hd], k[h*hd:(h+1)*hd])
+		at := h*ld*hd + j/Lanes*Lanes*hd
+		scatterHalf(kc[at:at+Lanes*hd], k[h*hd:(h+1)*hd], j%Lanes)
 	}
 	at := j / Lanes * chunkStride(dim)
-	chunk := vc[at : at+Lanes*dim]
-	var vh [Lanes]uint16 // the value, converted 16 at a time, then scattered
-	for d0 := 0; d0 < dim; d0 += Lanes {
-		part := vh[:min(Lanes, dim-d0)]
-		halfBitsVec(part, v[d0:])
-		for d, x := range part {
-			chunk[Lanes*(d0+d)+j%Lanes] = x
+	scatterHalf(vc[at:at+Lanes*dim], v, j%Lanes)
+}
+
+// scatterHalf sets chunk[16·d + lane] = HalfBits(x[d]) for d < len(x):
+// column lane of a transposed chunk.
+func scatterHalf(chunk []uint16, x []float32, lane int) {
+	var xh [Lanes]uint16 // x, converted 16 at a time, then scattered
+	for d0 := 0; d0 < len(x); d0 += Lanes {
+		part := xh[:min(Lanes, len(x)-d0)]
+		halfBitsVec(part, x[d0:])
+		for d, h := range part {
+			chunk[Lanes*(d0+d)+lane] = h
 		}
 	}
 }
@@ -132,8 +141,8 @@ func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int,
 	vc = vc[:ValueCacheLen(dim, ld)]
 	for h := range heads {
 		c0, c1 := h*hd, (h+1)*hd
-		// The keys of a head are ld rows of hd; rows n…len(s)−1 lie within
-		// the capacity, so the dots may run over them.
+		// The keys of a head are ld/16 chunks; the positions n…len(s)−1 of
+		// the last lie within the capacity, so the dots may run over them.
 		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd])
 		softmaxScaled(s[:n], scale)
 		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDotHalf(o, s[:n], vc[Lanes*(c0+x):], stride) })
@@ -141,15 +150,16 @@ func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int,
 }
 
 // keyDotsHalfGeneric is the specification of keyDotsHalf: s[j] = Dot(q,
-// key j) for j < n, key j being the len(q) binary16 values at
-// keys[j·len(q):], converted by HalfFloat. An implementation may also
-// write s[j] for n ≤ j < len(s) when keys holds those rows.
+// key j) for j < n, element d of key j being HalfFloat of keys[(j/16)·16·
+// len(q) + 16·d + j mod 16] (StoreKVHalf's chunks of one head). An
+// implementation may also write s[j] for n ≤ j < n rounded up to 16.
 func keyDotsHalfGeneric(s []float32, n int, q []float32, keys []uint16) {
 	hd := len(q)
 	for j := range n {
+		chunk := keys[j/Lanes*Lanes*hd:]
 		var acc [Lanes]float32
-		for i, x := range keys[j*hd : (j+1)*hd] {
-			acc[i%Lanes] = FMA32(q[i], HalfFloat(x), acc[i%Lanes])
+		for i, x := range q {
+			acc[i%Lanes] = FMA32(x, HalfFloat(chunk[Lanes*i+j%Lanes]), acc[i%Lanes])
 		}
 		s[j] = Reduce16(&acc)
 	}

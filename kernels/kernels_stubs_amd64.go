@@ -739,15 +739,15 @@ func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 //go:noescape
 func chunkDotAVX512(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 
-// keyDotsHalfAVX2 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 4, rows of k (a positive multiple of 16) at stride k, with AVX2+FMA+F16C.
+// keyDotsHalfAVX2 computes keyDotsHalfGeneric's s[j] for the 16·chunks keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.
 //
 //go:noescape
-func keyDotsHalfAVX2(s *float32, q *float32, keys *uint16, n int, k int)
+func keyDotsHalfAVX2(s *float32, q *float32, keys *uint16, chunks int, k int)
 
-// keyDotsHalfAVX512 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 8, rows of k (a positive multiple of 16) at stride k, with AVX-512F.
+// keyDotsHalfAVX512 computes keyDotsHalfGeneric's s[j] for the 16·chunks keys of the key chunks, k a positive multiple of 16, with AVX-512F.
 //
 //go:noescape
-func keyDotsHalfAVX512(s *float32, q *float32, keys *uint16, n int, k int)
+func keyDotsHalfAVX512(s *float32, q *float32, keys *uint16, chunks int, k int)
 
 // chunkDotHalfAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of binary16 values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/2 + 16j + t%16], with AVX2+FMA+F16C.
 //

@@ -2566,112 +2566,120 @@ func transposeAVX2(name string, g int) {
 	RET()
 }
 
-// keyDotsHalfAVX512 generates the key dots of AttentionStepHalf: s[j] =
-// Dot(q[0:k], key j) for j < n rounded up to 8, key j being k binary16
-// values at keys + 2·k·j, converted exactly by VCVTPH2PS; k is a positive
-// multiple of 16. Eight keys at a time, each in one ZMM accumulator
-// (Z8–Z15), finished by group512 four keys at a time.
+// keyDotsHalfAVX512 generates keyDotsHalf over StoreKVHalf's key chunks
+// (16 positions, transposed: element d of position j at (j/16)·16·k + 16·d
+// + j mod 16): lane accumulator l of Dot(q, key j) for the chunk's 16 j at
+// once is Z(l) = FMA(q[d], row d, ·) over d ≡ l (mod 16) in increasing d,
+// from +0, and Reduce16's tree is VADDPS between registers (treeAdd): no
+// reduction within a register.
 func keyDotsHalfAVX512() {
-	TEXT("keyDotsHalfAVX512", NOSPLIT, "func(s *float32, q *float32, keys *uint16, n int, k int)")
+	TEXT("keyDotsHalfAVX512", NOSPLIT, "func(s *float32, q *float32, keys *uint16, chunks int, k int)")
 	Pragma("noescape")
-	Doc("keyDotsHalfAVX512 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 8, rows of k (a positive multiple of 16) at stride k, with AVX-512F.")
-	sp, qp, cnt, inner, off := gp[0], gp[1], gp[2], gp[3], gp[4]
-	kr := gp[5:13]
-	acc := func(j int) VecPhysical { return zmm(8 + j) }
+	Doc("keyDotsHalfAVX512 computes keyDotsHalfGeneric's s[j] for the 16·chunks keys of the key chunks, k a positive multiple of 16, with AVX-512F.")
+	sp, qp, kp, cnt, inner, qq := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5]
 	Load(Param("s"), sp)
 	Load(Param("q"), qp)
-	Load(Param("keys"), kr[0])
-	Load(Param("n"), cnt)
-	ADDQ(U8(7), cnt)
-	SHRQ(U8(3), cnt)
-	VMOVUPS(laneIdx, Z4)
-	Label("group")
-	Load(Param("k"), inner)
-	SHLQ(U8(1), inner) // a key's bytes
-	for j := 1; j < 8; j++ {
-		LEAQ(Mem{Base: kr[j-1], Index: inner, Scale: 1}, kr[j])
+	Load(Param("keys"), kp)
+	Load(Param("chunks"), cnt)
+	Label("chunk")
+	for l := range 16 {
+		VPXORD(zmm(l), zmm(l), zmm(l))
 	}
-	for j := range 8 {
-		VPXORD(acc(j), acc(j), acc(j))
-	}
-	XORQ(off, off) // bytes into each key; twice that into q
+	MOVQ(qp, qq)
 	Load(Param("k"), inner)
 	SHRQ(U8(4), inner)
-	Label("chunk")
-	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2}, Z5)
-	for j := range 8 {
-		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1}, zmm(16+j))
+	Label("dims")
+	for l := range 16 {
+		row := zmm(16 + l%8)
+		VCVTPH2PS(Mem{Base: kp, Disp: 32 * l}, row)
+		VFMADD231PS_BCST(Mem{Base: qq, Disp: 4 * l}, row, zmm(l))
 	}
-	for j := range 8 {
-		VFMADD231PS(zmm(16+j), Z5, acc(j))
-	}
-	ADDQ(U8(32), off)
+	ADDQ(U32(64), qq)
+	ADDQ(U32(512), kp)
 	DECQ(inner)
-	JNZ(LabelRef("chunk"))
-	group512([]VecPhysical{acc(0), acc(1), acc(2), acc(3)}, Mem{Base: sp})
-	group512([]VecPhysical{acc(4), acc(5), acc(6), acc(7)}, Mem{Base: sp, Disp: 16})
-	ADDQ(U8(32), sp)
-	Load(Param("k"), inner)
-	SHLQ(U8(1), inner)
-	LEAQ(Mem{Base: kr[7], Index: inner, Scale: 1}, kr[0])
+	JNZ(LabelRef("dims"))
+	treeAdd(zmm)
+	VMOVUPS(Z0, Mem{Base: sp})
+	ADDQ(U32(64), sp)
 	DECQ(cnt)
-	JNZ(LabelRef("group"))
+	JNZ(LabelRef("chunk"))
 	VZEROUPPER()
 	RET()
 }
 
-// keyDotsHalfAVX2 generates keyDotsHalfAVX512 for AVX2+FMA+F16C: four keys
-// at a time, lanes 0–7 and 8–15 of each in two YMM accumulators (Y0–Y7),
-// added and finished by groupAVX2; n is rounded up to 4.
+// keyDotsHalfAVX2 generates keyDotsHalfAVX512 for AVX2+FMA+F16C. A chunk's
+// 16 positions take two YMM registers per lane accumulator, so the lanes go
+// four at a time (eight accumulators, each broadcast of q feeding both
+// halves): lanes 12–15 and 8–11 are kept on the stack, lanes 4–7 get 12–15
+// added (Reduce16's first step) and are kept too, and lanes 0–3 get 8–11
+// and then 4–7; the last two steps of the tree run between registers.
 func keyDotsHalfAVX2() {
-	TEXT("keyDotsHalfAVX2", NOSPLIT, "func(s *float32, q *float32, keys *uint16, n int, k int)")
+	TEXT("keyDotsHalfAVX2", NOSPLIT, "func(s *float32, q *float32, keys *uint16, chunks int, k int)")
 	Pragma("noescape")
-	Doc("keyDotsHalfAVX2 computes s[j] = Dot(q[0:k], binary16 row j of keys), j < n rounded up to 4, rows of k (a positive multiple of 16) at stride k, with AVX2+FMA+F16C.")
-	sp, qp, cnt, inner, off := gp[0], gp[1], gp[2], gp[3], gp[4]
-	kr := gp[5:9]
-	lo := func(j int) VecPhysical { return ymm(j) }
-	hi := func(j int) VecPhysical { return ymm(4 + j) }
+	Doc("keyDotsHalfAVX2 computes keyDotsHalfGeneric's s[j] for the 16·chunks keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.")
+	kept := AllocLocal(3 * 8 * 32) // lanes 12–15, 8–11 and 4–7 (folded)
+	spill := func(g int) Mem { return kept.Offset(256 * (3 - g)) }
+	sp, qp, kp, cnt, inner, qq, kk := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5], gp[6]
+	// acc(l, h): lane l of the group, positions 8h … 8h+7.
+	acc := func(l, h int) VecPhysical { return ymm(2*l + h) }
 	Load(Param("s"), sp)
 	Load(Param("q"), qp)
-	Load(Param("keys"), kr[0])
-	Load(Param("n"), cnt)
-	ADDQ(U8(3), cnt)
-	SHRQ(U8(2), cnt)
-	Label("group")
-	Load(Param("k"), inner)
-	SHLQ(U8(1), inner)
-	for j := 1; j < 4; j++ {
-		LEAQ(Mem{Base: kr[j-1], Index: inner, Scale: 1}, kr[j])
-	}
-	for j := range 4 {
-		VXORPS(lo(j), lo(j), lo(j))
-		VXORPS(hi(j), hi(j), hi(j))
-	}
-	XORQ(off, off)
-	Load(Param("k"), inner)
-	SHRQ(U8(4), inner)
+	Load(Param("keys"), kp)
+	Load(Param("chunks"), cnt)
 	Label("chunk")
-	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2}, Y8)
-	VMOVUPS(Mem{Base: qp, Index: off, Scale: 2, Disp: 32}, Y9)
-	for j := range 4 {
-		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1}, Y10)
-		VCVTPH2PS(Mem{Base: kr[j], Index: off, Scale: 1, Disp: 16}, Y11)
-		VFMADD231PS(Y10, Y8, lo(j))
-		VFMADD231PS(Y11, Y9, hi(j))
+	for g := 3; g >= 0; g-- { // lanes 4g … 4g+3
+		for i := range 8 {
+			VXORPS(ymm(i), ymm(i), ymm(i))
+		}
+		MOVQ(qp, qq)
+		MOVQ(kp, kk)
+		Load(Param("k"), inner)
+		SHRQ(U8(4), inner)
+		Label(fmt.Sprintf("dims%d", g))
+		for l := range 4 {
+			d := 4*g + l
+			qd, r0, r1 := ymm(8+l%2*4), ymm(9+l%2*4), ymm(10+l%2*4)
+			VBROADCASTSS(Mem{Base: qq, Disp: 4 * d}, qd)
+			VCVTPH2PS(Mem{Base: kk, Disp: 32 * d}, r0)
+			VCVTPH2PS(Mem{Base: kk, Disp: 32*d + 16}, r1)
+			VFMADD231PS(r0, qd, acc(l, 0))
+			VFMADD231PS(r1, qd, acc(l, 1))
+		}
+		ADDQ(U32(64), qq)
+		ADDQ(U32(512), kk)
+		DECQ(inner)
+		JNZ(LabelRef(fmt.Sprintf("dims%d", g)))
+		switch g {
+		case 1: // a[4+l] += a[12+l]
+			for i := range 8 {
+				VADDPS(spill(3).Offset(32*i), ymm(i), ymm(i))
+			}
+		case 0: // a[l] += a[8+l], then a[l] += a[4+l]
+			for i := range 8 {
+				VADDPS(spill(2).Offset(32*i), ymm(i), ymm(i))
+			}
+			for i := range 8 {
+				VADDPS(spill(1).Offset(32*i), ymm(i), ymm(i))
+			}
+		}
+		if g > 0 {
+			for i := range 8 {
+				VMOVUPS(ymm(i), spill(g).Offset(32*i))
+			}
+		}
 	}
-	ADDQ(U8(32), off)
-	DECQ(inner)
-	JNZ(LabelRef("chunk"))
-	for j := range 4 {
-		VADDPS(hi(j), lo(j), lo(j)) // a[j] += a[j+8]
+	for h := range 2 { // a[l] += a[l+2], then a[0] + a[1]
+		VADDPS(acc(2, h), acc(0, h), acc(0, h))
+		VADDPS(acc(3, h), acc(1, h), acc(1, h))
+		VADDPS(acc(1, h), acc(0, h), acc(0, h))
+		VMOVUPS(acc(0, h), Mem{Base: sp, Disp: 32 * h})
 	}
-	groupAVX2([]VecPhysical{lo(0), lo(1), lo(2), lo(3)}, Mem{Base: sp})
-	ADDQ(U8(16), sp)
+	ADDQ(U32(64), sp)
 	Load(Param("k"), inner)
-	SHLQ(U8(1), inner)
-	LEAQ(Mem{Base: kr[3], Index: inner, Scale: 1}, kr[0])
+	SHLQ(U8(5), inner) // a chunk's bytes: 16 positions of k binary16 values
+	ADDQ(inner, kp)
 	DECQ(cnt)
-	JNZ(LabelRef("group"))
+	JNZ(LabelRef("chunk"))
 	VZEROUPPER()
 	RET()
 }
