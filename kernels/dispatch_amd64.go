@@ -934,3 +934,16 @@ func shortAttention(out, q, cache []float32, n, heads, dim int) {
 	}
 	shortAttentionGeneric(out, q, cache, n, heads, dim)
 }
+
+// scatterHalfVec stores the first len(x) rounded down to 8 elements of
+// scatterHalf (col = chunk[lane:]) with scatterHalfAVX2, where the CPU has
+// F16C, and returns how many it stored.
+func scatterHalfVec(col []uint16, x []float32) int {
+	n := len(x) &^ 7
+	if isa < isaAVX2 || !f16c || n == 0 {
+		return 0
+	}
+	_ = col[Lanes*(n-1)]
+	scatterHalfAVX2(&col[0], &x[0], n)
+	return n
+}

@@ -119,6 +119,18 @@ func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
 // scatterHalf sets chunk[16·d + lane] = HalfBits(x[d]) for d < len(x):
 // column lane of a transposed chunk.
 func scatterHalf(chunk []uint16, x []float32, lane int) {
+	if len(x) == 0 {
+		return
+	}
+	_ = chunk[Lanes*(len(x)-1)+lane]
+	if n := scatterHalfVec(chunk[lane:], x); n > 0 {
+		chunk, x = chunk[Lanes*n:], x[n:]
+	}
+	scatterHalfGeneric(chunk, x, lane)
+}
+
+// scatterHalfGeneric is the specification of scatterHalf.
+func scatterHalfGeneric(chunk []uint16, x []float32, lane int) {
 	var xh [Lanes]uint16 // x, converted 16 at a time, then scattered
 	for d0 := 0; d0 < len(x); d0 += Lanes {
 		part := xh[:min(Lanes, len(x)-d0)]

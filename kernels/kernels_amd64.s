@@ -22456,6 +22456,32 @@ done:
 	VZEROUPPER
 	RET
 
+// func scatterHalfAVX2(col *uint16, x *float32, n int)
+// Requires: AVX, F16C
+TEXT ·scatterHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ col+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $0x03, CX
+
+loop:
+	VMOVUPS   (SI), Y1
+	VCVTPS2PH $0x00, Y1, X0
+	VPEXTRW   $0x00, X0, (DI)
+	VPEXTRW   $0x01, X0, 32(DI)
+	VPEXTRW   $0x02, X0, 64(DI)
+	VPEXTRW   $0x03, X0, 96(DI)
+	VPEXTRW   $0x04, X0, 128(DI)
+	VPEXTRW   $0x05, X0, 160(DI)
+	VPEXTRW   $0x06, X0, 192(DI)
+	VPEXTRW   $0x07, X0, 224(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x00000100, DI
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+	RET
+
 DATA vconstTab<>+0(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+4(SB)/4, $0x3fb8aa3b
 DATA vconstTab<>+8(SB)/4, $0x3fb8aa3b

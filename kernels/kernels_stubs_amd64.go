@@ -779,6 +779,11 @@ func halfBitsAVX2(dst []uint16, x []float32)
 //go:noescape
 func halfBitsAVX512(dst []uint16, x []float32)
 
+// scatterHalfAVX2 sets col[16·d] = HalfBits(x[d]) for d < n, n a positive multiple of 8, with AVX and F16C.
+//
+//go:noescape
+func scatterHalfAVX2(col *uint16, x *float32, n int)
+
 // expSubAVX2 sets dst[i] = Exp(x[i] − sub) for i < len(dst) with AVX2+FMA, bit-identical to Exp.
 //
 //go:noescape

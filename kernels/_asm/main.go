@@ -161,6 +161,7 @@ func main() {
 	roundHalfAVX512()
 	halfBitsAVX2()
 	halfBitsAVX512()
+	scatterHalfAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
 	geluAVX2()
@@ -2728,6 +2729,32 @@ func halfBitsAVX2() {
 	JNZ(LabelRef("loop"))
 	VZEROUPPER()
 	Label("done")
+	RET()
+}
+
+// scatterHalfAVX2 generates the column store of StoreKVHalf: eight values
+// at a time converted by VCVTPS2PH (as halfBitsAVX2) and stored one by one,
+// 32 bytes (a transposed chunk's row) apart.
+func scatterHalfAVX2() {
+	TEXT("scatterHalfAVX2", NOSPLIT, "func(col *uint16, x *float32, n int)")
+	Pragma("noescape")
+	Doc("scatterHalfAVX2 sets col[16·d] = HalfBits(x[d]) for d < n, n a positive multiple of 8, with AVX and F16C.")
+	cp, xp, cnt := RDI, RSI, RCX
+	Load(Param("col"), cp)
+	Load(Param("x"), xp)
+	Load(Param("n"), cnt)
+	SHRQ(U8(3), cnt)
+	Label("loop")
+	VMOVUPS(Mem{Base: xp}, Y1)
+	VCVTPS2PH(U8(0), Y1, X0)
+	for i := range 8 {
+		VPEXTRW(U8(i), X0, Mem{Base: cp, Disp: 32 * i})
+	}
+	ADDQ(U8(32), xp)
+	ADDQ(U32(256), cp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
 	RET()
 }
 
