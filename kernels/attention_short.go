@@ -30,19 +30,24 @@ func ShortAttentionStep(out, q, k, v, cache []float32, n, heads, dim int) {
 	}
 	_ = out[:dim]
 	_ = q[:dim]
+	_ = k[:dim]
+	_ = v[:dim]
 	cache = cache[:ShortCacheLen(dim)]
+	if shortAttentionLeaf(out, q, k, v, cache, n, heads, dim) {
+		return
+	}
 	j := n - 1
 	keys := cache[:Lanes*dim]
 	for d, x := range k[:dim] {
 		keys[Lanes*d+j] = x
 	}
 	copy(cache[Lanes*dim+j*dim:Lanes*dim+(j+1)*dim], v[:dim])
-	shortAttention(out, q, cache, n, heads, dim)
+	shortAttentionGeneric(out, q, cache, n, heads, dim)
 }
 
-// shortAttentionGeneric is the specification of shortAttention, the
-// attention part of ShortAttentionStep, written the way the assembly
-// computes it. Head h's score j is Dot(q_h, key j): lane l accumulates the
+// shortAttentionGeneric is the attention part of ShortAttentionStep: with
+// the stores before it, the specification of the assembly leaf
+// (shortAttentionLeaf), written the way it computes. Head h's score j is Dot(q_h, key j): lane l accumulates the
 // elements i ≡ l (mod 16) in increasing i from +0, and Reduce16 combines the
 // lanes. The scores are soft-maxed by softmaxScaled, and out_h[d] is
 // Attention's weighted sum: Reduce16 of the lanes FMA32(p_j, v_j[d], +0),

@@ -118,11 +118,11 @@ func TestVariantsChunkDot(t *testing.T) {
 // TestShortAttentionStepMatchesAttention checks ShortAttentionStep bit for
 // bit against Attention's incremental row, with every ISA variant, at every
 // length 1…16, on heads whose width is a multiple of 16 (the AVX-512 leaf)
-// and not, with nasty values, a cache that held NaN and infinities, and
-// guards around the output.
+// and not, more heads than the leaf takes, with nasty values, a cache that
+// held NaN and infinities, and guards around the output.
 func TestShortAttentionStepMatchesAttention(t *testing.T) {
 	r := rand.New(rand.NewPCG(63, 64))
-	shapes := [][2]int{{2, 96}, {1, 64}, {4, 64}, {1, 16}, {3, 48}, {2, 40}, {1, 7}, {3, 30}}
+	shapes := [][2]int{{2, 96}, {1, 64}, {4, 64}, {1, 16}, {3, 48}, {8, 128}, {9, 144}, {2, 40}, {1, 7}, {3, 30}}
 	forEachISA(t, func(t *testing.T) {
 		for _, sh := range shapes {
 			heads, dim := sh[0], sh[1]

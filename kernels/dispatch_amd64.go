@@ -916,23 +916,27 @@ func matMulTHalf(c []float32, ldc int, a []float32, lda int, b []uint16, ldb int
 	}
 }
 
+// shortHeadsMax is the most heads shortAttentionAVX512 takes.
+const shortHeadsMax = 8
+
 // ShortAttentionFast reports whether ShortAttentionStep runs as one
 // assembly leaf for heads of width dim/heads: on AVX-512, when that width
-// is a multiple of 16. Elsewhere it runs in Go, slower than StoreKV and
-// AttentionStep with their leaves.
+// is a multiple of 16 and there are at most 8 heads. Elsewhere it runs in
+// Go, slower than StoreKV and AttentionStep with their leaves.
 func ShortAttentionFast(heads, dim int) bool {
-	return isa == isaAVX512 && heads > 0 && dim%heads == 0 && dim/heads%Lanes == 0
+	return isa == isaAVX512 && heads > 0 && heads <= shortHeadsMax && dim%heads == 0 && dim/heads%Lanes == 0
 }
 
-// shortAttention is ShortAttentionStep's attention: one shortAttentionAVX512
-// leaf where ShortAttentionFast, else shortAttentionGeneric.
-func shortAttention(out, q, cache []float32, n, heads, dim int) {
-	if ShortAttentionFast(heads, dim) {
-		hd := dim / heads
-		shortAttentionAVX512(&out[0], &q[0], &cache[0], n, heads, hd/Lanes, 1/float32(math.Sqrt(float64(hd))))
-		return
+// shortAttentionLeaf runs ShortAttentionStep (its arguments checked) as the
+// shortAttentionAVX512 leaf where ShortAttentionFast, and reports whether
+// it did.
+func shortAttentionLeaf(out, q, k, v, cache []float32, n, heads, dim int) bool {
+	if !ShortAttentionFast(heads, dim) {
+		return false
 	}
-	shortAttentionGeneric(out, q, cache, n, heads, dim)
+	hd := dim / heads
+	shortAttentionAVX512(&out[0], &q[0], &k[0], &v[0], &cache[0], n, heads, hd/Lanes, 1/float32(math.Sqrt(float64(hd))))
+	return true
 }
 
 // scatterHalfVec stores the first len(x) rounded down to 8 elements of

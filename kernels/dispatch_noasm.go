@@ -119,8 +119,6 @@ func matMulTHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
 // assembly leaf: never in this build.
 func ShortAttentionFast(heads, dim int) bool { return false }
 
-func shortAttention(out, q, cache []float32, n, heads, dim int) {
-	shortAttentionGeneric(out, q, cache, n, heads, dim)
-}
+func shortAttentionLeaf(_, _, _, _, _ []float32, _, _, _ int) bool { return false }
 
 func scatterHalfVec([]uint16, []float32) int { return 0 }

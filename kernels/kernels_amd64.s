@@ -23651,33 +23651,52 @@ doneD:
 	VZEROUPPER
 	RET
 
-// func shortAttentionAVX512(out *float32, q *float32, cache *float32, n int, heads int, groups int, scale float32)
+// func shortAttentionAVX512(out *float32, q *float32, k *float32, v *float32, cache *float32, n int, heads int, groups int, scale float32)
 // Requires: AVX, AVX512F
-TEXT ·shortAttentionAVX512(SB), NOSPLIT, $64-52
-	MOVQ         out+0(FP), AX
-	MOVQ         q+8(FP), BX
-	MOVQ         cache+16(FP), CX
-	MOVQ         n+24(FP), SI
-	MOVQ         heads+32(FP), DI
-	MOVQ         groups+40(FP), R10
-	IMULQ        DI, R10
-	SHLQ         $0x06, R10
-	MOVQ         R10, DX
-	SHLQ         $0x04, DX
-	ADDQ         CX, DX
-	VBROADCASTSS scale+48(FP), Z28
+TEXT ·shortAttentionAVX512(SB), NOSPLIT, $512-68
+	MOVQ  cache+32(FP), CX
+	MOVQ  n+40(FP), SI
+	MOVQ  heads+48(FP), DI
+	MOVQ  groups+56(FP), R10
+	IMULQ DI, R10
+	SHLQ  $0x06, R10
+	MOVQ  R10, DX
+	SHLQ  $0x04, DX
+	ADDQ  CX, DX
+	LEAQ  -1(SI), R11
+	IMULQ R10, R11
+	ADDQ  DX, R11
+	MOVQ  v+24(FP), R9
+	XORQ  R8, R8
+
+value:
+	VMOVUPS      (R9)(R8*1), Z0
+	VMOVUPS      Z0, (R11)(R8*1)
+	ADDQ         $0x40, R8
+	CMPQ         R8, R10
+	JNE          value
+	VBROADCASTSS scale+64(FP), Z28
 	MOVL         $0xff800000, R11
 	VPBROADCASTD R11, Z29
 	CMPQ         SI, $0x10
 	JNE          part
 	KXNORW       K6, K6, K6
-	JMP          head
+	JMP          newest
 
 part:
 	LEAQ  kmaskTab<>+0(SB), R11
 	KMOVW (R11)(SI*2), K6
 
-head:
+newest:
+	XORL  R11, R11
+	LEAQ  -1(SI), R8
+	BTSL  R8, R11
+	KMOVW R11, K5
+	MOVQ  q+8(FP), BX
+	MOVQ  k+16(FP), R13
+	LEAQ  (SP), R12
+
+scores:
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
@@ -23694,61 +23713,83 @@ head:
 	VPXORD Z25, Z25, Z25
 	VPXORD Z26, Z26, Z26
 	VPXORD Z27, Z27, Z27
-	MOVQ   groups+40(FP), R8
+	VPXORD Z1, Z1, Z1
+	MOVQ   groups+56(FP), R8
 
 keys:
-	VMOVUPS           (CX), Z30
-	VFMADD231PS.BCST  (BX), Z30, Z12
-	VMOVUPS           64(CX), Z31
-	VFMADD231PS.BCST  4(BX), Z31, Z13
-	VMOVUPS           128(CX), Z30
-	VFMADD231PS.BCST  8(BX), Z30, Z14
-	VMOVUPS           192(CX), Z31
-	VFMADD231PS.BCST  12(BX), Z31, Z15
-	VMOVUPS           256(CX), Z30
-	VFMADD231PS.BCST  16(BX), Z30, Z16
-	VMOVUPS           320(CX), Z31
-	VFMADD231PS.BCST  20(BX), Z31, Z17
-	VMOVUPS           384(CX), Z30
-	VFMADD231PS.BCST  24(BX), Z30, Z18
-	VMOVUPS           448(CX), Z31
-	VFMADD231PS.BCST  28(BX), Z31, Z19
-	VMOVUPS           512(CX), Z30
-	VFMADD231PS.BCST  32(BX), Z30, Z20
-	VMOVUPS           576(CX), Z31
-	VFMADD231PS.BCST  36(BX), Z31, Z21
-	VMOVUPS           640(CX), Z30
-	VFMADD231PS.BCST  40(BX), Z30, Z22
-	VMOVUPS           704(CX), Z31
-	VFMADD231PS.BCST  44(BX), Z31, Z23
-	VMOVUPS           768(CX), Z30
-	VFMADD231PS.BCST  48(BX), Z30, Z24
-	VMOVUPS           832(CX), Z31
-	VFMADD231PS.BCST  52(BX), Z31, Z25
-	VMOVUPS           896(CX), Z30
-	VFMADD231PS.BCST  56(BX), Z30, Z26
-	VMOVUPS           960(CX), Z31
-	VFMADD231PS.BCST  60(BX), Z31, Z27
-	ADDQ              $0x00000040, BX
-	ADDQ              $0x00000400, CX
-	DECQ              R8
-	JNZ               keys
-	VADDPS            Z20, Z12, Z12
-	VADDPS            Z21, Z13, Z13
-	VADDPS            Z22, Z14, Z14
-	VADDPS            Z23, Z15, Z15
-	VADDPS            Z24, Z16, Z16
-	VADDPS            Z25, Z17, Z17
-	VADDPS            Z26, Z18, Z18
-	VADDPS            Z27, Z19, Z19
-	VADDPS            Z16, Z12, Z12
-	VADDPS            Z17, Z13, Z13
-	VADDPS            Z18, Z14, Z14
-	VADDPS            Z19, Z15, Z15
-	VADDPS            Z14, Z12, Z12
-	VADDPS            Z15, Z13, Z13
-	VADDPS            Z13, Z12, Z12
-	VMOVAPS           Z12, Z0
+	VMOVUPS          (CX), Z30
+	VFMADD231PS.BCST (BX), Z30, Z12
+	VMOVUPS          64(CX), Z31
+	VFMADD231PS.BCST 4(BX), Z31, Z13
+	VMOVUPS          128(CX), Z30
+	VFMADD231PS.BCST 8(BX), Z30, Z14
+	VMOVUPS          192(CX), Z31
+	VFMADD231PS.BCST 12(BX), Z31, Z15
+	VMOVUPS          256(CX), Z30
+	VFMADD231PS.BCST 16(BX), Z30, Z16
+	VMOVUPS          320(CX), Z31
+	VFMADD231PS.BCST 20(BX), Z31, Z17
+	VMOVUPS          384(CX), Z30
+	VFMADD231PS.BCST 24(BX), Z30, Z18
+	VMOVUPS          448(CX), Z31
+	VFMADD231PS.BCST 28(BX), Z31, Z19
+	VMOVUPS          512(CX), Z30
+	VFMADD231PS.BCST 32(BX), Z30, Z20
+	VMOVUPS          576(CX), Z31
+	VFMADD231PS.BCST 36(BX), Z31, Z21
+	VMOVUPS          640(CX), Z30
+	VFMADD231PS.BCST 40(BX), Z30, Z22
+	VMOVUPS          704(CX), Z31
+	VFMADD231PS.BCST 44(BX), Z31, Z23
+	VMOVUPS          768(CX), Z30
+	VFMADD231PS.BCST 48(BX), Z30, Z24
+	VMOVUPS          832(CX), Z31
+	VFMADD231PS.BCST 52(BX), Z31, Z25
+	VMOVUPS          896(CX), Z30
+	VFMADD231PS.BCST 56(BX), Z30, Z26
+	VMOVUPS          960(CX), Z31
+	VFMADD231PS.BCST 60(BX), Z31, Z27
+	VMOVUPS          (BX), Z2
+	VFMADD231PS      (R13), Z2, Z1
+	ADDQ             $0x00000040, BX
+	ADDQ             $0x00000040, R13
+	ADDQ             $0x00000400, CX
+	DECQ             R8
+	JNZ              keys
+	VADDPS           Z20, Z12, Z12
+	VADDPS           Z21, Z13, Z13
+	VADDPS           Z22, Z14, Z14
+	VADDPS           Z23, Z15, Z15
+	VADDPS           Z24, Z16, Z16
+	VADDPS           Z25, Z17, Z17
+	VADDPS           Z26, Z18, Z18
+	VADDPS           Z27, Z19, Z19
+	VADDPS           Z16, Z12, Z12
+	VADDPS           Z17, Z13, Z13
+	VADDPS           Z18, Z14, Z14
+	VADDPS           Z19, Z15, Z15
+	VADDPS           Z14, Z12, Z12
+	VADDPS           Z15, Z13, Z13
+	VADDPS           Z13, Z12, Z12
+	VEXTRACTF64X4    $0x01, Z1, Y2
+	VADDPS           Y2, Y1, Y1
+	VEXTRACTF128     $0x01, Y1, X2
+	VADDPS           X2, X1, X1
+	VMOVHLPS         X1, X1, X2
+	VADDPS           X2, X1, X1
+	VMOVSHDUP        X1, X2
+	VADDSS           X2, X1, X1
+	VBROADCASTSS     X1, Z1
+	VMOVAPS          Z1, K5, Z12
+	VMOVUPS          Z12, (R12)
+	ADDQ             $0x40, R12
+	DECQ             DI
+	JNZ              scores
+	MOVQ             heads+48(FP), DI
+	LEAQ             (SP), R12
+
+softmax:
+	VMOVUPS           (R12), Z0
 	VMULPS            Z28, Z0, Z0
 	VCMPPS            $0x07, Z0, Z0, K6, K7
 	VBLENDMPS         Z0, Z29, K7, Z12
@@ -23820,8 +23861,16 @@ keys:
 	VADDSS            X8, X7, X7
 	VBROADCASTSS      X7, Z7
 	VDIVPS            Z7, Z6, Z6
-	VMOVUPS           Z6, (SP)
-	MOVQ              groups+40(FP), R8
+	VMOVUPS           Z6, (R12)
+	ADDQ              $0x40, R12
+	DECQ              DI
+	JNZ               softmax
+	MOVQ              out+0(FP), AX
+	MOVQ              heads+48(FP), DI
+	LEAQ              (SP), R12
+
+head:
+	MOVQ groups+56(FP), R8
 
 values:
 	MOVQ             DX, R9
@@ -23829,7 +23878,7 @@ values:
 	CMPQ             SI, $0x00
 	JLE              skip0
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST (SP), Z30, Z12
+	VFMADD231PS.BCST (R12), Z30, Z12
 	ADDQ             R10, R9
 
 skip0:
@@ -23837,7 +23886,7 @@ skip0:
 	CMPQ             SI, $0x01
 	JLE              skip1
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 4(SP), Z31, Z13
+	VFMADD231PS.BCST 4(R12), Z31, Z13
 	ADDQ             R10, R9
 
 skip1:
@@ -23845,7 +23894,7 @@ skip1:
 	CMPQ             SI, $0x02
 	JLE              skip2
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 8(SP), Z30, Z14
+	VFMADD231PS.BCST 8(R12), Z30, Z14
 	ADDQ             R10, R9
 
 skip2:
@@ -23853,7 +23902,7 @@ skip2:
 	CMPQ             SI, $0x03
 	JLE              skip3
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 12(SP), Z31, Z15
+	VFMADD231PS.BCST 12(R12), Z31, Z15
 	ADDQ             R10, R9
 
 skip3:
@@ -23861,7 +23910,7 @@ skip3:
 	CMPQ             SI, $0x04
 	JLE              skip4
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 16(SP), Z30, Z16
+	VFMADD231PS.BCST 16(R12), Z30, Z16
 	ADDQ             R10, R9
 
 skip4:
@@ -23869,7 +23918,7 @@ skip4:
 	CMPQ             SI, $0x05
 	JLE              skip5
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 20(SP), Z31, Z17
+	VFMADD231PS.BCST 20(R12), Z31, Z17
 	ADDQ             R10, R9
 
 skip5:
@@ -23877,7 +23926,7 @@ skip5:
 	CMPQ             SI, $0x06
 	JLE              skip6
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 24(SP), Z30, Z18
+	VFMADD231PS.BCST 24(R12), Z30, Z18
 	ADDQ             R10, R9
 
 skip6:
@@ -23885,7 +23934,7 @@ skip6:
 	CMPQ             SI, $0x07
 	JLE              skip7
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 28(SP), Z31, Z19
+	VFMADD231PS.BCST 28(R12), Z31, Z19
 	ADDQ             R10, R9
 
 skip7:
@@ -23893,7 +23942,7 @@ skip7:
 	CMPQ             SI, $0x08
 	JLE              skip8
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 32(SP), Z30, Z20
+	VFMADD231PS.BCST 32(R12), Z30, Z20
 	ADDQ             R10, R9
 
 skip8:
@@ -23901,7 +23950,7 @@ skip8:
 	CMPQ             SI, $0x09
 	JLE              skip9
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 36(SP), Z31, Z21
+	VFMADD231PS.BCST 36(R12), Z31, Z21
 	ADDQ             R10, R9
 
 skip9:
@@ -23909,7 +23958,7 @@ skip9:
 	CMPQ             SI, $0x0a
 	JLE              skip10
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 40(SP), Z30, Z22
+	VFMADD231PS.BCST 40(R12), Z30, Z22
 	ADDQ             R10, R9
 
 skip10:
@@ -23917,7 +23966,7 @@ skip10:
 	CMPQ             SI, $0x0b
 	JLE              skip11
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 44(SP), Z31, Z23
+	VFMADD231PS.BCST 44(R12), Z31, Z23
 	ADDQ             R10, R9
 
 skip11:
@@ -23925,7 +23974,7 @@ skip11:
 	CMPQ             SI, $0x0c
 	JLE              skip12
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 48(SP), Z30, Z24
+	VFMADD231PS.BCST 48(R12), Z30, Z24
 	ADDQ             R10, R9
 
 skip12:
@@ -23933,7 +23982,7 @@ skip12:
 	CMPQ             SI, $0x0d
 	JLE              skip13
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 52(SP), Z31, Z25
+	VFMADD231PS.BCST 52(R12), Z31, Z25
 	ADDQ             R10, R9
 
 skip13:
@@ -23941,7 +23990,7 @@ skip13:
 	CMPQ             SI, $0x0e
 	JLE              skip14
 	VMOVUPS          (R9), Z30
-	VFMADD231PS.BCST 56(SP), Z30, Z26
+	VFMADD231PS.BCST 56(R12), Z30, Z26
 	ADDQ             R10, R9
 
 skip14:
@@ -23949,7 +23998,7 @@ skip14:
 	CMPQ             SI, $0x0f
 	JLE              skip15
 	VMOVUPS          (R9), Z31
-	VFMADD231PS.BCST 60(SP), Z31, Z27
+	VFMADD231PS.BCST 60(R12), Z31, Z27
 	ADDQ             R10, R9
 
 skip15:
@@ -23973,8 +24022,52 @@ skip15:
 	ADDQ    $0x00000040, DX
 	DECQ    R8
 	JNZ     values
+	ADDQ    $0x40, R12
 	DECQ    DI
 	JNZ     head
+	MOVQ    k+16(FP), R13
+	MOVQ    cache+32(FP), CX
+	LEAQ    -4(CX)(SI*4), CX
+	MOVQ    R10, R8
+	SHRQ    $0x06, R8
+
+column:
+	MOVL (R13), R11
+	MOVL R11, (CX)
+	MOVL 4(R13), R11
+	MOVL R11, 64(CX)
+	MOVL 8(R13), R11
+	MOVL R11, 128(CX)
+	MOVL 12(R13), R11
+	MOVL R11, 192(CX)
+	MOVL 16(R13), R11
+	MOVL R11, 256(CX)
+	MOVL 20(R13), R11
+	MOVL R11, 320(CX)
+	MOVL 24(R13), R11
+	MOVL R11, 384(CX)
+	MOVL 28(R13), R11
+	MOVL R11, 448(CX)
+	MOVL 32(R13), R11
+	MOVL R11, 512(CX)
+	MOVL 36(R13), R11
+	MOVL R11, 576(CX)
+	MOVL 40(R13), R11
+	MOVL R11, 640(CX)
+	MOVL 44(R13), R11
+	MOVL R11, 704(CX)
+	MOVL 48(R13), R11
+	MOVL R11, 768(CX)
+	MOVL 52(R13), R11
+	MOVL R11, 832(CX)
+	MOVL 56(R13), R11
+	MOVL R11, 896(CX)
+	MOVL 60(R13), R11
+	MOVL R11, 960(CX)
+	ADDQ $0x40, R13
+	ADDQ $0x00000400, CX
+	DECQ R8
+	JNZ  column
 	VZEROUPPER
 	RET
 

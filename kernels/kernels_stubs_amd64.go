@@ -814,10 +814,10 @@ func softmaxShortAVX512(x *float32, n int, scale float32)
 //go:noescape
 func softmaxLongAVX512(x *float32, n int, scale float32)
 
-// shortAttentionAVX512 computes shortAttentionGeneric(out, q, cache, n, heads, dim) with AVX-512F for dim = heads·groups·16, 1 ≤ n ≤ 16.
+// shortAttentionAVX512 runs ShortAttentionStep(out, q, k, v, cache, n, heads, dim) with AVX-512F for dim = heads·groups·16, 1 ≤ n ≤ 16, heads ≤ 8.
 //
 //go:noescape
-func shortAttentionAVX512(out *float32, q *float32, cache *float32, n int, heads int, groups int, scale float32)
+func shortAttentionAVX512(out *float32, q *float32, k *float32, v *float32, cache *float32, n int, heads int, groups int, scale float32)
 
 // geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.
 //
