@@ -814,8 +814,7 @@ var f16c = cpu.X86.HasF16C
 
 // keyDotsHalf is keyDotsHalfGeneric through keyDotsHalfAVX512 or
 // keyDotsHalfAVX2 when len(q) is a multiple of 16; they compute n rounded
-// up to 8 or 4 dots, which s and keys must hold (AttentionStepHalf gives
-// them 16).
+// up to 16 dots (whole chunks), which s and keys must hold.
 func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
 	hd := len(q)
 	switch {
