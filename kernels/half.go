@@ -101,19 +101,20 @@ func halfBitsGeneric(dst []uint16, x []float32) {
 
 // StoreKVHalf is StoreKV into binary16 caches (KeyCacheLen and
 // ValueCacheLen uint16 elements): key k and value v of position j, rounded
-// by HalfBits. The values are in AttentionStep's layout; the keys of each
-// head, like the values, in chunks of 16 positions, each chunk transposed:
-// element d of head h's key j at kc[h·ld·hd + (j/16)·16·hd + 16·d + j mod
-// 16], so that the key dots, too, reduce across registers (keyDotsHalf).
+// by HalfBits. Each head's keys and values lie in chunks of 16 positions,
+// each chunk transposed: element d of head h's key j at kc[h·ld·hd +
+// (j/16)·16·hd + 16·d + j mod 16], and its value at the same place of vc.
+// So the key dots, like the weighted sums of the values, reduce across
+// registers (keyDotsHalf), and each head reads its keys and then its values
+// as two runs of memory.
 func StoreKVHalf(kc, vc []uint16, k, v []float32, j, ld, heads int) {
 	dim := len(k)
 	hd := checkStore("StoreKVHalf", kc, vc, dim, len(v), j, ld, heads)
 	for h := range heads {
 		at := h*ld*hd + j/Lanes*Lanes*hd
 		scatterHalf(kc[at:at+Lanes*hd], k[h*hd:(h+1)*hd], j%Lanes)
+		scatterHalf(vc[at:at+Lanes*hd], v[h*hd:(h+1)*hd], j%Lanes)
 	}
-	at := j / Lanes * chunkStride(dim)
-	scatterHalf(vc[at:at+Lanes*dim], v, j%Lanes)
 }
 
 // scatterHalf sets chunk[16·d + lane] = HalfBits(x[d]) for d < len(x):
@@ -148,7 +149,8 @@ func scatterHalfGeneric(chunk []uint16, x []float32, lane int) {
 // keys and values rounded by RoundHalf. scratch must hold
 // AttentionStepScratch(n) floats.
 func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int, scratch []float32) {
-	hd, scale, s, block, stride := stepSetup(out, q, n, ld, heads, dim, scratch)
+	hd, scale, s, block, _ := stepSetup(out, q, n, ld, heads, dim, scratch)
+	stride := Lanes * hd // from one chunk of a head's values to the next
 	_ = kc[:KeyCacheLen(dim, ld)]
 	vc = vc[:ValueCacheLen(dim, ld)]
 	for h := range heads {
@@ -157,7 +159,8 @@ func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int,
 		// the last lie within the capacity, so the dots may run over them.
 		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd])
 		softmaxScaled(s[:n], scale)
-		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDotHalf(o, s[:n], vc[Lanes*(c0+x):], stride) })
+		values := vc[h*ld*hd:]
+		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDotHalf(o, s[:n], values[Lanes*x:], stride) })
 	}
 }
 
