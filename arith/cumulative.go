@@ -21,6 +21,23 @@ func (c *Cumulative) Set(freqs []uint32) error {
 	if len(freqs) != 256 {
 		return fmt.Errorf("%w: %d frequencies, want 256", ErrInvalidFreqs, len(freqs))
 	}
+	sum, ok := cumulativeLeaf(&c.c, freqs)
+	if !ok {
+		sum = c.setGo(freqs)
+	}
+	if sum != Total {
+		c.c[256] = 0
+		return fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, sum, Total)
+	}
+	c.c[256] = Total
+	return nil
+}
+
+// setGo is the specification of the assembly leaf of Set: it stores the
+// prefix sums of freqs (256 entries) in c.c[:256], each modulo 2^32, and
+// returns their total in 64 bits, which Set checks.
+func (c *Cumulative) setGo(freqs []uint32) uint64 {
+	freqs = freqs[:256]
 	// The sum is taken in 64 bits so that no overflow can wrap to Total; once
 	// the total is checked, every prefix sum fits in uint32. Four entries
 	// per step keep the chain of dependent additions 64 long, not 256.
@@ -36,11 +53,7 @@ func (c *Cumulative) Set(freqs []uint32) error {
 		d[3] = uint32(sum + f01 + f2)
 		sum += f01 + (f2 + f3)
 	}
-	if sum != Total {
-		return fmt.Errorf("%w: frequencies sum to %d, want %d", ErrInvalidFreqs, sum, Total)
-	}
-	c.c[256] = Total
-	return nil
+	return sum
 }
 
 // Range returns the cumulative frequency lo and the frequency f of sym, so that

@@ -733,3 +733,285 @@ slow:
 	XORL AX, AX
 	MOVB AL, ret+16(FP)
 	RET
+
+// func cumulativeAVX512(c *uint32, freqs *uint32) uint64
+// Requires: AVX, AVX512F
+TEXT ·cumulativeAVX512(SB), NOSPLIT, $0-24
+	MOVQ         c+0(FP), DI
+	MOVQ         freqs+8(FP), SI
+	MOVL         $0x00000000, (DI)
+	VPXORD       Z31, Z31, Z31
+	VPXORD       Z30, Z30, Z30
+	VPXORD       Z28, Z28, Z28
+	VPXORD       Z29, Z29, Z29
+	MOVQ         $0x00000000ffffffff, AX
+	VPBROADCASTQ AX, Z27
+	MOVL         $0x0000000f, AX
+	VPBROADCASTD AX, Z26
+	VMOVDQU32    (SI), Z0
+	VPANDQ       Z27, Z0, Z4
+	VPADDQ       Z4, Z28, Z28
+	VPSRLQ       $0x20, Z0, Z4
+	VPADDQ       Z4, Z29, Z29
+	VALIGND      $0x0f, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0e, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0c, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x08, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z30, Z0, Z0
+	VMOVDQU32    Z0, 4(DI)
+	VPERMD       Z0, Z26, Z30
+	VMOVDQU32    64(SI), Z1
+	VPANDQ       Z27, Z1, Z5
+	VPADDQ       Z5, Z28, Z28
+	VPSRLQ       $0x20, Z1, Z5
+	VPADDQ       Z5, Z29, Z29
+	VALIGND      $0x0f, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0e, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0c, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x08, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z30, Z1, Z1
+	VMOVDQU32    Z1, 68(DI)
+	VPERMD       Z1, Z26, Z30
+	VMOVDQU32    128(SI), Z2
+	VPANDQ       Z27, Z2, Z6
+	VPADDQ       Z6, Z28, Z28
+	VPSRLQ       $0x20, Z2, Z6
+	VPADDQ       Z6, Z29, Z29
+	VALIGND      $0x0f, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0e, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0c, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x08, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VPADDD       Z30, Z2, Z2
+	VMOVDQU32    Z2, 132(DI)
+	VPERMD       Z2, Z26, Z30
+	VMOVDQU32    192(SI), Z3
+	VPANDQ       Z27, Z3, Z7
+	VPADDQ       Z7, Z28, Z28
+	VPSRLQ       $0x20, Z3, Z7
+	VPADDQ       Z7, Z29, Z29
+	VALIGND      $0x0f, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0e, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0c, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x08, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VPADDD       Z30, Z3, Z3
+	VMOVDQU32    Z3, 196(DI)
+	VPERMD       Z3, Z26, Z30
+	VMOVDQU32    256(SI), Z0
+	VPANDQ       Z27, Z0, Z4
+	VPADDQ       Z4, Z28, Z28
+	VPSRLQ       $0x20, Z0, Z4
+	VPADDQ       Z4, Z29, Z29
+	VALIGND      $0x0f, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0e, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0c, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x08, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z30, Z0, Z0
+	VMOVDQU32    Z0, 260(DI)
+	VPERMD       Z0, Z26, Z30
+	VMOVDQU32    320(SI), Z1
+	VPANDQ       Z27, Z1, Z5
+	VPADDQ       Z5, Z28, Z28
+	VPSRLQ       $0x20, Z1, Z5
+	VPADDQ       Z5, Z29, Z29
+	VALIGND      $0x0f, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0e, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0c, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x08, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z30, Z1, Z1
+	VMOVDQU32    Z1, 324(DI)
+	VPERMD       Z1, Z26, Z30
+	VMOVDQU32    384(SI), Z2
+	VPANDQ       Z27, Z2, Z6
+	VPADDQ       Z6, Z28, Z28
+	VPSRLQ       $0x20, Z2, Z6
+	VPADDQ       Z6, Z29, Z29
+	VALIGND      $0x0f, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0e, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0c, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x08, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VPADDD       Z30, Z2, Z2
+	VMOVDQU32    Z2, 388(DI)
+	VPERMD       Z2, Z26, Z30
+	VMOVDQU32    448(SI), Z3
+	VPANDQ       Z27, Z3, Z7
+	VPADDQ       Z7, Z28, Z28
+	VPSRLQ       $0x20, Z3, Z7
+	VPADDQ       Z7, Z29, Z29
+	VALIGND      $0x0f, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0e, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0c, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x08, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VPADDD       Z30, Z3, Z3
+	VMOVDQU32    Z3, 452(DI)
+	VPERMD       Z3, Z26, Z30
+	VMOVDQU32    512(SI), Z0
+	VPANDQ       Z27, Z0, Z4
+	VPADDQ       Z4, Z28, Z28
+	VPSRLQ       $0x20, Z0, Z4
+	VPADDQ       Z4, Z29, Z29
+	VALIGND      $0x0f, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0e, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0c, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x08, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z30, Z0, Z0
+	VMOVDQU32    Z0, 516(DI)
+	VPERMD       Z0, Z26, Z30
+	VMOVDQU32    576(SI), Z1
+	VPANDQ       Z27, Z1, Z5
+	VPADDQ       Z5, Z28, Z28
+	VPSRLQ       $0x20, Z1, Z5
+	VPADDQ       Z5, Z29, Z29
+	VALIGND      $0x0f, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0e, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0c, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x08, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z30, Z1, Z1
+	VMOVDQU32    Z1, 580(DI)
+	VPERMD       Z1, Z26, Z30
+	VMOVDQU32    640(SI), Z2
+	VPANDQ       Z27, Z2, Z6
+	VPADDQ       Z6, Z28, Z28
+	VPSRLQ       $0x20, Z2, Z6
+	VPADDQ       Z6, Z29, Z29
+	VALIGND      $0x0f, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0e, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0c, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x08, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VPADDD       Z30, Z2, Z2
+	VMOVDQU32    Z2, 644(DI)
+	VPERMD       Z2, Z26, Z30
+	VMOVDQU32    704(SI), Z3
+	VPANDQ       Z27, Z3, Z7
+	VPADDQ       Z7, Z28, Z28
+	VPSRLQ       $0x20, Z3, Z7
+	VPADDQ       Z7, Z29, Z29
+	VALIGND      $0x0f, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0e, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0c, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x08, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VPADDD       Z30, Z3, Z3
+	VMOVDQU32    Z3, 708(DI)
+	VPERMD       Z3, Z26, Z30
+	VMOVDQU32    768(SI), Z0
+	VPANDQ       Z27, Z0, Z4
+	VPADDQ       Z4, Z28, Z28
+	VPSRLQ       $0x20, Z0, Z4
+	VPADDQ       Z4, Z29, Z29
+	VALIGND      $0x0f, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0e, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x0c, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VALIGND      $0x08, Z31, Z0, Z4
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z30, Z0, Z0
+	VMOVDQU32    Z0, 772(DI)
+	VPERMD       Z0, Z26, Z30
+	VMOVDQU32    832(SI), Z1
+	VPANDQ       Z27, Z1, Z5
+	VPADDQ       Z5, Z28, Z28
+	VPSRLQ       $0x20, Z1, Z5
+	VPADDQ       Z5, Z29, Z29
+	VALIGND      $0x0f, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0e, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x0c, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VALIGND      $0x08, Z31, Z1, Z5
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z30, Z1, Z1
+	VMOVDQU32    Z1, 836(DI)
+	VPERMD       Z1, Z26, Z30
+	VMOVDQU32    896(SI), Z2
+	VPANDQ       Z27, Z2, Z6
+	VPADDQ       Z6, Z28, Z28
+	VPSRLQ       $0x20, Z2, Z6
+	VPADDQ       Z6, Z29, Z29
+	VALIGND      $0x0f, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0e, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x0c, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VALIGND      $0x08, Z31, Z2, Z6
+	VPADDD       Z6, Z2, Z2
+	VPADDD       Z30, Z2, Z2
+	VMOVDQU32    Z2, 900(DI)
+	VPERMD       Z2, Z26, Z30
+	VMOVDQU32    960(SI), Z3
+	VPANDQ       Z27, Z3, Z7
+	VPADDQ       Z7, Z28, Z28
+	VPSRLQ       $0x20, Z3, Z7
+	VPADDQ       Z7, Z29, Z29
+	VALIGND      $0x0f, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0e, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x0c, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VALIGND      $0x08, Z31, Z3, Z7
+	VPADDD       Z7, Z3, Z3
+	VPADDD       Z30, Z3, Z3
+	VMOVDQU32    Z3, 964(DI)
+	VPERMD       Z3, Z26, Z30
+	VPADDQ       Z29, Z28, Z28
+	VSHUFI64X2   $0x4e, Z28, Z28, Z29
+	VPADDQ       Z29, Z28, Z28
+	VSHUFI64X2   $0xb1, Z28, Z28, Z29
+	VPADDQ       Z29, Z28, Z28
+	VPSHUFD      $0x4e, Z28, Z29
+	VPADDQ       Z29, Z28, Z28
+	VMOVQ        X28, AX
+	MOVQ         AX, ret+16(FP)
+	VZEROUPPER
+	RET

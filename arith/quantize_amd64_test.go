@@ -104,3 +104,53 @@ func TestQuantizeAVX512(t *testing.T) {
 		}
 	}
 }
+
+// TestCumulativeAVX512 compares the assembly sums of Cumulative.Set with
+// setGo, its specification: the 256 prefix sums modulo 2^32 and the 64-bit
+// total, on valid tables, on tables that sum to too little or too much, and
+// on ones whose 32-bit sums wrap; with guards around the table.
+func TestCumulativeAVX512(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := newRand(8)
+	freqs := make([]uint32, 256)
+	for rep := range 600 {
+		switch rep % 4 {
+		case 0, 1:
+			copy(freqs, randomFreqs(t, rng, distKind(rep%int(numDistKinds))))
+		case 2:
+			for i := range freqs {
+				freqs[i] = rng.Uint32N(1 << 17)
+			}
+		case 3:
+			for i := range freqs {
+				freqs[i] = rng.Uint32()
+			}
+		}
+		var want Cumulative
+		wantSum := want.setGo(freqs)
+		buf := make([]uint32, 257+32)
+		for i := range buf {
+			buf[i] = 0xdeadbeef
+		}
+		got := buf[16 : 16+257]
+		sum := cumulativeAVX512(&got[0], &freqs[0])
+		if sum != wantSum {
+			t.Fatalf("rep %d: total %d, want %d", rep, sum, wantSum)
+		}
+		for i := range 256 {
+			if got[i] != want.c[i] {
+				t.Fatalf("rep %d: c[%d] = %d, want %d", rep, i, got[i], want.c[i])
+			}
+		}
+		if got[256] != uint32(wantSum) {
+			t.Fatalf("rep %d: c[256] = %d, want %d", rep, got[256], uint32(wantSum))
+		}
+		for i := range 16 {
+			if buf[i] != 0xdeadbeef || buf[16+257+i] != 0xdeadbeef {
+				t.Fatalf("rep %d: wrote outside the table", rep)
+			}
+		}
+	}
+}

@@ -8,3 +8,8 @@ package arith
 //
 //go:noescape
 func quantizeAVX512(probs *float32, freqs *uint32) bool
+
+// cumulativeAVX512 sets c[0] = 0 and c[s+1] = Σ freqs[:s+1] mod 2^32 for s < 256, and returns Σ freqs in 64 bits, with AVX-512F.
+//
+//go:noescape
+func cumulativeAVX512(c *uint32, freqs *uint32) uint64

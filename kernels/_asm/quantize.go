@@ -12,10 +12,11 @@ import (
 // does not import the module it generates for.
 const arithTotal = 1 << 24
 
-// generateArith is the -set arith mode: the integer leaf of package arith.
+// generateArith is the -set arith mode: the integer leaves of package arith.
 func generateArith() {
 	ConstraintExpr("!purego")
 	quantizeAVX512()
+	cumulativeAVX512()
 	Generate()
 }
 
@@ -169,4 +170,49 @@ func foldLanes(op func(a, b, d VecPhysical), z, tmp VecPhysical, size int) {
 		VPSHUFD(U8(0xb1), z, tmp)
 		op(tmp, z, z)
 	}
+}
+
+// cumulativeAVX512 generates Cumulative.Set's sums: the prefix sums of the
+// 256 frequencies, each vector's lanes by an in-register scan (VALIGND
+// shifts by 1, 2, 4 and 8 lanes with zeros, added), plus the running total
+// of the vectors before, stored one entry on (c[s+1] = Σ freqs[:s+1]), and
+// c[0] = 0; and the total in 64-bit lanes, which the caller checks before
+// it trusts the 32-bit sums (with a total of 2^24 none of them wrapped).
+func cumulativeAVX512() {
+	TEXT("cumulativeAVX512", NOSPLIT, "func(c *uint32, freqs *uint32) uint64")
+	Pragma("noescape")
+	Doc("cumulativeAVX512 sets c[0] = 0 and c[s+1] = Σ freqs[:s+1] mod 2^32 for s < 256, and returns Σ freqs in 64 bits, with AVX-512F.")
+	cp, fp, t := RDI, RSI, RAX
+	Load(Param("c"), cp)
+	Load(Param("freqs"), fp)
+	MOVL(U32(0), Mem{Base: cp})
+	VPXORD(Z31, Z31, Z31) // zeros
+	VPXORD(Z30, Z30, Z30) // the running total, in every lane
+	VPXORD(Z28, Z28, Z28) // the 64-bit sums: even entries
+	VPXORD(Z29, Z29, Z29) // odd entries
+	MOVQ(U64(0xffffffff), t)
+	VPBROADCASTQ(t, Z27)
+	MOVL(U32(15), t.As32())
+	VPBROADCASTD(t.As32(), Z26) // VPERMD index of lane 15
+	for i := range 16 {
+		x, s := zmm(i%4), zmm(4+i%4)
+		VMOVDQU32(Mem{Base: fp, Disp: 64 * i}, x)
+		VPANDQ(Z27, x, s)
+		VPADDQ(s, Z28, Z28)
+		VPSRLQ(U8(32), x, s)
+		VPADDQ(s, Z29, Z29)
+		for _, k := range []int{1, 2, 4, 8} {
+			VALIGND(U8(16-k), Z31, x, s)
+			VPADDD(s, x, x)
+		}
+		VPADDD(Z30, x, x)
+		VMOVDQU32(x, Mem{Base: cp, Disp: 4 + 64*i})
+		VPERMD(x, Z26, Z30)
+	}
+	VPADDQ(Z29, Z28, Z28)
+	foldLanes(func(a, b, d VecPhysical) { VPADDQ(a, b, d) }, Z28, Z29, 8)
+	VMOVQ(X28, t)
+	Store(t, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
 }
