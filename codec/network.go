@@ -49,7 +49,7 @@ type modelNetwork struct {
 }
 
 func newModelNetwork(m *model.Model) *modelNetwork {
-	return &modelNetwork{m: m, fp: m.Fingerprint()}
+	return &modelNetwork{m: m, fp: builtin.Fingerprint(m)}
 }
 
 // inference returns the packed model, packing it the first time.

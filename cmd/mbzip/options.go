@@ -151,7 +151,7 @@ func modelResolver(user *model.Model) func(string, [32]byte) (*model.Model, erro
 			return user, nil
 		}
 		m, err := builtin.Lookup(name)
-		if err == nil && m.Fingerprint() == fp {
+		if err == nil && builtin.Fingerprint(m) == fp {
 			return m, nil
 		}
 		what := "which is not built in"

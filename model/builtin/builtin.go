@@ -82,9 +82,36 @@ func lazy(build func() (*model.Model, error)) func() (*model.Model, error) {
 		err  error
 	)
 	return func() (*model.Model, error) {
-		once.Do(func() { m, err = build() })
+		once.Do(func() {
+			if m, err = build(); err == nil {
+				fingerprints.Store(m, new(fingerprintOnce))
+			}
+		})
 		return m, err
 	}
+}
+
+// fingerprints holds, for each model lazy has built, its fingerprint once
+// computed: *model.Model → *fingerprintOnce.
+var fingerprints sync.Map
+
+type fingerprintOnce struct {
+	once sync.Once
+	fp   [32]byte
+}
+
+// Fingerprint returns m.Fingerprint(), hashed once for a built-in model
+// (the shared, read-only instances that Lookup, Default and DefaultFor
+// return) and every time for any other model. Hashing every weight takes
+// milliseconds, and a decoder checks the fingerprint of its model more than
+// once.
+func Fingerprint(m *model.Model) [32]byte {
+	if v, ok := fingerprints.Load(m); ok {
+		f := v.(*fingerprintOnce)
+		f.once.Do(func() { f.fp = m.Fingerprint() })
+		return f.fp
+	}
+	return m.Fingerprint()
 }
 
 // embedded loads the weights an embed file holds (nil in a

@@ -106,6 +106,9 @@ func TestTextModelsPinned(t *testing.T) {
 			if got := hex.EncodeToString(fp[:]); got != pin.fingerprint {
 				t.Errorf("fingerprint %s, pinned %s", got, pin.fingerprint)
 			}
+			if Fingerprint(m) != fp || Fingerprint(m) != fp {
+				t.Errorf("Fingerprint, hashed once, differs from the model's")
+			}
 			text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 7))
 			probs := make([]float32, len(text)*256)
 			m.Forward(text, probs)
@@ -186,5 +189,22 @@ func TestConcurrentFirstUse(t *testing.T) {
 		if m == nil || m != got[0] {
 			t.Fatal("concurrent lookups gave different models")
 		}
+	}
+}
+
+// TestFingerprintOtherModels checks that Fingerprint hashes a model that is
+// not a built-in every time: a change to its weights shows.
+func TestFingerprintOtherModels(t *testing.T) {
+	m, err := model.New(model.Configs["tiny"], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := Fingerprint(m)
+	if before != m.Fingerprint() {
+		t.Fatal("Fingerprint differs from the model's")
+	}
+	m.Flat()[0]++
+	if Fingerprint(m) == before {
+		t.Fatal("Fingerprint kept the old hash of a model that is not built in")
 	}
 }
