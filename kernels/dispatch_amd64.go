@@ -950,3 +950,12 @@ func scatterHalfVec(col []uint16, x []float32) int {
 	scatterHalfAVX2(&col[0], &x[0], n)
 	return n
 }
+
+// exactHalvesLeaf runs exactHalvesInto with halvesExactAVX512 on AVX-512,
+// and reports whether it did.
+func exactHalvesLeaf(h []uint16, w []float32) (exact, ok bool) {
+	if isa != isaAVX512 {
+		return false, false
+	}
+	return halvesExactAVX512(h, w[:len(h)]), true
+}

@@ -122,3 +122,5 @@ func ShortAttentionFast(heads, dim int) bool { return false }
 func shortAttentionLeaf(_, _, _, _, _ []float32, _, _, _ int) bool { return false }
 
 func scatterHalfVec([]uint16, []float32) int { return 0 }
+
+func exactHalvesLeaf([]uint16, []float32) (exact, ok bool) { return false, false }

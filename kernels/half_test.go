@@ -360,3 +360,48 @@ func TestScatterHalf(t *testing.T) {
 		}
 	})
 }
+
+// TestExactHalves checks exactHalvesInto, with every ISA, against its Go
+// twin at every length 0…70: on binary16 values (subnormals, ±0, ±Inf
+// included), which pass, and with one float32 that is not a binary16 value
+// (or a NaN) at each position, which fails; the conversions match, and the
+// guards after them hold.
+func TestExactHalves(t *testing.T) {
+	r := rand.New(rand.NewPCG(99, 100))
+	specials := []uint16{0x0000, 0x8000, 0x0001, 0x83ff, 0x7c00, 0xfc00, 0x7bff, 0x3c00}
+	bad := []float32{1 + 1.0/4096, float32(math.NaN()), 1e-30, 70000, -3.0e-8}
+	forEachISA(t, func(t *testing.T) {
+		for n := 0; n <= 70; n++ {
+			w := make([]float32, n)
+			for i := range w {
+				h := uint16(r.Uint32())
+				if h&0x7c00 == 0x7c00 { // no NaNs among the exact values
+					h = specials[r.IntN(len(specials))]
+				}
+				w[i] = HalfFloat(h)
+			}
+			check := func(at int, want bool) {
+				got, ref := make([]uint16, n+8), make([]uint16, n+8)
+				for i := range got {
+					got[i], ref[i] = 0xabcd, 0xabcd
+				}
+				exact := exactHalvesInto(got[:n], w)
+				if wantG := exactHalvesGeneric(ref[:n], w); exact != wantG || exact != want {
+					t.Fatalf("n=%d bad at %d: %v, Go twin %v, want %v", n, at, exact, wantG, want)
+				}
+				for i := range got {
+					if got[i] != ref[i] {
+						t.Fatalf("n=%d: h[%d] = %#x, want %#x", n, i, got[i], ref[i])
+					}
+				}
+			}
+			check(-1, true)
+			for at := range n {
+				old := w[at]
+				w[at] = bad[r.IntN(len(bad))]
+				check(at, false)
+				w[at] = old
+			}
+		}
+	})
+}

@@ -22456,6 +22456,49 @@ done:
 	VZEROUPPER
 	RET
 
+// func halvesExactAVX512(dst []uint16, x []float32) bool
+// Requires: AVX, AVX512F
+TEXT ·halvesExactAVX512(SB), NOSPLIT, $0-49
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   x_base+24(FP), SI
+	MOVQ   dst_len+8(FP), CX
+	KXNORW K3, K3, K3
+	MOVQ   CX, DX
+	SHRQ   $0x04, DX
+	JZ     tail
+
+loop:
+	VMOVUPS   (SI), Z0
+	VCVTPS2PH $0x00, Z0, Y1
+	VMOVDQU   Y1, (DI)
+	VCVTPH2PS Y1, Z2
+	VCMPPS    $0x00, Z2, Z0, K2
+	KANDW     K2, K3, K3
+	ADDQ      $0x40, SI
+	ADDQ      $0x20, DI
+	DECQ      DX
+	JNZ       loop
+
+tail:
+	ANDQ      $0x0f, CX
+	JZ        done
+	LEAQ      kmaskTab<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (SI), K1, Z0
+	VCVTPS2PH $0x00, Z0, K1, (DI)
+	VCVTPS2PH $0x00, Z0, Y1
+	VCVTPH2PS Y1, Z2
+	VCMPPS    $0x00, Z2, Z0, K1, K2
+	KXNORW    K2, K1, K2
+	KANDW     K2, K3, K3
+
+done:
+	KORTESTW K3, K3
+	SETCS    AL
+	MOVB     AL, ret+48(FP)
+	VZEROUPPER
+	RET
+
 // func scatterHalfAVX2(col *uint16, x *float32, n int)
 // Requires: AVX, F16C
 TEXT ·scatterHalfAVX2(SB), NOSPLIT, $0-24

@@ -779,6 +779,11 @@ func halfBitsAVX2(dst []uint16, x []float32)
 //go:noescape
 func halfBitsAVX512(dst []uint16, x []float32)
 
+// halvesExactAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) and reports whether every HalfFloat(dst[i]) has the bits of x[i] (no NaN), with AVX-512F.
+//
+//go:noescape
+func halvesExactAVX512(dst []uint16, x []float32) bool
+
 // scatterHalfAVX2 sets col[16·d] = HalfBits(x[d]) for d < n, n a positive multiple of 8, with AVX and F16C.
 //
 //go:noescape

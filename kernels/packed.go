@@ -76,6 +76,14 @@ func exactHalves(w []float32) []uint16 {
 // exactHalvesInto sets h[i] to the binary16 bits of w[i], i < len(h), and
 // reports whether each converts back to w[i] exactly (a NaN never does).
 func exactHalvesInto(h []uint16, w []float32) bool {
+	if exact, ok := exactHalvesLeaf(h, w); ok {
+		return exact
+	}
+	return exactHalvesGeneric(h, w)
+}
+
+// exactHalvesGeneric is the specification of exactHalvesInto.
+func exactHalvesGeneric(h []uint16, w []float32) bool {
 	halfBitsVec(h, w)
 	for i, b := range h {
 		if v := HalfFloat(b); v != v || math.Float32bits(v) != math.Float32bits(w[i]) {

@@ -202,13 +202,13 @@ func Load(data []byte) (*Model, error) {
 	// Every size is now checked against the input: allocate and copy.
 	m, _ := alloc(cfg)
 	for i, t := range m.tensors {
-		src := body[offsets[i]:]
+		src := body[offsets[i]:][:4*len(t.Data)]
 		for j := range t.Data {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, t.Name, j, v)
+			b := binary.LittleEndian.Uint32(src[4*j:])
+			if b&0x7f800000 == 0x7f800000 { // all exponent bits: NaN or ±Inf
+				return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, t.Name, j, math.Float32frombits(b))
 			}
-			t.Data[j] = v
+			t.Data[j] = math.Float32frombits(b)
 		}
 	}
 	m.name = meta[metaName]

@@ -161,6 +161,7 @@ func main() {
 	roundHalfAVX512()
 	halfBitsAVX2()
 	halfBitsAVX512()
+	halvesExactAVX512()
 	scatterHalfAVX2()
 	vconsts = defineVConsts()
 	expSubAVX2()
@@ -2729,6 +2730,52 @@ func halfBitsAVX2() {
 	JNZ(LabelRef("loop"))
 	VZEROUPPER()
 	Label("done")
+	RET()
+}
+
+// halvesExactAVX512 generates exactHalvesInto: halfBitsAVX512's conversion
+// and stores, each value converted back and compared with the original as
+// floats (ordered and equal: a NaN never is; zeros keep their sign both
+// ways, so equal floats here are equal bits), the verdicts ANDed in K3.
+func halvesExactAVX512() {
+	TEXT("halvesExactAVX512", NOSPLIT, "func(dst []uint16, x []float32) bool")
+	Pragma("noescape")
+	Doc("halvesExactAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) and reports whether every HalfFloat(dst[i]) has the bits of x[i] (no NaN), with AVX-512F.")
+	dp, xp, n, cnt := RDI, RSI, RCX, RDX
+	Load(Param("dst").Base(), dp)
+	Load(Param("x").Base(), xp)
+	Load(Param("dst").Len(), n)
+	KXNORW(K3, K3, K3)
+	MOVQ(n, cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: xp}, Z0)
+	VCVTPS2PH(U8(0), Z0, Y1)
+	VMOVDQU(Y1, Mem{Base: dp})
+	VCVTPH2PS(Y1, Z2)
+	VCMPPS(U8(0), Z2, Z0, K2) // EQ_OQ
+	KANDW(K2, K3, K3)
+	ADDQ(U8(64), xp)
+	ADDQ(U8(32), dp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), n)
+	JZ(LabelRef("done"))
+	tailMask(n, cnt, K1)
+	VMOVUPS_Z(Mem{Base: xp}, K1, Z0)
+	VCVTPS2PH(U8(0), Z0, K1, Mem{Base: dp})
+	VCVTPS2PH(U8(0), Z0, Y1)
+	VCVTPH2PS(Y1, Z2)
+	VCMPPS(U8(0), Z2, Z0, K1, K2)
+	KXNORW(K2, K1, K2) // lanes past the tail pass
+	KANDW(K2, K3, K3)
+	Label("done")
+	KORTESTW(K3, K3) // CF: every lane passed
+	SETCS(AL)
+	Store(AL, ReturnIndex(0))
+	VZEROUPPER()
 	RET()
 }
 
