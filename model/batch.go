@@ -56,8 +56,8 @@ type rowState struct {
 	// The key/value caches, per layer in kernels.AttentionStep's layout
 	// (written by kernels.StoreKV), of the capacities of Batch.capacities.
 	gK, gV []float32 // GlobalLayers caches of GlobalDim
-	// With Config.HalfKV, gKh and gVh replace gK and gV: the same layout,
-	// binary16 elements (kernels.StoreKVHalf).
+	// With Config.HalfKV, gKh and gVh replace gK and gV: binary16 elements
+	// in kernels.StoreKVHalf's layout, of the same lengths.
 	gKh, gVh []uint16
 	lK, lV   []float32 // LocalLayers caches of LocalDim (lK alone when shortLocal)
 	g        []float32 // PatchSize × LocalDim: g2l output of the current patch
