@@ -62,16 +62,7 @@ func shortAttentionAVX512() {
 	ADDQ(U8(64), cnt)
 	CMPQ(cnt, rowBytes)
 	JNE(LabelRef("value"))
-	broadcastParam("scale", Z28)
-	MOVL(U32(0xff800000), t.As32())
-	VPBROADCASTD(t.As32(), Z29) // −Inf
-	CMPQ(n, U8(16))
-	JNE(LabelRef("part"))
-	KXNORW(K6, K6, K6)
-	JMP(LabelRef("newest"))
-	Label("part")
-	tailMask(n, t, K6)
-	Label("newest")
+	softmaxRowSetup(n, t, "newest")
 	XORL(t.As32(), t.As32())
 	LEAQ(Mem{Base: n, Disp: -1}, cnt)
 	BTSL(cnt.As32(), t.As32())
@@ -109,23 +100,12 @@ func shortAttentionAVX512() {
 	DECQ(hcnt)
 	JNZ(LabelRef("scores"))
 
-	// softmaxScaled of each head's lanes < n, as softmaxShortAVX512 does it.
+	// softmaxScaled of each head's lanes < n.
 	Load(Param("heads"), hcnt)
 	LEAQ(frame, sp)
 	Label("softmax")
 	VMOVUPS(Mem{Base: sp}, Z0)
-	VMULPS(Z28, Z0, Z0)
-	VCMPPS(U8(7), Z0, Z0, K6, K7) // ORD_Q within the row
-	VBLENDMPS(Z0, Z29, K7, Z12)
-	maxFold(12, 13)
-	VBROADCASTSS(X12, Z12)
-	VSUBPS(Z12, Z0, Z0)
-	expCore512(zsets[0], false).emit() // Z6 = Exp(Z0)
-	VMOVAPS_Z(Z6, K6, Z6)              // +0 past the row
-	VMOVAPS(Z6, Z7)
-	reduce16(7, 8)
-	VBROADCASTSS(X7, Z7)
-	VDIVPS(Z7, Z6, Z6)
+	softmaxRow()
 	VMOVUPS(Z6, Mem{Base: sp})
 	ADDQ(U8(64), sp)
 	DECQ(hcnt)

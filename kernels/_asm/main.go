@@ -2277,17 +2277,34 @@ func softmaxShortAVX512() {
 	xp, n, t := RDI, RCX, RDX
 	Load(Param("x"), xp)
 	Load(Param("n"), n)
+	softmaxRowSetup(n, t, "load")
+	VMOVUPS_Z(Mem{Base: xp}, K6, Z0)
+	softmaxRow()
+	VMOVUPS(Z6, K6, Mem{Base: xp})
+	VZEROUPPER()
+	RET()
+}
+
+// softmaxRowSetup broadcasts the float32 parameter scale into Z28 and −Inf
+// into Z29 and sets K6 to the lanes below n (1 ≤ n ≤ 16), with t as
+// scratch, for softmaxRow; the code goes on at label next.
+func softmaxRowSetup(n, t GPPhysical, next string) {
 	broadcastParam("scale", Z28)
 	MOVL(U32(0xff800000), t.As32())
 	VPBROADCASTD(t.As32(), Z29) // −Inf
 	CMPQ(n, U8(16))
 	JNE(LabelRef("part"))
 	KXNORW(K6, K6, K6)
-	JMP(LabelRef("load"))
+	JMP(LabelRef(next))
 	Label("part")
 	tailMask(n, t, K6)
-	Label("load")
-	VMOVUPS_Z(Mem{Base: xp}, K6, Z0)
+	Label(next)
+}
+
+// softmaxRow is softmaxScaled of the lanes of Z0 under K6, as set up by
+// softmaxRowSetup: Z6 = the probabilities, +0 past the row. What Z0 holds
+// past the row does not matter. It clobbers Z0–Z13, K1–K3 and K7.
+func softmaxRow() {
 	VMULPS(Z28, Z0, Z0)
 	// Max over the row's lanes, NaNs left out.
 	VCMPPS(U8(7), Z0, Z0, K6, K7) // ORD_Q within the row
@@ -2302,9 +2319,6 @@ func softmaxShortAVX512() {
 	reduce16(7, 8)
 	VBROADCASTSS(X7, Z7)
 	VDIVPS(Z7, Z6, Z6)
-	VMOVUPS(Z6, K6, Mem{Base: xp})
-	VZEROUPPER()
-	RET()
 }
 
 // softmaxLongAVX512 generates softmaxScaled as one leaf for a row of any
@@ -2733,52 +2747,6 @@ func halfBitsAVX2() {
 	RET()
 }
 
-// halvesExactAVX512 generates exactHalvesInto: halfBitsAVX512's conversion
-// and stores, each value converted back and compared with the original as
-// floats (ordered and equal: a NaN never is; zeros keep their sign both
-// ways, so equal floats here are equal bits), the verdicts ANDed in K3.
-func halvesExactAVX512() {
-	TEXT("halvesExactAVX512", NOSPLIT, "func(dst []uint16, x []float32) bool")
-	Pragma("noescape")
-	Doc("halvesExactAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) and reports whether every HalfFloat(dst[i]) has the bits of x[i] (no NaN), with AVX-512F.")
-	dp, xp, n, cnt := RDI, RSI, RCX, RDX
-	Load(Param("dst").Base(), dp)
-	Load(Param("x").Base(), xp)
-	Load(Param("dst").Len(), n)
-	KXNORW(K3, K3, K3)
-	MOVQ(n, cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("tail"))
-	Label("loop")
-	VMOVUPS(Mem{Base: xp}, Z0)
-	VCVTPS2PH(U8(0), Z0, Y1)
-	VMOVDQU(Y1, Mem{Base: dp})
-	VCVTPH2PS(Y1, Z2)
-	VCMPPS(U8(0), Z2, Z0, K2) // EQ_OQ
-	KANDW(K2, K3, K3)
-	ADDQ(U8(64), xp)
-	ADDQ(U8(32), dp)
-	DECQ(cnt)
-	JNZ(LabelRef("loop"))
-	Label("tail")
-	ANDQ(U8(15), n)
-	JZ(LabelRef("done"))
-	tailMask(n, cnt, K1)
-	VMOVUPS_Z(Mem{Base: xp}, K1, Z0)
-	VCVTPS2PH(U8(0), Z0, K1, Mem{Base: dp})
-	VCVTPS2PH(U8(0), Z0, Y1)
-	VCVTPH2PS(Y1, Z2)
-	VCMPPS(U8(0), Z2, Z0, K1, K2)
-	KXNORW(K2, K1, K2) // lanes past the tail pass
-	KANDW(K2, K3, K3)
-	Label("done")
-	KORTESTW(K3, K3) // CF: every lane passed
-	SETCS(AL)
-	Store(AL, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
-}
-
 // scatterHalfAVX2 generates the column store of StoreKVHalf: eight values
 // at a time converted by VCVTPS2PH (as halfBitsAVX2) and stored one by one,
 // 32 bytes (a transposed chunk's row) apart.
@@ -2807,20 +2775,46 @@ func scatterHalfAVX2() {
 
 // halfBitsAVX512 generates halfBitsAVX2 with AVX-512F, 16 at a time, and
 // the last len mod 16 under a mask.
-func halfBitsAVX512() {
-	TEXT("halfBitsAVX512", NOSPLIT, "func(dst []uint16, x []float32)")
-	Pragma("noescape")
-	Doc("halfBitsAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) with AVX-512F.")
+func halfBitsAVX512() { halfBits512(false) }
+
+// halvesExactAVX512 generates exactHalvesInto: halfBitsAVX512's conversion
+// and stores, each value converted back and compared with the original as
+// floats (ordered and equal: a NaN never is; zeros keep their sign both
+// ways, so equal floats here are equal bits), the verdicts ANDed in K3.
+func halvesExactAVX512() { halfBits512(true) }
+
+// halfBits512 generates halfBitsAVX512, or with check halvesExactAVX512.
+func halfBits512(check bool) {
+	if check {
+		TEXT("halvesExactAVX512", NOSPLIT, "func(dst []uint16, x []float32) bool")
+		Pragma("noescape")
+		Doc("halvesExactAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) and reports whether every HalfFloat(dst[i]) has the bits of x[i] (no NaN), with AVX-512F.")
+	} else {
+		TEXT("halfBitsAVX512", NOSPLIT, "func(dst []uint16, x []float32)")
+		Pragma("noescape")
+		Doc("halfBitsAVX512 sets dst[i] = HalfBits(x[i]) for i < len(dst) with AVX-512F.")
+	}
 	dp, xp, n, cnt := RDI, RSI, RCX, RDX
 	Load(Param("dst").Base(), dp)
 	Load(Param("x").Base(), xp)
 	Load(Param("dst").Len(), n)
+	if check {
+		KXNORW(K3, K3, K3)
+	}
 	MOVQ(n, cnt)
 	SHRQ(U8(4), cnt)
 	JZ(LabelRef("tail"))
 	Label("loop")
 	VMOVUPS(Mem{Base: xp}, Z0)
-	VCVTPS2PH(U8(0), Z0, Mem{Base: dp})
+	if check {
+		VCVTPS2PH(U8(0), Z0, Y1)
+		VMOVDQU(Y1, Mem{Base: dp})
+		VCVTPH2PS(Y1, Z2)
+		VCMPPS(U8(0), Z2, Z0, K2) // EQ_OQ
+		KANDW(K2, K3, K3)
+	} else {
+		VCVTPS2PH(U8(0), Z0, Mem{Base: dp})
+	}
 	ADDQ(U8(64), xp)
 	ADDQ(U8(32), dp)
 	DECQ(cnt)
@@ -2831,7 +2825,19 @@ func halfBitsAVX512() {
 	tailMask(n, cnt, K1)
 	VMOVUPS_Z(Mem{Base: xp}, K1, Z0)
 	VCVTPS2PH(U8(0), Z0, K1, Mem{Base: dp})
+	if check {
+		VCVTPS2PH(U8(0), Z0, Y1)
+		VCVTPH2PS(Y1, Z2)
+		VCMPPS(U8(0), Z2, Z0, K1, K2)
+		KXNORW(K2, K1, K2) // lanes past the tail pass
+		KANDW(K2, K3, K3)
+	}
 	Label("done")
+	if check {
+		KORTESTW(K3, K3) // CF: every lane passed
+		SETCS(AL)
+		Store(AL, ReturnIndex(0))
+	}
 	VZEROUPPER()
 	RET()
 }

@@ -106,7 +106,8 @@ func TestTextModelsPinned(t *testing.T) {
 			if got := hex.EncodeToString(fp[:]); got != pin.fingerprint {
 				t.Errorf("fingerprint %s, pinned %s", got, pin.fingerprint)
 			}
-			if Fingerprint(m) != fp || Fingerprint(m) != fp {
+			first := Fingerprint(m)
+			if again := Fingerprint(m); first != fp || again != fp {
 				t.Errorf("Fingerprint, hashed once, differs from the model's")
 			}
 			text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 7))
