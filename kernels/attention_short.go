@@ -47,11 +47,12 @@ func ShortAttentionStep(out, q, k, v, cache []float32, n, heads, dim int) {
 
 // shortAttentionGeneric is the attention part of ShortAttentionStep: with
 // the stores before it, the specification of the assembly leaf
-// (shortAttentionLeaf), written the way it computes. Head h's score j is Dot(q_h, key j): lane l accumulates the
-// elements i ≡ l (mod 16) in increasing i from +0, and Reduce16 combines the
-// lanes. The scores are soft-maxed by softmaxScaled, and out_h[d] is
-// Attention's weighted sum: Reduce16 of the lanes FMA32(p_j, v_j[d], +0),
-// lane j for j < n, +0 beyond.
+// (shortAttentionLeaf), written the way it computes. Head h's score j is
+// Dot(q_h, key j): lane l accumulates the elements i ≡ l (mod 16) in
+// increasing i from +0, and Reduce16 combines the lanes. The scores are
+// soft-maxed by softmaxScaled, and out_h[d] is Attention's weighted sum:
+// Reduce16 of the lanes FMA32(p_j, v_j[d], +0), lane j for j < n, +0
+// beyond.
 func shortAttentionGeneric(out, q, cache []float32, n, heads, dim int) {
 	hd := dim / heads
 	scale := 1 / float32(math.Sqrt(float64(hd)))
