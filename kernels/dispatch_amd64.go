@@ -825,8 +825,16 @@ func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
 		_, _ = s[Lanes*chunks-1], keys[Lanes*chunks*hd-1]
 		if isa == isaAVX512 {
 			keyDotsHalfAVX512(&s[0], &q[0], &keys[0], chunks, hd)
-		} else {
-			keyDotsHalfAVX2(&s[0], &q[0], &keys[0], chunks, hd)
+			return
+		}
+		// AVX2: two chunks at a time, then a last one alone.
+		pairs := chunks / 2
+		if pairs > 0 {
+			keyDotsHalfPairsAVX2(&s[0], &q[0], &keys[0], pairs, hd)
+		}
+		if chunks%2 != 0 {
+			at := 2 * pairs * Lanes
+			keyDotsHalfAVX2(&s[at], &q[0], &keys[at*hd], 1, hd)
 		}
 	}
 }

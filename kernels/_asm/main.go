@@ -154,6 +154,7 @@ func main() {
 	chunkDotAVX2(false)
 	chunkDotAVX512(false)
 	keyDotsHalfAVX2()
+	keyDotsHalfPairsAVX2()
 	keyDotsHalfAVX512()
 	chunkDotAVX2(true)
 	chunkDotAVX512(true)
@@ -2696,6 +2697,94 @@ func keyDotsHalfAVX2() {
 	ADDQ(inner, kp)
 	DECQ(cnt)
 	JNZ(LabelRef("chunk"))
+	VZEROUPPER()
+	RET()
+}
+
+// keyDotsHalfPairsAVX2 generates keyDotsHalfAVX2 for two chunks (32
+// positions, four YMM registers per lane accumulator) at a time, lanes two
+// at a time, so that each broadcast of q feeds four FMAs. Reduce16's tree
+// folds as the lanes come: lanes 8–15 are kept on the stack; lanes 6–7 and
+// 4–5 get 14–15 and 12–13 added and are kept; lanes 2–3 get 10–11 and
+// then 6–7; lanes 0–1 get 8–9, then 4–5, then 2–3; lane 1 goes onto lane
+// 0 between registers.
+func keyDotsHalfPairsAVX2() {
+	TEXT("keyDotsHalfPairsAVX2", 0, "func(s *float32, q *float32, keys *uint16, pairs int, k int)")
+	Pragma("noescape")
+	Doc("keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.")
+	kept := AllocLocal(7 * 8 * 32)
+	raw := func(g int) Mem { return kept.Offset(256 * (g - 4)) } // lanes 2g, 2g+1, g ≥ 4
+	folded := func(g int) Mem { return kept.Offset(256 * (g + 3)) } // g = 1, 2, 3
+	sp, qp, kp, cnt, inner, qq, ka, kb, chunk := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8]
+	// acc(l, h): lane l of the pair, positions 8h … 8h+7 of the 32.
+	acc := func(l, h int) VecPhysical { return ymm(4*l + h) }
+	add := func(m Mem) {
+		for i := range 8 {
+			VADDPS(m.Offset(32*i), ymm(i), ymm(i))
+		}
+	}
+	keep := func(m Mem) {
+		for i := range 8 {
+			VMOVUPS(ymm(i), m.Offset(32*i))
+		}
+	}
+	Load(Param("s"), sp)
+	Load(Param("q"), qp)
+	Load(Param("keys"), kp)
+	Load(Param("pairs"), cnt)
+	Load(Param("k"), chunk)
+	SHLQ(U8(5), chunk) // a chunk's bytes: 16 positions of k binary16 values
+	Label("pair")
+	for g := 7; g >= 0; g-- { // lanes 2g, 2g+1
+		for i := range 8 {
+			VXORPS(ymm(i), ymm(i), ymm(i))
+		}
+		MOVQ(qp, qq)
+		MOVQ(kp, ka)
+		LEAQ(Mem{Base: kp, Index: chunk, Scale: 1}, kb)
+		Load(Param("k"), inner)
+		SHRQ(U8(4), inner)
+		Label(fmt.Sprintf("dims%d", g))
+		for l := range 2 {
+			d := 2*g + l
+			qd := ymm(8 + 4*l)
+			VBROADCASTSS(Mem{Base: qq, Disp: 4 * d}, qd)
+			for h := range 4 {
+				base := []GPPhysical{ka, kb}[h/2]
+				r := ymm(9 + 4*l + h%3)
+				VCVTPH2PS(Mem{Base: base, Disp: 32*d + 16*(h%2)}, r)
+				VFMADD231PS(r, qd, acc(l, h))
+			}
+		}
+		ADDQ(U32(64), qq)
+		ADDQ(U32(512), ka)
+		ADDQ(U32(512), kb)
+		DECQ(inner)
+		JNZ(LabelRef(fmt.Sprintf("dims%d", g)))
+		switch g {
+		case 7, 6, 5, 4:
+			keep(raw(g))
+		case 3, 2: // a[2g+l] += a[2g+8+l]
+			add(raw(g + 4))
+			keep(folded(g))
+		case 1: // lanes 2–3: += 10–11, then += 6–7
+			add(raw(5))
+			add(folded(3))
+			keep(folded(1))
+		case 0: // lanes 0–1: += 8–9, += 4–5, += 2–3
+			add(raw(4))
+			add(folded(2))
+			add(folded(1))
+		}
+	}
+	for h := range 4 { // a[0] + a[1]
+		VADDPS(acc(1, h), acc(0, h), acc(0, h))
+		VMOVUPS(acc(0, h), Mem{Base: sp, Disp: 32 * h})
+	}
+	ADDQ(U32(128), sp)
+	LEAQ(Mem{Base: kp, Index: chunk, Scale: 2}, kp)
+	DECQ(cnt)
+	JNZ(LabelRef("pair"))
 	VZEROUPPER()
 	RET()
 }
