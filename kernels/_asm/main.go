@@ -2713,7 +2713,7 @@ func keyDotsHalfPairsAVX2() {
 	Pragma("noescape")
 	Doc("keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.")
 	kept := AllocLocal(7 * 8 * 32)
-	raw := func(g int) Mem { return kept.Offset(256 * (g - 4)) } // lanes 2g, 2g+1, g ≥ 4
+	raw := func(g int) Mem { return kept.Offset(256 * (g - 4)) }    // lanes 2g, 2g+1, g ≥ 4
 	folded := func(g int) Mem { return kept.Offset(256 * (g + 3)) } // g = 1, 2, 3
 	sp, qp, kp, cnt, inner, qq, ka, kb, chunk := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8]
 	// acc(l, h): lane l of the pair, positions 8h … 8h+7 of the 32.
