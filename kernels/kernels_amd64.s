@@ -9379,7 +9379,7 @@ reduce:
 
 // func mmAVX512pf_2x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·mmAVX512pf_2x8(SB), $8-56
+TEXT ·mmAVX512pf_2x8(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -9396,7 +9396,6 @@ TEXT ·mmAVX512pf_2x8(SB), $8-56
 	LEAQ   (R12)(BX*1), R13
 	IMUL3Q $0x00000010, BX, R14
 	ADDQ   SI, R14
-	MOVQ   R14, (SP)
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
@@ -9427,7 +9426,6 @@ loop:
 	VMOVUPS     (R11)(AX*1), Z6
 	VMOVUPS     (R12)(AX*1), Z7
 	VMOVUPS     (R13)(AX*1), Z8
-	MOVQ        (SP), R14
 	PREFETCHT0  (R14)
 	PREFETCHT0  64(R14)
 	PREFETCHT0  128(R14)
@@ -9436,7 +9434,7 @@ loop:
 	PREFETCHT0  320(R14)
 	PREFETCHT0  384(R14)
 	PREFETCHT0  448(R14)
-	ADDQ        $0x00000200, (SP)
+	ADDQ        $0x00000200, R14
 	VMOVUPS     (CX)(AX*1), Z0
 	VFMADD231PS Z1, Z0, Z9
 	VFMADD231PS Z2, Z0, Z10
@@ -9563,7 +9561,7 @@ reduce:
 
 // func mmhAVX512pf_2x8(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·mmhAVX512pf_2x8(SB), $8-56
+TEXT ·mmhAVX512pf_2x8(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -9580,7 +9578,6 @@ TEXT ·mmhAVX512pf_2x8(SB), $8-56
 	LEAQ   (R12)(BX*1), R13
 	IMUL3Q $0x00000010, BX, R14
 	ADDQ   SI, R14
-	MOVQ   R14, (SP)
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
@@ -9611,12 +9608,11 @@ loop:
 	VCVTPH2PS   (R11)(AX*1), Z6
 	VCVTPH2PS   (R12)(AX*1), Z7
 	VCVTPH2PS   (R13)(AX*1), Z8
-	MOVQ        (SP), R14
 	PREFETCHT0  (R14)
 	PREFETCHT0  64(R14)
 	PREFETCHT0  128(R14)
 	PREFETCHT0  192(R14)
-	ADDQ        $0x00000100, (SP)
+	ADDQ        $0x00000100, R14
 	VMOVUPS     (CX)(AX*2), Z0
 	VFMADD231PS Z1, Z0, Z9
 	VFMADD231PS Z2, Z0, Z10
@@ -17661,7 +17657,7 @@ reduce:
 
 // func mmAVX512pf_4x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·mmAVX512pf_4x6(SB), $8-56
+TEXT ·mmAVX512pf_4x6(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -17678,7 +17674,6 @@ TEXT ·mmAVX512pf_4x6(SB), $8-56
 	LEAQ   (R12)(BX*1), R13
 	IMUL3Q $0x0000000c, BX, R14
 	ADDQ   R8, R14
-	MOVQ   R14, (SP)
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
@@ -17715,14 +17710,13 @@ loop:
 	VMOVUPS     (R11)(AX*1), Z4
 	VMOVUPS     (R12)(AX*1), Z5
 	VMOVUPS     (R13)(AX*1), Z6
-	MOVQ        (SP), R14
 	PREFETCHT0  (R14)
 	PREFETCHT0  64(R14)
 	PREFETCHT0  128(R14)
 	PREFETCHT0  192(R14)
 	PREFETCHT0  256(R14)
 	PREFETCHT0  320(R14)
-	ADDQ        $0x00000180, (SP)
+	ADDQ        $0x00000180, R14
 	VMOVUPS     (CX)(AX*1), Z0
 	VFMADD231PS Z1, Z0, Z7
 	VFMADD231PS Z2, Z0, Z8
@@ -17933,7 +17927,7 @@ reduce:
 
 // func mmhAVX512pf_4x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·mmhAVX512pf_4x6(SB), $8-56
+TEXT ·mmhAVX512pf_4x6(SB), NOSPLIT, $0-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -17950,7 +17944,6 @@ TEXT ·mmhAVX512pf_4x6(SB), $8-56
 	LEAQ   (R12)(BX*1), R13
 	IMUL3Q $0x0000000c, BX, R14
 	ADDQ   R8, R14
-	MOVQ   R14, (SP)
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
@@ -17987,11 +17980,10 @@ loop:
 	VCVTPH2PS   (R11)(AX*1), Z4
 	VCVTPH2PS   (R12)(AX*1), Z5
 	VCVTPH2PS   (R13)(AX*1), Z6
-	MOVQ        (SP), R14
 	PREFETCHT0  (R14)
 	PREFETCHT0  64(R14)
 	PREFETCHT0  128(R14)
-	ADDQ        $0x000000c0, (SP)
+	ADDQ        $0x000000c0, R14
 	VMOVUPS     (CX)(AX*2), Z0
 	VFMADD231PS Z1, Z0, Z7
 	VFMADD231PS Z2, Z0, Z8

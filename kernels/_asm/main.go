@@ -997,14 +997,7 @@ func microAVX512(r, c int, prefetch, half bool) {
 	if half {
 		aScale, bStep = 2, 32
 	}
-	// The prefetch pointer lives in a register where one is left, else on
-	// the stack (4×6 uses all thirteen).
-	pfInReg := 2+r+c+1 < len(gp)
-	flags := NOSPLIT
-	if prefetch && !pfInReg {
-		flags = 0
-	}
-	TEXT(name, flags, sig)
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX-512F%s.",
 		name, r, c, r, c, what))
@@ -1029,20 +1022,15 @@ func microAVX512(r, c int, prefetch, half bool) {
 	k := gp[2+r+c]
 	// As in microAVX2: pf walks the c rows of b prefetchBlocks column
 	// blocks ahead, the bytes of c rows' 16 elements per iteration.
-	var pf GPPhysical
-	var pfSlot Mem
+	// It takes the register after k's where one is left, else k's own (4×6
+	// uses all thirteen): k is not needed until the tail, which reloads it.
+	pf := k
+	if 2+r+c+1 < len(gp) {
+		pf = gp[2+r+c+1]
+	}
 	if prefetch {
-		if pfInReg {
-			pf = gp[2+r+c+1]
-		} else {
-			pf = k // free until the tail
-			pfSlot = AllocLocal(8)
-		}
 		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
 		ADDQ(bp[0], pf)
-		if !pfInReg {
-			MOVQ(pf, pfSlot)
-		}
 	}
 	for i := range r {
 		for j := range c {
@@ -1075,18 +1063,11 @@ func microAVX512(r, c int, prefetch, half bool) {
 		}
 	}
 	if prefetch {
-		if !pfInReg {
-			MOVQ(pfSlot, pf)
-		}
 		lines := (c*bStep + 63) / 64
 		for j := range lines {
 			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
 		}
-		if pfInReg {
-			ADDQ(U32(bStep*c), pf)
-		} else {
-			ADDQ(U32(bStep*c), pfSlot)
-		}
+		ADDQ(U32(bStep*c), pf)
 	}
 	for i := range r {
 		VMOVUPS(Mem{Base: ap[i], Index: off, Scale: aScale}, za)
