@@ -129,6 +129,15 @@ func TestLoadRejects(t *testing.T) {
 	if _, err := Load(bad); !errors.Is(err, ErrFingerprint) {
 		t.Errorf("flipped weight: err = %v, want ErrFingerprint", err)
 	}
+	// SkipFingerprintCheck trusts the recorded fingerprint, and only that.
+	if got, err := Load(bad, SkipFingerprintCheck()); err != nil {
+		t.Errorf("flipped weight, fingerprint not checked: %v", err)
+	} else if got.Fingerprint() == m.Fingerprint() {
+		t.Error("flipped weight, fingerprint not checked: the weights load unchanged")
+	}
+	if _, err := Load(file[:len(file)-1], SkipFingerprintCheck()); !errors.Is(err, ErrFormat) {
+		t.Errorf("truncated, fingerprint not checked: err = %v, want ErrFormat", err)
+	}
 	// A NaN weight.
 	bad = append([]byte(nil), file...)
 	binary.LittleEndian.PutUint32(bad[8+hl+40:], math.Float32bits(float32(math.NaN())))

@@ -50,6 +50,9 @@ func TestTestRandomPinned(t *testing.T) {
 	if got, want := hex.EncodeToString(fp[:]), goldenFingerprint(t); got != want {
 		t.Fatalf("fingerprint %s, pinned %s: the built-in model changed", got, want)
 	}
+	if Fingerprint(m) != fp {
+		t.Fatal("the registry records another fingerprint than the weights'")
+	}
 	m2, err := Lookup("test-random-v1")
 	if err != nil || m2 != m {
 		t.Fatalf("Lookup gave %p, %v; first gave %p: want the same shared model", m2, err, m)
@@ -106,9 +109,11 @@ func TestTextModelsPinned(t *testing.T) {
 			if got := hex.EncodeToString(fp[:]); got != pin.fingerprint {
 				t.Errorf("fingerprint %s, pinned %s", got, pin.fingerprint)
 			}
+			// The registry's recorded fingerprint, which decoders use
+			// without hashing, must be the weights'.
 			first := Fingerprint(m)
 			if again := Fingerprint(m); first != fp || again != fp {
-				t.Errorf("Fingerprint, hashed once, differs from the model's")
+				t.Errorf("Fingerprint gives %x then %x; the weights hash to %x", first, again, fp)
 			}
 			text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 7))
 			probs := make([]float32, len(text)*256)
