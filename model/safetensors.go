@@ -221,13 +221,8 @@ func Load(data []byte, opts ...LoadOption) (*Model, error) {
 	// Every size is now checked against the input: allocate and copy.
 	m, _ := alloc(cfg)
 	for i, t := range m.tensors {
-		src := body[offsets[i]:][:4*len(t.Data)]
-		for j := range t.Data {
-			b := binary.LittleEndian.Uint32(src[4*j:])
-			if b&0x7f800000 == 0x7f800000 { // all exponent bits: NaN or ±Inf
-				return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, t.Name, j, math.Float32frombits(b))
-			}
-			t.Data[j] = math.Float32frombits(b)
+		if j := decodeFinite(t.Data, body[offsets[i]:]); j >= 0 {
+			return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrFormat, t.Name, j, t.Data[j])
 		}
 	}
 	m.name = meta[metaName]
@@ -241,4 +236,24 @@ func Load(data []byte, opts ...LoadOption) (*Model, error) {
 
 func sameShape(got []int64, want []int) bool {
 	return slices.EqualFunc(got, want, func(g int64, w int) bool { return g == int64(w) })
+}
+
+// decodeFinite sets dst[j] to the little-endian float32 at src[4j:] and
+// returns the index of the first NaN or ±Inf among them, or −1.
+func decodeFinite(dst []float32, src []byte) int {
+	src = src[:4*len(dst)]
+	special := false
+	for j := range dst {
+		b := binary.LittleEndian.Uint32(src[4*j : 4*j+4])
+		special = special || b&0x7f800000 == 0x7f800000 // all exponent bits
+		dst[j] = math.Float32frombits(b)
+	}
+	if special {
+		for j, v := range dst {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return j
+			}
+		}
+	}
+	return -1
 }
