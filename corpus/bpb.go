@@ -15,6 +15,7 @@ import (
 	"github.com/mbzip/mbzip/codec"
 	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/builtin"
 )
 
 // This file measures bits per byte: for every file under some paths, the
@@ -282,7 +283,7 @@ func measureFile(ctx context.Context, r *FileBPB, e bpbEntry, k int, opts *BPBOp
 			return
 		}
 	}
-	fpr := m.Fingerprint()
+	fpr := builtin.Fingerprint(m) // recorded for a built-in, else hashed
 	r.Model, r.Fingerprint = m.Name(), hex.EncodeToString(fpr[:6])
 
 	// The real container, as `mbzip compress` writes it, and from the

@@ -142,7 +142,7 @@ func CodecDefaultModel(k modalities.Kind) (*model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corpus: the codec's default model for %v: %w", k, err)
 	}
-	if m.Fingerprint() != info.Fingerprint {
+	if builtin.Fingerprint(m) != info.Fingerprint {
 		return nil, fmt.Errorf("corpus: the codec's default model for %v is %q, but the built-in of that name has another fingerprint", k, info.ModelName)
 	}
 	codecDefaults.Store(k, m)

@@ -12,6 +12,7 @@ import (
 	"github.com/mbzip/mbzip/codec"
 	"github.com/mbzip/mbzip/modalities"
 	"github.com/mbzip/mbzip/model"
+	"github.com/mbzip/mbzip/model/builtin"
 )
 
 // This file finds where a model is surprised by a file: the bits −log2 p
@@ -115,7 +116,7 @@ func Surprisal(ctx context.Context, data []byte, opts InspectOptions) (*Surprise
 		}
 		s.DefaultModel = true
 	}
-	s.Model, s.Fingerprint = m.Name(), m.Fingerprint()
+	s.Model, s.Fingerprint = m.Name(), builtin.Fingerprint(m)
 	s.Bits = make([]float32, len(s.Stream))
 	if s.TotalBits, err = streamBits(ctx, m, s.Stream, opts.SegmentSize, opts.Threads, s.Bits, nil); err != nil {
 		return nil, err

@@ -98,7 +98,7 @@ func listModels(w io.Writer) error {
 			status = "UNTRAINED"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%d\t%s\t%s\n", name, status, m.Cfg.Params(),
-			m.Cfg.FLOPsPerByte()/1e6, m.Cfg.Window(), shortFP(m.Fingerprint()), e.Description)
+			m.Cfg.FLOPsPerByte()/1e6, m.Cfg.Window(), shortFP(builtin.Fingerprint(m)), e.Description)
 	}
 	return tw.Flush()
 }

@@ -144,7 +144,7 @@ func loadModel(spec string) (*model.Model, error) {
 func modelResolver(user *model.Model) func(string, [32]byte) (*model.Model, error) {
 	var userFP [32]byte
 	if user != nil {
-		userFP = user.Fingerprint()
+		userFP = builtin.Fingerprint(user) // recorded for a built-in, else hashed
 	}
 	return func(name string, fp [32]byte) (*model.Model, error) {
 		if user != nil && userFP == fp {
