@@ -43,14 +43,25 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 // weight is exactly a binary16 value (a model whose weights were rounded
 // with RoundHalf): on AVX-512, products then read that copy, half the
 // bytes, halfRowsMax rows at a time (a decoder's step streams every weight
-// from memory once), with kernels that convert it exactly on load: four rows at a time from pass-ordered panels (mmvhAVX512_4x32)
-// where In ≤ passHalfMaxK and the columns are whole blocks of 32, the
-// R×C binary16 kernels otherwise. Every output is the same Dot, so the
-// results are the same bit for bit.
+// from memory once), with kernels that convert it exactly on load: four
+// rows at a time from pass-ordered panels (mmvhAVX512_4x32) where In ≤
+// passHalfMaxK and the columns are whole blocks of 32, the R×C binary16
+// kernels otherwise; and it makes no float32 panels. Every output is the
+// same Dot, so the results are the same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
-	lw := PackLinear(w, in, out)
-	lw.half = exactHalves(lw.W)
-	if lw.half != nil && passHalfFits(out, in) {
+	if in < 0 || out < 0 || len(w) < in*out {
+		panic(fmt.Sprintf("kernels: PackLinearHalf: %d weights for %d×%d", len(w), out, in))
+	}
+	w = w[: in*out : in*out]
+	half := exactHalves(w)
+	if half == nil || !halfKernels() {
+		lw := PackLinear(w, in, out)
+		lw.half = half
+		return lw
+	}
+	// Every product reads the binary16 copy: no float32 panels.
+	lw := &LinearWeights{W: w, In: in, Out: out, half: half}
+	if passHalfFits(out, in) {
 		lw.passHalf = make([]uint16, out*in)
 		packPassHalf(lw.passHalf, lw.half, out, in)
 	}
