@@ -2037,17 +2037,60 @@ type zset struct {
 	big  Op
 	sml  Op
 	tmp  Op
+	regs []int // where not nil, Z(i) is Z(regs[i]) (−1: not available)
 }
 
-func (r zset) z(i int) VecPhysical { return zmm(r.base + i) }
+func (r zset) z(i int) VecPhysical {
+	if r.regs != nil {
+		if r.regs[i] < 0 {
+			panic(fmt.Sprintf("zset: z(%d) is not in this copy", i))
+		}
+		return zmm(r.regs[i])
+	}
+	return zmm(r.base + i)
+}
+
+// geluZsets are three copies of the ten registers that GELU's body uses
+// (z(0)–z(6), z(9), z(12), z(13); the tanh range needs no scalePow2 and
+// no big or small masks), so that three vectors are in flight.
+var geluZsets = func() [3]zset {
+	var out [3]zset
+	tmps := [3]Op{K1, K2, K3}
+	for c := range out {
+		regs := make([]int, 14)
+		for i := range regs {
+			regs[i] = -1
+		}
+		for j, i := range []int{0, 1, 2, 3, 4, 5, 6, 9, 12, 13} {
+			regs[i] = 10*c + j
+		}
+		out[c] = zset{tmp: tmps[c], regs: regs}
+	}
+	return out
+}()
 
 // zsets are the two copies: Z0–Z13 with K1–K3, Z14–Z27 with K4, K5, K7
 // (K6 is the tail's mask).
-var zsets = [2]zset{{0, K1, K2, K3}, {14, K4, K5, K7}}
+var zsets = [2]zset{{base: 0, big: K1, sml: K2, tmp: K3}, {base: 14, big: K4, sml: K5, tmp: K7}}
 
 // steps is a straight-line instruction sequence, one closure per
 // instruction, so that two copies can be interleaved.
 type steps []func()
+
+// interleaveAll emits the sequences one instruction of each in turn.
+func interleaveAll(ss ...steps) {
+	longest := 0
+	for _, s := range ss {
+		longest = max(longest, len(s))
+	}
+	for i := range longest {
+		for _, s := range ss {
+			if i < len(s) {
+				s[i]()
+			}
+		}
+	}
+}
 
 // interleave emits a and b one instruction of each in turn.
 func interleave(a, b steps) {
@@ -2430,7 +2473,49 @@ func geluAVX512() {
 			func() { VMULPS(z(1), z(2), z(6)) },
 		)
 	}
-	elementwise512(xp, xp, n, func(zset) {}, body, nil, nil)
+	elementwise3x512(xp, n, geluZsets, body)
+}
+
+// elementwise3x512 is elementwise512 in place with three copies of body
+// interleaved: 48 lanes at a time, then 16 at a time with the first copy,
+// then the tail through the K6 mask. The result is z(6).
+func elementwise3x512(xp, n GPPhysical, copies [3]zset, body func(r zset) steps) {
+	off, rem := RAX, RDX
+	a := copies[0]
+	XORQ(off, off)
+	MOVQ(n, rem)
+	Label("loop")
+	CMPQ(rem, U8(48))
+	JB(LabelRef("single"))
+	for c, r := range copies {
+		VMOVUPS(Mem{Base: xp, Index: off, Scale: 1, Disp: 64 * c}, r.z(0))
+	}
+	interleaveAll(body(copies[0]), body(copies[1]), body(copies[2]))
+	for c, r := range copies {
+		VMOVUPS(r.z(6), Mem{Base: xp, Index: off, Scale: 1, Disp: 64 * c})
+	}
+	ADDQ(U32(192), off)
+	SUBQ(U8(48), rem)
+	JMP(LabelRef("loop"))
+	Label("single")
+	CMPQ(rem, U8(16))
+	JB(LabelRef("tail"))
+	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, a.z(0))
+	body(a).emit()
+	VMOVUPS(a.z(6), Mem{Base: xp, Index: off, Scale: 1})
+	ADDQ(U8(64), off)
+	SUBQ(U8(16), rem)
+	JMP(LabelRef("single"))
+	Label("tail")
+	TESTQ(rem, rem)
+	JZ(LabelRef("done"))
+	tailMask(rem, n, K6)
+	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, a.z(0))
+	body(a).emit()
+	VMOVUPS(a.z(6), K6, Mem{Base: xp, Index: off, Scale: 1})
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 // geluBackwardAVX2 generates dx[i] = dy[i]·GELU′(x[i]), GELUBackward's
