@@ -237,9 +237,10 @@ func TestAttentionStepHalf(t *testing.T) {
 // binary16 values get the binary16 copy, and its products — the AVX-512
 // binary16 micro-kernels halfRowsMax rows at a time, the float32 ones on
 // other ISAs — give Linear's bits on the matrix itself, at every row count
-// 0…20 (the four-row blocks and every remainder) and at 37 (blocks of 16), reduction lengths
-// with and without a tail, column cuts at odd places, with guards; one
-// weight off the binary16 grid keeps the float32 products only.
+// 0…20 (the four-row blocks and every remainder) and at 37 (blocks of 16),
+// reduction lengths with and without a tail, column cuts at odd places,
+// with guards; one weight off the binary16 grid keeps the float32 products
+// only.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
 	// The last six take the pass-ordered binary16 panels

@@ -78,8 +78,12 @@ var ErrNotBuiltIn = errors.New("builtin: model weights not compiled into this bi
 // lazy builds a model on first use and returns the same instance after.
 // fingerprint is the model's recorded fingerprint in hex (TestTextModelsPinned
 // and TestTestRandomPinned check it against the weights), which Fingerprint
-// returns without hashing.
+// returns without hashing; a malformed one stops the program at start.
 func lazy(fingerprint string, build func() (*model.Model, error)) func() (*model.Model, error) {
+	recorded, decodeErr := hex.DecodeString(fingerprint)
+	if decodeErr != nil || len(recorded) != 32 {
+		panic(fmt.Sprintf("builtin: recorded fingerprint %q is not 64 hex digits", fingerprint))
+	}
 	var (
 		once sync.Once
 		m    *model.Model
@@ -89,9 +93,7 @@ func lazy(fingerprint string, build func() (*model.Model, error)) func() (*model
 		once.Do(func() {
 			if m, err = build(); err == nil {
 				f := new(fingerprintOnce)
-				if fp, decodeErr := hex.DecodeString(fingerprint); decodeErr == nil && len(fp) == len(f.fp) {
-					f.once.Do(func() { copy(f.fp[:], fp) })
-				}
+				f.once.Do(func() { copy(f.fp[:], recorded) })
 				fingerprints.Store(m, f)
 			}
 		})
