@@ -2029,9 +2029,9 @@ func bc(c vconst) Mem { return vc(c) }
 
 // zset is one copy of the registers of the AVX-512 Exp and GELU: Z(i) for
 // i < 14 and three mask registers (big, small and a temporary). The loops
-// run two copies interleaved, so that the long dependency chain of one
-// vector overlaps the other's without needing the whole out-of-order
-// window.
+// run two copies interleaved (GELU three, in fewer registers), so that the
+// long dependency chain of one vector overlaps the others' without needing
+// the whole out-of-order window.
 type zset struct {
 	base int
 	big  Op
@@ -2074,10 +2074,11 @@ var geluZsets = func() [3]zset {
 var zsets = [2]zset{{base: 0, big: K1, sml: K2, tmp: K3}, {base: 14, big: K4, sml: K5, tmp: K7}}
 
 // steps is a straight-line instruction sequence, one closure per
-// instruction, so that two copies can be interleaved.
+// instruction, so that copies can be interleaved.
 type steps []func()
 
-// interleaveAll emits the sequences one instruction of each in turn.
+// interleaveAll emits the sequences one instruction of each in turn, so
+// that the copies' dependency chains overlap.
 func interleaveAll(ss ...steps) {
 	longest := 0
 	for _, s := range ss {
@@ -2088,18 +2089,6 @@ func interleaveAll(ss ...steps) {
 			if i < len(s) {
 				s[i]()
 			}
-		}
-	}
-}
-
-// interleave emits a and b one instruction of each in turn.
-func interleave(a, b steps) {
-	for i := range max(len(a), len(b)) {
-		if i < len(a) {
-			a[i]()
-		}
-		if i < len(b) {
-			b[i]()
 		}
 	}
 }
@@ -2199,7 +2188,7 @@ func elementwise512(yp, xp, n GPPhysical, pre func(r zset), body func(r zset) st
 	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1, Disp: 64}, b.z(0))
 	pre(a)
 	pre(b)
-	interleave(body(a), body(b))
+	interleaveAll(body(a), body(b))
 	post(a, nil)
 	post(b, nil)
 	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
