@@ -32,11 +32,17 @@ type LinearWeights struct {
 // packed copy, made for the ISA in use. It keeps w itself, for the products
 // that the pack does not take.
 func PackLinear(w []float32, in, out int) *LinearWeights {
-	if in < 0 || out < 0 || len(w) < in*out {
-		panic(fmt.Sprintf("kernels: PackLinear: %d weights for %d×%d", len(w), out, in))
-	}
-	w = w[: in*out : in*out]
+	w = linearMatrix("PackLinear", w, in, out)
 	return &LinearWeights{W: w, In: in, Out: out, pack: packVertical(w, out, in)}
+}
+
+// linearMatrix returns w cut to the out × in weights of a Linear layer,
+// and panics, naming fn, when it is shorter or a size is negative.
+func linearMatrix(fn string, w []float32, in, out int) []float32 {
+	if in < 0 || out < 0 || len(w) < in*out {
+		panic(fmt.Sprintf("kernels: %s: %d weights for %d×%d", fn, len(w), out, in))
+	}
+	return w[: in*out : in*out]
 }
 
 // PackLinearHalf is PackLinear that also keeps W in binary16 when every
@@ -49,10 +55,7 @@ func PackLinear(w []float32, in, out int) *LinearWeights {
 // kernels otherwise; and it makes no float32 panels. Every output is the
 // same Dot, so the results are the same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
-	if in < 0 || out < 0 || len(w) < in*out {
-		panic(fmt.Sprintf("kernels: PackLinearHalf: %d weights for %d×%d", len(w), out, in))
-	}
-	w = w[: in*out : in*out]
+	w = linearMatrix("PackLinearHalf", w, in, out)
 	half := exactHalves(w)
 	if half == nil || !halfKernels() {
 		lw := PackLinear(w, in, out)
@@ -128,38 +131,18 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	}
 	_ = y[:m*out]
 	_ = x[:m*in]
-	if lw.half != nil && m > halfRowsMax && in > 0 && halfKernels() {
-		// An encoder's many rows: the binary16 kernels too, halfRowsMax
-		// rows at a time. They read half the bytes and keep pace with the
-		// float32 kernels or beat them (compressing 256 KiB with
-		// text-ref-v7-f16 on one thread: 4 % faster).
+	if lw.half != nil && in > 0 && halfKernels() {
+		// A decoder's step is one block of at most halfRowsMax rows; an
+		// encoder's many rows take several, which read half the bytes of
+		// the float32 kernels and keep pace with them or beat them
+		// (compressing 256 KiB with text-ref-v7-f16 on one thread: 4 %
+		// faster).
 		for i := 0; i < m; i += halfRowsMax {
-			lw.LinearCols(y[i*out:], x[i*in:], bias, min(halfRowsMax, m-i), j0, j1)
+			lw.halfRows(y[i*out:], x[i*in:], bias, min(halfRowsMax, m-i), j0, j1)
 		}
 		return
 	}
-	var lo, hi int
-	biased := 0 // rows [0, biased) have the bias already
-	switch {
-	case lw.half != nil && m <= halfRowsMax && in > 0 && halfKernels():
-		// Four rows at a time from the pass-ordered panels where they
-		// take the columns, the bias added before the store, and the
-		// rest with the R×C binary16 kernels.
-		m4 := 0
-		if lw.passHalf != nil && j0%32 == 0 && j1%32 == 0 {
-			m4 = m &^ 3
-			matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in)
-			if bias != nil {
-				biased = m4
-			}
-		}
-		if m4 < m {
-			matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)
-		}
-		lo, hi = j0, j1
-	default:
-		lo, hi = lw.pack.matMulT(y, out, x, in, m, j0, j1)
-	}
+	lo, hi := lw.pack.matMulT(y, out, x, in, m, j0, j1)
 	if j0 < lo {
 		matMulTPanels(y[j0:], out, x, in, lw.W[j0*in:lo*in], in, m, lo-j0, in)
 	}
@@ -167,11 +150,34 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 		// Where the pack declines, lo = hi = j0 and this is all of it.
 		matMulTPanels(y[hi:], out, x, in, lw.W[hi*in:j1*in], in, m, j1-hi, in)
 	}
+	addBias(y, out, bias, 0, m, j0, j1)
+}
+
+// halfRows is LinearCols on the binary16 copy for m ≤ halfRowsMax rows:
+// four rows at a time from the pass-ordered panels where they take the
+// columns, the bias added before the store, and the rest with the R×C
+// binary16 kernels, the bias added after.
+func (lw *LinearWeights) halfRows(y, x, bias []float32, m, j0, j1 int) {
+	in, out := lw.In, lw.Out
+	m4 := 0
+	if lw.passHalf != nil && j0%32 == 0 && j1%32 == 0 {
+		m4 = m &^ 3
+		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in)
+	}
+	if m4 < m {
+		matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)
+		addBias(y, out, bias, m4, m, j0, j1)
+	}
+}
+
+// addBias adds bias[j] to y[i·ldy+j] for rows [i0, i1) and columns [j0,
+// j1), as its own rounding; nothing when bias is nil.
+func addBias(y []float32, ldy int, bias []float32, i0, i1, j0, j1 int) {
 	if bias == nil {
 		return
 	}
 	bias = bias[j0:j1]
-	for i := biased; i < m; i++ {
-		addVec(y[i*out+j0:i*out+j1], bias)
+	for i := i0; i < i1; i++ {
+		addVec(y[i*ldy+j0:i*ldy+j1], bias)
 	}
 }

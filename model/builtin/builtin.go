@@ -80,8 +80,11 @@ var ErrNotBuiltIn = errors.New("builtin: model weights not compiled into this bi
 // and TestTestRandomPinned check it against the weights), which Fingerprint
 // returns without hashing; a malformed one stops the program at start.
 func lazy(fingerprint string, build func() (*model.Model, error)) func() (*model.Model, error) {
-	recorded, decodeErr := hex.DecodeString(fingerprint)
-	if decodeErr != nil || len(recorded) != 32 {
+	var recorded [32]byte
+	if len(fingerprint) != hex.EncodedLen(len(recorded)) {
+		panic(fmt.Sprintf("builtin: recorded fingerprint %q is not 64 hex digits", fingerprint))
+	}
+	if _, err := hex.Decode(recorded[:], []byte(fingerprint)); err != nil {
 		panic(fmt.Sprintf("builtin: recorded fingerprint %q is not 64 hex digits", fingerprint))
 	}
 	var (
@@ -92,23 +95,16 @@ func lazy(fingerprint string, build func() (*model.Model, error)) func() (*model
 	return func() (*model.Model, error) {
 		once.Do(func() {
 			if m, err = build(); err == nil {
-				f := new(fingerprintOnce)
-				f.once.Do(func() { copy(f.fp[:], recorded) })
-				fingerprints.Store(m, f)
+				fingerprints.Store(m, recorded)
 			}
 		})
 		return m, err
 	}
 }
 
-// fingerprints holds, for each model lazy has built, its fingerprint:
-// *model.Model → *fingerprintOnce, done at once where recorded.
+// fingerprints holds, for each model lazy has built, its recorded
+// fingerprint: *model.Model → [32]byte.
 var fingerprints sync.Map
-
-type fingerprintOnce struct {
-	once sync.Once
-	fp   [32]byte
-}
 
 // Fingerprint returns m.Fingerprint(): for a built-in model (the shared,
 // read-only instances that Lookup, Default and DefaultFor return) the one
@@ -117,9 +113,7 @@ type fingerprintOnce struct {
 // about 5 ms, a tenth of what starting a decoder takes.
 func Fingerprint(m *model.Model) [32]byte {
 	if v, ok := fingerprints.Load(m); ok {
-		f := v.(*fingerprintOnce)
-		f.once.Do(func() { f.fp = m.Fingerprint() })
-		return f.fp
+		return v.([32]byte)
 	}
 	return m.Fingerprint()
 }
