@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // benchMatShapes are the MatMulT shapes of the "ref" model: the global
@@ -184,28 +185,42 @@ func BenchmarkAttentionLocal(b *testing.B) {
 var memorySink float32
 
 // BenchmarkMemoryRead measures how fast one core reads memory that lies in
-// L2, in L3 and beyond it, summing 64 KiB pieces with Sum (MB/s counts the
-// bytes read). Decoding reads each row's attention caches once per patch,
-// 128 KiB a byte on average with the text models, and they are larger than
-// L3 together, so the "memory" figure bounds the speed of decoding on one
-// thread (README: Speed).
+// L1, in L2, in L3 and beyond it (MB/s counts the bytes read), in 64 KiB
+// pieces: "sum" adds them with Sum, as the kernels' reductions do, and
+// "xor" folds them into four accumulators with xorBlocks, which keeps no
+// order and so shows what the cache itself delivers (Sum chains each block
+// on one accumulator). Decoding reads each row's attention caches once per
+// patch, and they are larger than L3 together, so "memory" bounds the
+// speed of decoding on one thread; the one-row products read their weights
+// from L2 at 0.5 FLOP per byte, so "L2/xor" bounds those (README: Speed).
 func BenchmarkMemoryRead(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		bytes int
-	}{{"L2", 512 << 10}, {"L3", 8 << 20}, {"memory", 256 << 20}} {
-		b.Run(c.name, func(b *testing.B) {
-			x := make([]float32, c.bytes/4)
-			for i := range x {
-				x[i] = 1
-			}
-			const piece = 16 << 10 // floats
+	}{{"L1", 32 << 10}, {"L2", 512 << 10}, {"L3", 8 << 20}, {"memory", 256 << 20}} {
+		x := make([]float32, c.bytes/4)
+		for i := range x {
+			x[i] = 1
+		}
+		const piece = 16 << 10 // floats
+		b.Run(c.name+"/sum", func(b *testing.B) {
 			b.SetBytes(int64(c.bytes))
 			for b.Loop() {
 				for o := 0; o < len(x); o += piece {
-					memorySink += Sum(x[o : o+piece])
+					memorySink += Sum(x[o:min(o+piece, len(x))])
 				}
 			}
+		})
+		words := unsafe.Slice((*uint32)(unsafe.Pointer(&x[0])), len(x))
+		b.Run(c.name+"/xor", func(b *testing.B) {
+			var acc [Lanes]uint32
+			b.SetBytes(int64(c.bytes))
+			for b.Loop() {
+				for o := 0; o < len(words); o += piece {
+					xorBlocks(&acc, words[o:min(o+piece, len(words))])
+				}
+			}
+			memorySink += float32(acc[0])
 		})
 	}
 }

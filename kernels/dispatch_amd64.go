@@ -542,6 +542,15 @@ func sumBlocks(acc *[Lanes]float32, x []float32) {
 	sumBlocksGeneric(acc, x)
 }
 
+// xorBlocks is xorBlocksGeneric through the AVX-512 probe where it runs.
+func xorBlocks(acc *[Lanes]uint32, x []uint32) {
+	if isa == isaAVX512 {
+		xorBlocksAVX512(acc, x)
+		return
+	}
+	xorBlocksGeneric(acc, x)
+}
+
 // maxBlocks is maxBlocksGeneric through the ISA's kernel.
 func maxBlocks(acc *[Lanes]float32, x []float32) {
 	if isa >= isaAVX2 {

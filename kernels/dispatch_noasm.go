@@ -41,6 +41,8 @@ func addVec(y, x []float32) { addGeneric(y, x[:len(y)]) }
 
 func sumBlocks(acc *[Lanes]float32, x []float32) { sumBlocksGeneric(acc, x) }
 
+func xorBlocks(acc *[Lanes]uint32, x []uint32) { xorBlocksGeneric(acc, x) }
+
 func maxBlocks(acc *[Lanes]float32, x []float32) { maxBlocksGeneric(acc, x) }
 
 func divVec(dst, x []float32, d float32) { divGeneric(dst, x[:len(dst)], d) }

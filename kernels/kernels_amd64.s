@@ -21086,6 +21086,51 @@ loop16:
 done:
 	RET
 
+// func xorBlocksAVX512(acc *[16]uint32, x []uint32)
+// Requires: AVX, AVX512F
+TEXT ·xorBlocksAVX512(SB), NOSPLIT, $0-32
+	MOVQ      acc+0(FP), DI
+	MOVQ      x_base+8(FP), SI
+	MOVQ      x_len+16(FP), CX
+	SHRQ      $0x04, CX
+	JZ        done
+	VMOVDQU32 (DI), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	MOVQ      CX, DX
+	SHRQ      $0x02, DX
+	JZ        single
+
+loop4:
+	VPXORD (SI), Z0, Z0
+	VPXORD 64(SI), Z1, Z1
+	VPXORD 128(SI), Z2, Z2
+	VPXORD 192(SI), Z3, Z3
+	ADDQ   $0x00000100, SI
+	DECQ   DX
+	JNZ    loop4
+
+single:
+	ANDQ $0x03, CX
+	JZ   fold
+
+loop1:
+	VPXORD (SI), Z0, Z0
+	ADDQ   $0x40, SI
+	DECQ   CX
+	JNZ    loop1
+
+fold:
+	VPXORD    Z1, Z0, Z0
+	VPXORD    Z3, Z2, Z2
+	VPXORD    Z2, Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	VZEROUPPER
+
+done:
+	RET
+
 // func divAVX2(dst []float32, x []float32, d float32)
 // Requires: AVX
 TEXT ·divAVX2(SB), NOSPLIT, $0-52

@@ -709,6 +709,11 @@ func sumBlocksAVX2(acc *[16]float32, x []float32)
 //go:noescape
 func maxBlocksAVX2(acc *[16]float32, x []float32)
 
+// xorBlocksAVX512 sets acc[l] ^= x[16b+l] for every whole block b of x with AVX-512F.
+//
+//go:noescape
+func xorBlocksAVX512(acc *[16]uint32, x []uint32)
+
 // divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.
 //
 //go:noescape

@@ -217,6 +217,33 @@ func TestVariantsSum(t *testing.T) {
 	}
 }
 
+// TestVariantsXORBlocks checks the read probe of BenchmarkMemoryRead against
+// its specification at every whole number of blocks up to 1000 words and
+// every phase of the four-block loop, with guard words after x that it must
+// not read into the result.
+func TestVariantsXORBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(59, 60))
+	for n := 0; n <= 1000; n += Lanes {
+		buf := make([]uint32, n+Lanes)
+		for i := range buf {
+			buf[i] = r.Uint32()
+		}
+		var start [Lanes]uint32
+		for l := range start {
+			start[l] = r.Uint32()
+		}
+		want := start
+		xorBlocksGeneric(&want, buf[:n])
+		forEachISA(t, func(t *testing.T) {
+			got := start
+			xorBlocks(&got, buf[:n])
+			if got != want {
+				t.Fatalf("n=%d: xorBlocks = %x, specification %x", n, got, want)
+			}
+		})
+	}
+}
+
 func TestVariantsAxpyAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(55, 56))
 	for n := 0; n <= 200; n++ {

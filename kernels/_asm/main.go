@@ -147,6 +147,7 @@ func main() {
 	addAVX2()
 	sumBlocksAVX2()
 	maxBlocksAVX2()
+	xorBlocksAVX512()
 	divAVX2()
 	subAVX2()
 	normAffineAVX2()
@@ -1467,6 +1468,54 @@ func sumBlocksAVX2() {
 			VADDPS(Mem{Base: xp}, Y0, Y0)
 			VADDPS(Mem{Base: xp, Disp: 32}, Y1, Y1)
 		})
+}
+
+// xorBlocksAVX512 generates the read probe of BenchmarkMemoryRead: acc[l]
+// ^= x[16b+l] for every whole block b of x. XOR has no latency to speak of
+// and the four accumulators no order to keep, so the loop runs as fast as
+// the cache or memory delivers x — unlike Sum, whose contract chains every
+// block on one accumulator and caps it at 64 bytes per addition latency.
+func xorBlocksAVX512() {
+	TEXT("xorBlocksAVX512", NOSPLIT, "func(acc *[16]uint32, x []uint32)")
+	Pragma("noescape")
+	Doc("xorBlocksAVX512 sets acc[l] ^= x[16b+l] for every whole block b of x with AVX-512F.")
+	ap := Load(Param("acc"), RDI)
+	xp := Load(Param("x").Base(), RSI)
+	cnt := RCX
+	Load(Param("x").Len(), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("done"))
+	VMOVDQU32(Mem{Base: ap}, Z0)
+	VPXORD(Z1, Z1, Z1)
+	VPXORD(Z2, Z2, Z2)
+	VPXORD(Z3, Z3, Z3)
+	quads := RDX
+	MOVQ(cnt, quads)
+	SHRQ(U8(2), quads)
+	JZ(LabelRef("single"))
+	Label("loop4")
+	for i, z := range []VecPhysical{Z0, Z1, Z2, Z3} {
+		VPXORD(Mem{Base: xp, Disp: 64 * i}, z, z)
+	}
+	ADDQ(U32(256), xp)
+	DECQ(quads)
+	JNZ(LabelRef("loop4"))
+	Label("single")
+	ANDQ(U8(3), cnt)
+	JZ(LabelRef("fold"))
+	Label("loop1")
+	VPXORD(Mem{Base: xp}, Z0, Z0)
+	ADDQ(U8(64), xp)
+	DECQ(cnt)
+	JNZ(LabelRef("loop1"))
+	Label("fold")
+	VPXORD(Z1, Z0, Z0)
+	VPXORD(Z3, Z2, Z2)
+	VPXORD(Z2, Z0, Z0)
+	VMOVDQU32(Z0, Mem{Base: ap})
+	VZEROUPPER()
+	Label("done")
+	RET()
 }
 
 // maxBlocksAVX2 generates the 16-lane pass of Max: for each whole block of
