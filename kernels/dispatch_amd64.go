@@ -41,6 +41,20 @@ func supportedISAs() []isaLevel {
 	return l
 }
 
+// ISA names the implementation of the leaf kernels in use: "avx512",
+// "avx2", "avx2 without F16C" (whose binary16 kernels run in Go) or
+// "generic" (pure Go). Every one computes the same bits; they differ only in
+// speed. It is detected once from the CPU; GODEBUG=cpu.avx512f=off selects
+// AVX2 on an AVX-512 machine and GODEBUG=cpu.avx2=off pure Go, as
+// golang.org/x/sys/cpu reads them, which lets one machine run what another
+// would.
+func ISA() string {
+	if isa == isaAVX2 && !f16c {
+		return "avx2 without F16C"
+	}
+	return isa.String()
+}
+
 func detectISA() isaLevel {
 	l := supportedISAs()
 	return l[len(l)-1]

@@ -126,3 +126,8 @@ func shortAttentionLeaf(_, _, _, _, _ []float32, _, _, _ int) bool { return fals
 func scatterHalfVec([]uint16, []float32) int { return 0 }
 
 func exactHalvesLeaf([]uint16, []float32) (exact, ok bool) { return false, false }
+
+// ISA names the implementation of the leaf kernels in use: in this build
+// (-tags purego, or an architecture without assembly) always "generic",
+// pure Go.
+func ISA() string { return "generic" }

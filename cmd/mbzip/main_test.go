@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mbzip/mbzip/kernels"
 	"github.com/mbzip/mbzip/model"
 	"github.com/mbzip/mbzip/model/builtin"
 )
@@ -627,6 +629,15 @@ func TestHelp(t *testing.T) {
 		if !bytes.Contains(h.stdout, []byte(flag)) {
 			t.Errorf("compress --help lacks %s", flag)
 		}
+	}
+}
+
+// TestVersion checks that --version names the kernels the binary runs.
+func TestVersion(t *testing.T) {
+	r := mbzip(t, t.TempDir(), nil, "--version").ok(t, "--version")
+	want := fmt.Sprintf("kernels: %s (%s/%s)\n", kernels.ISA(), runtime.GOOS, runtime.GOARCH)
+	if !bytes.HasPrefix(r.stdout, []byte("mbzip version ")) || !bytes.HasSuffix(r.stdout, []byte(want)) {
+		t.Errorf("--version printed %q, want the version and %q", r.stdout, want)
 	}
 }
 
