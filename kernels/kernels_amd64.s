@@ -20612,13 +20612,17 @@ even:
 	JZ           onePF
 
 manyPF:
-	VMULPS      (CX)(AX*1), Y0, Y2
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
 	VFMADD231PS (DX)(AX*1), Y1, Y2
-	VMULPS      32(CX)(AX*1), Y0, Y3
+	VXORPS      Y3, Y3, Y3
+	VFMADD231PS 32(CX)(AX*1), Y0, Y3
 	VFMADD231PS 32(DX)(AX*1), Y1, Y3
-	VMULPS      64(CX)(AX*1), Y0, Y4
+	VXORPS      Y4, Y4, Y4
+	VFMADD231PS 64(CX)(AX*1), Y0, Y4
 	VFMADD231PS 64(DX)(AX*1), Y1, Y4
-	VMULPS      96(CX)(AX*1), Y0, Y5
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS 96(CX)(AX*1), Y0, Y5
 	VFMADD231PS 96(DX)(AX*1), Y1, Y5
 	VMOVUPS     Y2, (BX)(AX*1)
 	VMOVUPS     Y3, 32(BX)(AX*1)
@@ -20631,7 +20635,8 @@ manyPF:
 onePF:
 	CMPQ        AX, R11
 	JE          rows
-	VMULPS      (CX)(AX*1), Y0, Y2
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
 	VFMADD231PS (DX)(AX*1), Y1, Y2
 	VMOVUPS     Y2, (BX)(AX*1)
 	ADDQ        $0x00000020, AX
@@ -20683,25 +20688,30 @@ single:
 	JZ   oneSF
 
 manySF:
-	VMULPS  (CX)(AX*1), Y0, Y2
-	VMULPS  32(CX)(AX*1), Y0, Y3
-	VMULPS  64(CX)(AX*1), Y0, Y4
-	VMULPS  96(CX)(AX*1), Y0, Y5
-	VMOVUPS Y2, (BX)(AX*1)
-	VMOVUPS Y3, 32(BX)(AX*1)
-	VMOVUPS Y4, 64(BX)(AX*1)
-	VMOVUPS Y5, 96(BX)(AX*1)
-	ADDQ    $0x00000080, AX
-	DECQ    R13
-	JNZ     manySF
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VXORPS      Y3, Y3, Y3
+	VFMADD231PS 32(CX)(AX*1), Y0, Y3
+	VXORPS      Y4, Y4, Y4
+	VFMADD231PS 64(CX)(AX*1), Y0, Y4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS 96(CX)(AX*1), Y0, Y5
+	VMOVUPS     Y2, (BX)(AX*1)
+	VMOVUPS     Y3, 32(BX)(AX*1)
+	VMOVUPS     Y4, 64(BX)(AX*1)
+	VMOVUPS     Y5, 96(BX)(AX*1)
+	ADDQ        $0x00000080, AX
+	DECQ        R13
+	JNZ         manySF
 
 oneSF:
-	CMPQ    AX, R11
-	JE      rows
-	VMULPS  (CX)(AX*1), Y0, Y2
-	VMOVUPS Y2, (BX)(AX*1)
-	ADDQ    $0x00000020, AX
-	JMP     oneSF
+	CMPQ        AX, R11
+	JE          rows
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Y0, Y2
+	VMOVUPS     Y2, (BX)(AX*1)
+	ADDQ        $0x00000020, AX
+	JMP         oneSF
 
 singleLater:
 	XORQ AX, AX
@@ -20831,13 +20841,17 @@ even:
 	JZ           onePF
 
 manyPF:
-	VMULPS      (CX)(AX*1), Z0, Z2
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
 	VFMADD231PS (DX)(AX*1), Z1, Z2
-	VMULPS      64(CX)(AX*1), Z0, Z3
+	VXORPS      Y3, Y3, Y3
+	VFMADD231PS 64(CX)(AX*1), Z0, Z3
 	VFMADD231PS 64(DX)(AX*1), Z1, Z3
-	VMULPS      128(CX)(AX*1), Z0, Z4
+	VXORPS      Y4, Y4, Y4
+	VFMADD231PS 128(CX)(AX*1), Z0, Z4
 	VFMADD231PS 128(DX)(AX*1), Z1, Z4
-	VMULPS      192(CX)(AX*1), Z0, Z5
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS 192(CX)(AX*1), Z0, Z5
 	VFMADD231PS 192(DX)(AX*1), Z1, Z5
 	VMOVUPS     Z2, (BX)(AX*1)
 	VMOVUPS     Z3, 64(BX)(AX*1)
@@ -20850,7 +20864,8 @@ manyPF:
 onePF:
 	CMPQ        AX, R11
 	JE          rows
-	VMULPS      (CX)(AX*1), Z0, Z2
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
 	VFMADD231PS (DX)(AX*1), Z1, Z2
 	VMOVUPS     Z2, (BX)(AX*1)
 	ADDQ        $0x00000040, AX
@@ -20902,25 +20917,30 @@ single:
 	JZ   oneSF
 
 manySF:
-	VMULPS  (CX)(AX*1), Z0, Z2
-	VMULPS  64(CX)(AX*1), Z0, Z3
-	VMULPS  128(CX)(AX*1), Z0, Z4
-	VMULPS  192(CX)(AX*1), Z0, Z5
-	VMOVUPS Z2, (BX)(AX*1)
-	VMOVUPS Z3, 64(BX)(AX*1)
-	VMOVUPS Z4, 128(BX)(AX*1)
-	VMOVUPS Z5, 192(BX)(AX*1)
-	ADDQ    $0x00000100, AX
-	DECQ    R13
-	JNZ     manySF
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VXORPS      Y3, Y3, Y3
+	VFMADD231PS 64(CX)(AX*1), Z0, Z3
+	VXORPS      Y4, Y4, Y4
+	VFMADD231PS 128(CX)(AX*1), Z0, Z4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS 192(CX)(AX*1), Z0, Z5
+	VMOVUPS     Z2, (BX)(AX*1)
+	VMOVUPS     Z3, 64(BX)(AX*1)
+	VMOVUPS     Z4, 128(BX)(AX*1)
+	VMOVUPS     Z5, 192(BX)(AX*1)
+	ADDQ        $0x00000100, AX
+	DECQ        R13
+	JNZ         manySF
 
 oneSF:
-	CMPQ    AX, R11
-	JE      rows
-	VMULPS  (CX)(AX*1), Z0, Z2
-	VMOVUPS Z2, (BX)(AX*1)
-	ADDQ    $0x00000040, AX
-	JMP     oneSF
+	CMPQ        AX, R11
+	JE          rows
+	VXORPS      Y2, Y2, Y2
+	VFMADD231PS (CX)(AX*1), Z0, Z2
+	VMOVUPS     Z2, (BX)(AX*1)
+	ADDQ        $0x00000040, AX
+	JMP         oneSF
 
 singleLater:
 	XORQ AX, AX

@@ -192,6 +192,76 @@ func TestVariantsMatMulLayouts(t *testing.T) {
 	}
 }
 
+// TestVariantsZeroProducts checks the products whose every term is a zero
+// product: Dot's lanes start at +0, so a lane of −0 products ends +0 (−0 +
+// +0 = +0), and so does the dot; a kernel that starts a lane with a plain
+// multiplication ends it −0, and the dot −0 when every lane does. (One-row
+// MatMul did, through columnDots, until session 17.) Each row of a is one
+// sign, ±1, and half the columns of b are all zeros of one sign, the rest
+// small integers and zeros of either sign, in every layout at one and more
+// rows.
+func TestVariantsZeroProducts(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	shapes := [][3]int{{1, 16, 16}, {1, 256, 96}, {1, 24, 40}, {1, 1024, 32}, {2, 288, 96}, {3, 40, 33}, {8, 288, 96}, {130, 24, 96}, {5, 7, 1}}
+	signedZero := func() float32 { return float32(math.Copysign(0, float64(r.IntN(2))-0.5)) }
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		a := make([]float32, m*k)
+		for i := range m {
+			sign := float32(1 - 2*r.IntN(2))
+			for t := range k {
+				a[i*k+t] = sign
+			}
+		}
+		b := make([]float32, k*n) // k×n; bt is its transpose
+		for j := range n {
+			zeros, z := r.IntN(2) == 0, signedZero()
+			for t := range k {
+				switch {
+				case zeros:
+					b[t*n+j] = z
+				case r.IntN(3) == 0:
+					b[t*n+j] = signedZero()
+				default:
+					b[t*n+j] = float32(r.IntN(5) - 2)
+				}
+			}
+		}
+		bt := make([]float32, n*k)
+		Transpose(bt, b, k, n)
+		at := make([]float32, k*m)
+		Transpose(at, a, m, k)
+		want := make([]float32, m*n)
+		for i := range m {
+			for j := range n {
+				want[i*n+j] = dotGeneric(a[i*k:(i+1)*k], bt[j*k:(j+1)*k])
+			}
+		}
+		forEachISA(t, func(t *testing.T) {
+			for _, l := range []struct {
+				name string
+				run  func(c []float32)
+			}{
+				{"MatMulT", func(c []float32) { MatMulT(c, a, bt, m, n, k) }},
+				{"MatMul", func(c []float32) { MatMul(c, a, b, m, n, k) }},
+				{"MatMulTA", func(c []float32) { MatMulTA(c, at, b, m, n, k) }},
+				{"Linear", func(c []float32) { Linear(c, a, bt, nil, m, k, n) }},
+				{"LinearWeights", func(c []float32) { PackLinear(bt, k, n).Linear(c, a, nil, m) }},
+				{"LinearWeightsHalf", func(c []float32) { PackLinearHalf(bt, k, n).Linear(c, a, nil, m) }},
+			} {
+				got := make([]float32, m*n)
+				l.run(got)
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s %dx%dx%d: c[%d] = %g (bits %#x), pure-Go Dot %g (bits %#x)", l.name, m, n, k, i,
+							got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		})
+	}
+}
+
 // sumSpec is Sum as its contract states it, written out: lane l adds the
 // elements i ≡ l (mod 16) in order, then the lanes fold by Reduce16.
 func sumSpec(x []float32) float32 {

@@ -1207,9 +1207,11 @@ func axpyAVX2() {
 // (a[l] + a[l+8], then + a[l+4], + a[l+2], + a[l+1]) w columns at a time.
 // Rows t and t+16 go into their lane together (one load and store of acc
 // for two FMAs): t runs over the even blocks of 16 rows, each taking the
-// odd block after it where there is one. A lane's first term is a product
-// (FMA32 onto +0 rounds as the product does), so acc need not be cleared;
-// k ≥ 16 gives every lane one.
+// odd block after it where there is one. A lane's first term is an FMA
+// onto a zeroed register, not a product: FMA32(a, b, +0) is +0 where a·b
+// is −0 (−0 + +0 = +0), so a lane whose every product is −0 must end +0,
+// as Dot's does. k ≥ 16 gives every lane a first term, so acc need not be
+// cleared.
 func columnDots(isa string, w int, reg func(int) VecPhysical) {
 	name := "columnDots" + isa
 	TEXT(name, NOSPLIT, "func(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)")
@@ -1232,8 +1234,9 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 	av, av2 := reg(0), reg(1)
 	const unroll = 4
 	acc := func(u int) VecPhysical { return reg(2 + u) }
+	zero := func(v VecPhysical) { VXORPS(v.AsY(), v.AsY(), v.AsY()) } // zeroes the whole ZMM too
 	// pass runs lane[off] = FMA32(a_t, row[off], lane[off]) over the n
-	// columns (a product for a lane's first term), then for a pair the
+	// columns (onto +0 for a lane's first term), then for a pair the
 	// same with a_{t+16} and row2, unroll vectors at a time, then one.
 	pass := func(first, pair bool, tag string) {
 		XORQ(off, off)
@@ -1244,7 +1247,8 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 			for u := range us {
 				m := func(base GPPhysical) Mem { return Mem{Base: base, Index: off, Scale: 1, Disp: disp(u)} }
 				if first {
-					VMULPS(m(row), av, acc(u))
+					zero(acc(u))
+					VFMADD231PS(m(row), av, acc(u))
 				} else {
 					VMOVUPS(m(lane), acc(u))
 					VFMADD231PS(m(row), av, acc(u))
