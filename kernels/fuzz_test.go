@@ -1,0 +1,136 @@
+package kernels
+
+import (
+	"math"
+	"testing"
+)
+
+// fuzzPalette holds the values the fuzzer builds operands from: the signed
+// zeros, exact small integers and halves (whose products and sums can
+// cancel exactly), values whose products underflow or overflow, a
+// subnormal, binary16's largest, and the infinities.
+var fuzzPalette = []float32{
+	0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -2, 3, -0.25,
+	1e-30, -1e-30, 1e30, -1e30, 1e-40, -1e-40, 65504, -1.0009765625,
+	float32(math.Inf(1)), float32(math.Inf(-1)),
+}
+
+// fuzzValue is the value one or two bytes of data at *at make, cycling: a
+// byte below 2·len(fuzzPalette) picks a palette value, any other the byte
+// pair as a small fraction, so that the fuzzer steers both the special
+// values and the ordinary ones.
+func fuzzValue(data []byte, at *int) float32 {
+	if len(data) == 0 {
+		return 0
+	}
+	b := data[*at%len(data)]
+	*at++
+	if int(b) < 2*len(fuzzPalette) {
+		return fuzzPalette[int(b)%len(fuzzPalette)]
+	}
+	c := data[*at%len(data)]
+	*at++
+	return float32(int(b)-128)/16 + float32(c)/4096
+}
+
+// fuzzMatrix fills a rows×cols matrix from data as mode says: 0, value by
+// value; 1, one value throughout; 2, one value per row; 3, one per column.
+// The uniform modes make the degenerate products (every term a zero of one
+// sign, or cancelling exactly) that value-by-value filling rarely meets.
+func fuzzMatrix(data []byte, at *int, mode byte, rows, cols int) []float32 {
+	v := make([]float32, rows*cols)
+	switch mode % 4 {
+	case 0:
+		for i := range v {
+			v[i] = fuzzValue(data, at)
+		}
+	case 1:
+		x := fuzzValue(data, at)
+		for i := range v {
+			v[i] = x
+		}
+	case 2:
+		for r := range rows {
+			x := fuzzValue(data, at)
+			for c := range cols {
+				v[r*cols+c] = x
+			}
+		}
+	case 3:
+		for c := range cols {
+			x := fuzzValue(data, at)
+			for r := range rows {
+				v[r*cols+c] = x
+			}
+		}
+	}
+	return v
+}
+
+// FuzzProductsAgree computes the matrix products, Dot and Sum of
+// fuzzer-made shapes and operands with every kernel level this CPU runs and
+// fails where one gives other bits than pure Go (NaNs alike whatever their
+// payload). The first three bytes choose m, n and k, with flags that round
+// n to 8 or 16 and k to 16, so that the one-row, vertical and packed paths
+// all get their shapes; the fourth how a and b are filled (fuzzMatrix); the
+// rest are the operands.
+func FuzzProductsAgree(f *testing.F) {
+	// One row of −1 against a 16×16 b of +0: every product −0, so every
+	// lane and every output +0 (columnDots gave −0 until session 17).
+	f.Add([]byte{0, 15 | 0x80, 0x40, 1<<2 | 1, 3, 0}) // a = −1, b = +0
+	f.Add([]byte{7, 40, 95, 0, 200, 1, 17, 33, 250, 9})
+	f.Add([]byte{130, 31 | 0x80, 31 | 0x40, 2<<2 | 3, 5, 6, 7, 8})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 4 {
+			return
+		}
+		m := 1 + int(data[0]&0x7f)%9
+		if data[0]&0x80 != 0 {
+			m += matMulVerticalMinRows - 5 // around the vertical kernels' threshold
+		}
+		n := 1 + int(data[1]&0x3f)
+		switch data[1] >> 6 {
+		case 1:
+			n = (n + 7) &^ 7
+		case 2, 3:
+			n = (n + 15) &^ 15
+		}
+		k := int(data[2] & 0x3f)
+		if data[2]&0x40 != 0 {
+			k = (k + 1) * Lanes
+		}
+		mode, ops, at := data[3], data[4:], 0
+		a := fuzzMatrix(ops, &at, mode, m, k)
+		b := fuzzMatrix(ops, &at, mode>>2, k, n) // read as n×k by MatMulT and Linear
+		x := a[:k]
+		run := func() [][]float32 {
+			abt := make([]float32, m*n)
+			MatMulT(abt, a, b, m, n, k)
+			ab := make([]float32, m*n)
+			MatMul(ab, a, b, m, n, k)
+			atb := make([]float32, m*n)
+			if m*k > 0 {
+				MatMulTA(atb, a, b, m, n, k) // a read as k×m
+			}
+			lin := make([]float32, m*n)
+			PackLinear(b, k, n).Linear(lin, a, nil, m)
+			return [][]float32{abt, ab, atb, lin, {Dot(x, b[:k]), Sum(a)}}
+		}
+		saved := isa
+		defer func() { isa = saved }()
+		isa = isaGeneric
+		want := run()
+		for _, l := range isaLevels[1:] {
+			isa = l
+			got := run()
+			for p, name := range []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "Dot, Sum"} {
+				for i := range got[p] {
+					if !sameBits(got[p][i], want[p][i]) {
+						t.Fatalf("%s %d×%d×%d, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, m, n, k, l, i,
+							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
+					}
+				}
+			}
+		}
+	})
+}
