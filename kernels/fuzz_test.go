@@ -134,3 +134,69 @@ func FuzzProductsAgree(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAttentionAgree runs the attention kernels on fuzzer-made queries,
+// keys and values (fuzzMatrix's fills, the palette's infinities and zeros
+// included) with every level this CPU runs and fails where one gives other
+// bits than pure Go: Attention, AttentionStep on float32 and binary16
+// caches, ShortAttentionStep position by position, and AttentionBatch. The
+// first bytes choose the heads (1, 2 or 4), the head width (16 to 64) and
+// the positions (1 to 40), the next the fills.
+func FuzzAttentionAgree(f *testing.F) {
+	f.Add([]byte{1, 2, 7, 0, 3, 0, 5})               // two heads of 48, 8 positions, values −1·+0
+	f.Add([]byte{2, 0, 39, 1<<4 | 2<<2 | 3, 200, 1}) // four heads of 16, 40 positions
+	f.Add([]byte{0, 3, 15, 0, 16, 17, 250, 3, 9})    // an infinity among the keys
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 4 {
+			return
+		}
+		heads := []int{1, 2, 4}[int(data[0])%3]
+		dim := heads * 16 * (1 + int(data[1])%4)
+		n := 1 + int(data[2])%40
+		mode, ops, at := data[3], data[4:], 0
+		q := fuzzMatrix(ops, &at, mode, n, dim)
+		k := fuzzMatrix(ops, &at, mode>>2, n, dim)
+		v := fuzzMatrix(ops, &at, mode>>4, n, dim)
+		ld := roundLanes(n)
+		run := func() [][]float32 {
+			att := make([]float32, n*dim)
+			Attention(att, q, k, v, n, n, 0, heads, dim, make([]float32, n+Lanes*dim))
+			kc, vc := make([]float32, KeyCacheLen(dim, ld)), make([]float32, ValueCacheLen(dim, ld))
+			kh, vh := make([]uint16, KeyCacheLen(dim, ld)), make([]uint16, ValueCacheLen(dim, ld))
+			short := make([]float32, ShortCacheLen(dim))
+			step := make([]float32, n*dim)
+			half := make([]float32, n*dim)
+			shortOut := make([]float32, n*dim)
+			scratch := make([]float32, AttentionStepScratch(ld))
+			for j := range n {
+				row := func(x []float32) []float32 { return x[j*dim : (j+1)*dim] }
+				StoreKV(kc, vc, row(k), row(v), j, ld, heads)
+				AttentionStep(row(step), row(q), kc, vc, j+1, ld, heads, dim, scratch)
+				StoreKVHalf(kh, vh, row(k), row(v), j, ld, heads)
+				AttentionStepHalf(row(half), row(q), kh, vh, j+1, ld, heads, dim, scratch)
+				if j < ShortAttentionMax {
+					ShortAttentionStep(row(shortOut), row(q), row(k), row(v), short, j+1, heads, dim)
+				}
+			}
+			batch := make([]float32, n*dim)
+			AttentionBatch(batch, q, k, v, nil, n, heads, dim, make([]float32, AttentionBatchScratch(n, heads, dim)))
+			return [][]float32{att, step, half, shortOut, batch}
+		}
+		saved := isa
+		defer func() { isa = saved }()
+		isa = isaGeneric
+		want := run()
+		for _, l := range isaLevels[1:] {
+			isa = l
+			got := run()
+			for p, name := range []string{"Attention", "AttentionStep", "AttentionStepHalf", "ShortAttentionStep", "AttentionBatch"} {
+				for i := range got[p] {
+					if !sameBits(got[p][i], want[p][i]) {
+						t.Fatalf("%s, %d heads, width %d, %d positions, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, heads, dim, n, l, i,
+							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
+					}
+				}
+			}
+		}
+	})
+}
