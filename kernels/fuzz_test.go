@@ -200,3 +200,73 @@ func FuzzAttentionAgree(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVectorsAgree runs the row kernels on fuzzer-made rows (two rows of n,
+// fuzzMatrix's fills) with every level this CPU runs and fails where one
+// gives other bits than pure Go: Max, Softmax, GELUInPlace, LayerNorm and
+// LayerNormRows, Add, RoundHalf, and the backward kernels GELUBackward,
+// GELUBackwardVec, LayerNormBackward and LayerNormBackwardRows. The first
+// byte and its flag choose n (0 to 127, or that times 8), the next the
+// fills of x, of the gradient dy, and of the gains and biases.
+func FuzzVectorsAgree(f *testing.F) {
+	f.Add([]byte{96, 0, 0, 1, 2, 3, 200, 17})
+	f.Add([]byte{255, 1 | 2<<2 | 3<<4, 16, 3, 0, 1})
+	f.Add([]byte{17, 0, 0, 16, 17, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		n := int(data[0] & 0x7f)
+		if data[0]&0x80 != 0 {
+			n *= 8
+		}
+		mode, ops, at := data[1], data[2:], 0
+		x := fuzzMatrix(ops, &at, mode, 2, n)
+		dy := fuzzMatrix(ops, &at, mode>>2, 2, n)
+		gb := fuzzMatrix(ops, &at, mode>>4, 2, n)
+		g, b := gb[:n], gb[n:]
+		const eps = 1e-5
+		run := func() [][]float32 {
+			mx := []float32{Max(x[:n]), Max(x)}
+			soft := make([]float32, 2*n)
+			Softmax(soft[:n], x[:n])
+			gelu := append([]float32(nil), x...)
+			GELUInPlace(gelu)
+			ln := make([]float32, 2*n)
+			LayerNorm(ln[:n], x[:n], g, b, eps)
+			lnRows := make([]float32, 2*n)
+			LayerNormRows(lnRows, x, g, b, 2, n, eps)
+			sum := append([]float32(nil), x...)
+			Add(sum, dy)
+			half := append([]float32(nil), x...)
+			RoundHalf(half)
+			gb1 := make([]float32, 2*n)
+			GELUBackward(gb1, dy, x)
+			gb2 := make([]float32, 2*n)
+			GELUBackwardVec(gb2, dy, x, make([]float32, GELUBackwardScratch(2*n)))
+			dx, dg, db := make([]float32, n), make([]float32, n), make([]float32, n)
+			LayerNormBackward(dx, dg, db, dy[:n], x[:n], g, eps)
+			dxr, dgr, dbr := make([]float32, 2*n), make([]float32, n), make([]float32, n)
+			LayerNormBackwardRows(dxr, dgr, dbr, dy, x, g, 2, n, eps, make([]float32, LayerNormBackwardScratch(n)))
+			return [][]float32{mx, soft, gelu, ln, lnRows, sum, half, gb1, gb2, dx, dg, db, dxr, dgr, dbr}
+		}
+		names := []string{"Max", "Softmax", "GELUInPlace", "LayerNorm", "LayerNormRows", "Add", "RoundHalf",
+			"GELUBackward", "GELUBackwardVec", "LayerNormBackward dx", "dg", "db", "LayerNormBackwardRows dx", "dg", "db"}
+		saved := isa
+		defer func() { isa = saved }()
+		isa = isaGeneric
+		want := run()
+		for _, l := range isaLevels[1:] {
+			isa = l
+			got := run()
+			for p, name := range names {
+				for i := range got[p] {
+					if !sameBits(got[p][i], want[p][i]) {
+						t.Fatalf("%s, n = %d, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, n, l, i,
+							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
+					}
+				}
+			}
+		}
+	})
+}
