@@ -67,7 +67,8 @@ func fuzzMatrix(data []byte, at *int, mode byte, rows, cols int) []float32 {
 	return v
 }
 
-// FuzzProductsAgree computes the matrix products, Dot and Sum of
+// FuzzProductsAgree computes the matrix products (LinearWeights on float32
+// and on binary16 weights too), Dot and Sum of
 // fuzzer-made shapes and operands with every kernel level this CPU runs and
 // fails where one gives other bits than pure Go (NaNs alike whatever their
 // payload). The first three bytes choose m, n and k, with flags that round
@@ -103,6 +104,11 @@ func FuzzProductsAgree(f *testing.F) {
 		a := fuzzMatrix(ops, &at, mode, m, k)
 		b := fuzzMatrix(ops, &at, mode>>2, k, n) // read as n×k by MatMulT and Linear
 		x := a[:k]
+		// The binary16 weights of PackLinearHalf (its pass-ordered panels
+		// and R×C binary16 kernels), and a bias.
+		bHalf := append([]float32(nil), b...)
+		RoundHalf(bHalf)
+		bias := fuzzMatrix(ops, &at, mode>>4, 1, n)
 		run := func() [][]float32 {
 			abt := make([]float32, m*n)
 			MatMulT(abt, a, b, m, n, k)
@@ -114,7 +120,9 @@ func FuzzProductsAgree(f *testing.F) {
 			}
 			lin := make([]float32, m*n)
 			PackLinear(b, k, n).Linear(lin, a, nil, m)
-			return [][]float32{abt, ab, atb, lin, {Dot(x, b[:k]), Sum(a)}}
+			linHalf := make([]float32, m*n)
+			PackLinearHalf(bHalf, k, n).Linear(linHalf, a, bias, m)
+			return [][]float32{abt, ab, atb, lin, linHalf, {Dot(x, b[:k]), Sum(a)}}
 		}
 		saved := isa
 		defer func() { isa = saved }()
@@ -123,7 +131,7 @@ func FuzzProductsAgree(f *testing.F) {
 		for _, l := range isaLevels[1:] {
 			isa = l
 			got := run()
-			for p, name := range []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "Dot, Sum"} {
+			for p, name := range []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "LinearWeights binary16", "Dot, Sum"} {
 				for i := range got[p] {
 					if !sameBits(got[p][i], want[p][i]) {
 						t.Fatalf("%s %d×%d×%d, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, m, n, k, l, i,
