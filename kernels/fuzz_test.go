@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -67,6 +68,31 @@ func fuzzMatrix(data []byte, at *int, mode byte, rows, cols int) []float32 {
 	return v
 }
 
+// levelsAgree runs run once with every kernel level this CPU has and fails
+// the test where a level gives other bits than pure Go (NaNs alike,
+// whatever their payload): run's output p is names[p], and what says what
+// ran. It returns pure Go's outputs.
+func levelsAgree(t *testing.T, what string, names []string, run func() [][]float32) [][]float32 {
+	t.Helper()
+	saved := isa
+	defer func() { isa = saved }()
+	isa = isaGeneric
+	want := run()
+	for _, l := range isaLevels[1:] {
+		isa = l
+		got := run()
+		for p, name := range names {
+			for i := range got[p] {
+				if !sameBits(got[p][i], want[p][i]) {
+					t.Fatalf("%s, %s, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, what, l, i,
+						got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
+				}
+			}
+		}
+	}
+	return want
+}
+
 // FuzzProductsAgree computes the matrix products (LinearWeights on float32
 // and on binary16 weights too), Dot and Sum of
 // fuzzer-made shapes and operands with every kernel level this CPU runs and
@@ -124,22 +150,7 @@ func FuzzProductsAgree(f *testing.F) {
 			PackLinearHalf(bHalf, k, n).Linear(linHalf, a, bias, m)
 			return [][]float32{abt, ab, atb, lin, linHalf, {Dot(x, b[:k]), Sum(a)}}
 		}
-		saved := isa
-		defer func() { isa = saved }()
-		isa = isaGeneric
-		want := run()
-		for _, l := range isaLevels[1:] {
-			isa = l
-			got := run()
-			for p, name := range []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "LinearWeights binary16", "Dot, Sum"} {
-				for i := range got[p] {
-					if !sameBits(got[p][i], want[p][i]) {
-						t.Fatalf("%s %d×%d×%d, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, m, n, k, l, i,
-							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
-					}
-				}
-			}
-		}
+		levelsAgree(t, fmt.Sprintf("%d×%d×%d", m, n, k), []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "LinearWeights binary16", "Dot, Sum"}, run)
 	})
 }
 
@@ -190,22 +201,7 @@ func FuzzAttentionAgree(f *testing.F) {
 			AttentionBatch(batch, q, k, v, nil, n, heads, dim, make([]float32, AttentionBatchScratch(n, heads, dim)))
 			return [][]float32{att, step, half, shortOut, batch}
 		}
-		saved := isa
-		defer func() { isa = saved }()
-		isa = isaGeneric
-		want := run()
-		for _, l := range isaLevels[1:] {
-			isa = l
-			got := run()
-			for p, name := range []string{"Attention", "AttentionStep", "AttentionStepHalf", "ShortAttentionStep", "AttentionBatch"} {
-				for i := range got[p] {
-					if !sameBits(got[p][i], want[p][i]) {
-						t.Fatalf("%s, %d heads, width %d, %d positions, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, heads, dim, n, l, i,
-							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
-					}
-				}
-			}
-		}
+		levelsAgree(t, fmt.Sprintf("%d heads, width %d, %d positions", heads, dim, n), []string{"Attention", "AttentionStep", "AttentionStepHalf", "ShortAttentionStep", "AttentionBatch"}, run)
 	})
 }
 
@@ -260,21 +256,6 @@ func FuzzVectorsAgree(f *testing.F) {
 		}
 		names := []string{"Max", "Softmax", "GELUInPlace", "LayerNorm", "LayerNormRows", "Add", "RoundHalf",
 			"GELUBackward", "GELUBackwardVec", "LayerNormBackward dx", "dg", "db", "LayerNormBackwardRows dx", "dg", "db"}
-		saved := isa
-		defer func() { isa = saved }()
-		isa = isaGeneric
-		want := run()
-		for _, l := range isaLevels[1:] {
-			isa = l
-			got := run()
-			for p, name := range names {
-				for i := range got[p] {
-					if !sameBits(got[p][i], want[p][i]) {
-						t.Fatalf("%s, n = %d, %v: [%d] = %g (%#x), pure Go %g (%#x)", name, n, l, i,
-							got[p][i], math.Float32bits(got[p][i]), want[p][i], math.Float32bits(want[p][i]))
-					}
-				}
-			}
-		}
+		levelsAgree(t, fmt.Sprintf("n = %d", n), names, run)
 	})
 }
