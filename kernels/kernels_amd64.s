@@ -201,7 +201,7 @@ reduce:
 
 // func mmAVX2_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x1(SB), $64-56
+TEXT ·mmAVX2_1x1(SB), $32-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -209,23 +209,25 @@ TEXT ·mmAVX2_1x1(SB), $64-56
 	MOVQ   ldb+40(FP), BX
 	SHLQ   $0x02, BX
 	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y1
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y1, Y15, Y0
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y1
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), SI
 	ANDQ        $0x0f, SI
-	JZ          done0
+	JZ          done
 	NEGQ        SI
 	ADDQ        $0x10, SI
 	LEAQ        tailTab<>+0(SB), BX
@@ -233,30 +235,11 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 32(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 32(SP), Y15, Y0
-
-done0:
-	VMOVUPS Y0, (SP)
-	VXORPS  Y0, Y0, Y0
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y1
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y1, Y15, Y0
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
 	MOVQ        k+48(FP), SI
 	ANDQ        $0x0f, SI
-	JZ          done1
 	NEGQ        SI
 	ADDQ        $0x10, SI
 	LEAQ        tailTab<>+0(SB), BX
@@ -264,12 +247,12 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 32(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 32(SP), Y15, Y0
+	VFMADD231PS (SP), Y15, Y1
 
-done1:
-	VADDPS     (SP), Y0, Y0
+done:
+	VADDPS     Y1, Y0, Y0
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
@@ -291,7 +274,7 @@ done1:
 
 // func mmAVX2pf_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x1(SB), $64-56
+TEXT ·mmAVX2pf_1x1(SB), $32-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -301,25 +284,27 @@ TEXT ·mmAVX2pf_1x1(SB), $64-56
 	IMUL3Q $0x00000002, BX, DI
 	ADDQ   DX, DI
 	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y1
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (DI)
 	ADDQ        $0x00000040, DI
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y1, Y15, Y0
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y1
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), SI
 	ANDQ        $0x0f, SI
-	JZ          done0
+	JZ          done
 	NEGQ        SI
 	ADDQ        $0x10, SI
 	LEAQ        tailTab<>+0(SB), BX
@@ -327,30 +312,11 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 32(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 32(SP), Y15, Y0
-
-done0:
-	VMOVUPS Y0, (SP)
-	VXORPS  Y0, Y0, Y0
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y1
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y1, Y15, Y0
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
 	MOVQ        k+48(FP), SI
 	ANDQ        $0x0f, SI
-	JZ          done1
 	NEGQ        SI
 	ADDQ        $0x10, SI
 	LEAQ        tailTab<>+0(SB), BX
@@ -358,12 +324,12 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 32(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 32(SP), Y15, Y0
+	VFMADD231PS (SP), Y15, Y1
 
-done1:
-	VADDPS     (SP), Y0, Y0
+done:
+	VADDPS     Y1, Y0, Y0
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
@@ -385,7 +351,7 @@ done1:
 
 // func mmAVX2_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x2(SB), $128-56
+TEXT ·mmAVX2_1x2(SB), $64-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -395,25 +361,28 @@ TEXT ·mmAVX2_1x2(SB), $128-56
 	LEAQ   (DX)(BX*1), SI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y2
-	VMOVUPS     (SI)(AX*1), Y3
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y2, Y15, Y0
-	VFMADD231PS Y3, Y15, Y1
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y2
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y3
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), DI
 	ANDQ        $0x0f, DI
-	JZ          done0
+	JZ          done
 	NEGQ        DI
 	ADDQ        $0x10, DI
 	LEAQ        tailTab<>+0(SB), BX
@@ -421,38 +390,15 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 64(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 64(SP), Y15, Y0
-	VFMADD231PS 96(SP), Y15, Y1
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y2
-	VMOVUPS     32(SI)(AX*1), Y3
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y2, Y15, Y0
-	VFMADD231PS Y3, Y15, Y1
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
 	MOVQ        k+48(FP), DI
 	ANDQ        $0x0f, DI
-	JZ          done1
 	NEGQ        DI
 	ADDQ        $0x10, DI
 	LEAQ        tailTab<>+0(SB), BX
@@ -460,17 +406,17 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 64(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 64(SP), Y15, Y0
-	VFMADD231PS 96(SP), Y15, Y1
+	VFMADD231PS (SP), Y15, Y2
+	VFMADD231PS 32(SP), Y15, Y3
 
-done1:
-	VADDPS     (SP), Y0, Y0
-	VADDPS     32(SP), Y1, Y1
+done:
+	VADDPS     Y2, Y0, Y0
+	VADDPS     Y3, Y1, Y1
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
@@ -492,7 +438,7 @@ done1:
 
 // func mmAVX2pf_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x2(SB), $128-56
+TEXT ·mmAVX2pf_1x2(SB), $64-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -504,28 +450,31 @@ TEXT ·mmAVX2pf_1x2(SB), $128-56
 	ADDQ   DX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y2
-	VMOVUPS     (SI)(AX*1), Y3
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R8)
 	PREFETCHT0  64(R8)
 	ADDQ        $0x00000080, R8
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y2, Y15, Y0
-	VFMADD231PS Y3, Y15, Y1
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y2
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y3
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), DI
 	ANDQ        $0x0f, DI
-	JZ          done0
+	JZ          done
 	NEGQ        DI
 	ADDQ        $0x10, DI
 	LEAQ        tailTab<>+0(SB), BX
@@ -533,38 +482,15 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 64(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 64(SP), Y15, Y0
-	VFMADD231PS 96(SP), Y15, Y1
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y2
-	VMOVUPS     32(SI)(AX*1), Y3
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y2, Y15, Y0
-	VFMADD231PS Y3, Y15, Y1
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
 	MOVQ        k+48(FP), DI
 	ANDQ        $0x0f, DI
-	JZ          done1
 	NEGQ        DI
 	ADDQ        $0x10, DI
 	LEAQ        tailTab<>+0(SB), BX
@@ -572,17 +498,17 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 64(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 64(SP), Y15, Y0
-	VFMADD231PS 96(SP), Y15, Y1
+	VFMADD231PS (SP), Y15, Y2
+	VFMADD231PS 32(SP), Y15, Y3
 
-done1:
-	VADDPS     (SP), Y0, Y0
-	VADDPS     32(SP), Y1, Y1
+done:
+	VADDPS     Y2, Y0, Y0
+	VADDPS     Y3, Y1, Y1
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
@@ -604,7 +530,7 @@ done1:
 
 // func mmAVX2_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x3(SB), $192-56
+TEXT ·mmAVX2_1x3(SB), $96-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -616,27 +542,31 @@ TEXT ·mmAVX2_1x3(SB), $192-56
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y3
-	VMOVUPS     (SI)(AX*1), Y4
-	VMOVUPS     (DI)(AX*1), Y5
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y3, Y15, Y0
-	VFMADD231PS Y4, Y15, Y1
-	VFMADD231PS Y5, Y15, Y2
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y3
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y4
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y5
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R8
 	ANDQ        $0x0f, R8
-	JZ          done0
+	JZ          done
 	NEGQ        R8
 	ADDQ        $0x10, R8
 	LEAQ        tailTab<>+0(SB), BX
@@ -644,46 +574,19 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 96(SP), Y15, Y0
-	VFMADD231PS 128(SP), Y15, Y1
-	VFMADD231PS 160(SP), Y15, Y2
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y3
-	VMOVUPS     32(SI)(AX*1), Y4
-	VMOVUPS     32(DI)(AX*1), Y5
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y3, Y15, Y0
-	VFMADD231PS Y4, Y15, Y1
-	VFMADD231PS Y5, Y15, Y2
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
 	MOVQ        k+48(FP), R8
 	ANDQ        $0x0f, R8
-	JZ          done1
 	NEGQ        R8
 	ADDQ        $0x10, R8
 	LEAQ        tailTab<>+0(SB), BX
@@ -691,22 +594,22 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 96(SP), Y15, Y0
-	VFMADD231PS 128(SP), Y15, Y1
-	VFMADD231PS 160(SP), Y15, Y2
+	VFMADD231PS (SP), Y15, Y3
+	VFMADD231PS 32(SP), Y15, Y4
+	VFMADD231PS 64(SP), Y15, Y5
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
+done:
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y2, Y2
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -730,7 +633,7 @@ done1:
 
 // func mmAVX2pf_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x3(SB), $192-56
+TEXT ·mmAVX2pf_1x3(SB), $96-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -744,31 +647,35 @@ TEXT ·mmAVX2pf_1x3(SB), $192-56
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y3
-	VMOVUPS     (SI)(AX*1), Y4
-	VMOVUPS     (DI)(AX*1), Y5
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R9)
 	PREFETCHT0  64(R9)
 	PREFETCHT0  128(R9)
 	ADDQ        $0x000000c0, R9
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y3, Y15, Y0
-	VFMADD231PS Y4, Y15, Y1
-	VFMADD231PS Y5, Y15, Y2
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y3
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y4
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y5
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R8
 	ANDQ        $0x0f, R8
-	JZ          done0
+	JZ          done
 	NEGQ        R8
 	ADDQ        $0x10, R8
 	LEAQ        tailTab<>+0(SB), BX
@@ -776,46 +683,19 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 96(SP), Y15, Y0
-	VFMADD231PS 128(SP), Y15, Y1
-	VFMADD231PS 160(SP), Y15, Y2
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y3
-	VMOVUPS     32(SI)(AX*1), Y4
-	VMOVUPS     32(DI)(AX*1), Y5
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y3, Y15, Y0
-	VFMADD231PS Y4, Y15, Y1
-	VFMADD231PS Y5, Y15, Y2
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
 	MOVQ        k+48(FP), R8
 	ANDQ        $0x0f, R8
-	JZ          done1
 	NEGQ        R8
 	ADDQ        $0x10, R8
 	LEAQ        tailTab<>+0(SB), BX
@@ -823,22 +703,22 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 96(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 96(SP), Y15, Y0
-	VFMADD231PS 128(SP), Y15, Y1
-	VFMADD231PS 160(SP), Y15, Y2
+	VFMADD231PS (SP), Y15, Y3
+	VFMADD231PS 32(SP), Y15, Y4
+	VFMADD231PS 64(SP), Y15, Y5
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
+done:
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y2, Y2
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -862,7 +742,7 @@ done1:
 
 // func mmAVX2_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x4(SB), $256-56
+TEXT ·mmAVX2_1x4(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -876,29 +756,34 @@ TEXT ·mmAVX2_1x4(SB), $256-56
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y4
-	VMOVUPS     (SI)(AX*1), Y5
-	VMOVUPS     (DI)(AX*1), Y6
-	VMOVUPS     (R8)(AX*1), Y7
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y4, Y15, Y0
-	VFMADD231PS Y5, Y15, Y1
-	VFMADD231PS Y6, Y15, Y2
-	VFMADD231PS Y7, Y15, Y3
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y4
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y5
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y6
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y7
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R9
 	ANDQ        $0x0f, R9
-	JZ          done0
+	JZ          done
 	NEGQ        R9
 	ADDQ        $0x10, R9
 	LEAQ        tailTab<>+0(SB), BX
@@ -906,54 +791,23 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 128(SP), Y15, Y0
-	VFMADD231PS 160(SP), Y15, Y1
-	VFMADD231PS 192(SP), Y15, Y2
-	VFMADD231PS 224(SP), Y15, Y3
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y4
-	VMOVUPS     32(SI)(AX*1), Y5
-	VMOVUPS     32(DI)(AX*1), Y6
-	VMOVUPS     32(R8)(AX*1), Y7
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y4, Y15, Y0
-	VFMADD231PS Y5, Y15, Y1
-	VFMADD231PS Y6, Y15, Y2
-	VFMADD231PS Y7, Y15, Y3
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
 	MOVQ        k+48(FP), R9
 	ANDQ        $0x0f, R9
-	JZ          done1
 	NEGQ        R9
 	ADDQ        $0x10, R9
 	LEAQ        tailTab<>+0(SB), BX
@@ -961,27 +815,27 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 128(SP), Y15, Y0
-	VFMADD231PS 160(SP), Y15, Y1
-	VFMADD231PS 192(SP), Y15, Y2
-	VFMADD231PS 224(SP), Y15, Y3
+	VFMADD231PS (SP), Y15, Y4
+	VFMADD231PS 32(SP), Y15, Y5
+	VFMADD231PS 64(SP), Y15, Y6
+	VFMADD231PS 96(SP), Y15, Y7
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
+done:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1005,7 +859,7 @@ done1:
 
 // func mmAVX2pf_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x4(SB), $256-56
+TEXT ·mmAVX2pf_1x4(SB), $128-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1021,34 +875,39 @@ TEXT ·mmAVX2pf_1x4(SB), $256-56
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y4
-	VMOVUPS     (SI)(AX*1), Y5
-	VMOVUPS     (DI)(AX*1), Y6
-	VMOVUPS     (R8)(AX*1), Y7
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R10)
 	PREFETCHT0  64(R10)
 	PREFETCHT0  128(R10)
 	PREFETCHT0  192(R10)
 	ADDQ        $0x00000100, R10
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y4, Y15, Y0
-	VFMADD231PS Y5, Y15, Y1
-	VFMADD231PS Y6, Y15, Y2
-	VFMADD231PS Y7, Y15, Y3
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y4
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y5
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y6
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y7
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R9
 	ANDQ        $0x0f, R9
-	JZ          done0
+	JZ          done
 	NEGQ        R9
 	ADDQ        $0x10, R9
 	LEAQ        tailTab<>+0(SB), BX
@@ -1056,54 +915,23 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 128(SP), Y15, Y0
-	VFMADD231PS 160(SP), Y15, Y1
-	VFMADD231PS 192(SP), Y15, Y2
-	VFMADD231PS 224(SP), Y15, Y3
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y4
-	VMOVUPS     32(SI)(AX*1), Y5
-	VMOVUPS     32(DI)(AX*1), Y6
-	VMOVUPS     32(R8)(AX*1), Y7
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y4, Y15, Y0
-	VFMADD231PS Y5, Y15, Y1
-	VFMADD231PS Y6, Y15, Y2
-	VFMADD231PS Y7, Y15, Y3
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
 	MOVQ        k+48(FP), R9
 	ANDQ        $0x0f, R9
-	JZ          done1
 	NEGQ        R9
 	ADDQ        $0x10, R9
 	LEAQ        tailTab<>+0(SB), BX
@@ -1111,27 +939,27 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 128(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 128(SP), Y15, Y0
-	VFMADD231PS 160(SP), Y15, Y1
-	VFMADD231PS 192(SP), Y15, Y2
-	VFMADD231PS 224(SP), Y15, Y3
+	VFMADD231PS (SP), Y15, Y4
+	VFMADD231PS 32(SP), Y15, Y5
+	VFMADD231PS 64(SP), Y15, Y6
+	VFMADD231PS 96(SP), Y15, Y7
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
+done:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1155,7 +983,7 @@ done1:
 
 // func mmAVX2_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x5(SB), $320-56
+TEXT ·mmAVX2_1x5(SB), $160-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1171,31 +999,37 @@ TEXT ·mmAVX2_1x5(SB), $320-56
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y5
-	VMOVUPS     (SI)(AX*1), Y6
-	VMOVUPS     (DI)(AX*1), Y7
-	VMOVUPS     (R8)(AX*1), Y8
-	VMOVUPS     (R9)(AX*1), Y9
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y5, Y15, Y0
-	VFMADD231PS Y6, Y15, Y1
-	VFMADD231PS Y7, Y15, Y2
-	VFMADD231PS Y8, Y15, Y3
-	VFMADD231PS Y9, Y15, Y4
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y5
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y6
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y7
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y8
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y9
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R10
 	ANDQ        $0x0f, R10
-	JZ          done0
+	JZ          done
 	NEGQ        R10
 	ADDQ        $0x10, R10
 	LEAQ        tailTab<>+0(SB), BX
@@ -1203,62 +1037,27 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 160(SP), Y15, Y0
-	VFMADD231PS 192(SP), Y15, Y1
-	VFMADD231PS 224(SP), Y15, Y2
-	VFMADD231PS 256(SP), Y15, Y3
-	VFMADD231PS 288(SP), Y15, Y4
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y5
-	VMOVUPS     32(SI)(AX*1), Y6
-	VMOVUPS     32(DI)(AX*1), Y7
-	VMOVUPS     32(R8)(AX*1), Y8
-	VMOVUPS     32(R9)(AX*1), Y9
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y5, Y15, Y0
-	VFMADD231PS Y6, Y15, Y1
-	VFMADD231PS Y7, Y15, Y2
-	VFMADD231PS Y8, Y15, Y3
-	VFMADD231PS Y9, Y15, Y4
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
 	MOVQ        k+48(FP), R10
 	ANDQ        $0x0f, R10
-	JZ          done1
 	NEGQ        R10
 	ADDQ        $0x10, R10
 	LEAQ        tailTab<>+0(SB), BX
@@ -1266,32 +1065,32 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 160(SP), Y15, Y0
-	VFMADD231PS 192(SP), Y15, Y1
-	VFMADD231PS 224(SP), Y15, Y2
-	VFMADD231PS 256(SP), Y15, Y3
-	VFMADD231PS 288(SP), Y15, Y4
+	VFMADD231PS (SP), Y15, Y5
+	VFMADD231PS 32(SP), Y15, Y6
+	VFMADD231PS 64(SP), Y15, Y7
+	VFMADD231PS 96(SP), Y15, Y8
+	VFMADD231PS 128(SP), Y15, Y9
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
+done:
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y4, Y4
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1328,7 +1127,7 @@ done1:
 
 // func mmAVX2pf_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x5(SB), $320-56
+TEXT ·mmAVX2pf_1x5(SB), $160-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1346,37 +1145,43 @@ TEXT ·mmAVX2pf_1x5(SB), $320-56
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y5
-	VMOVUPS     (SI)(AX*1), Y6
-	VMOVUPS     (DI)(AX*1), Y7
-	VMOVUPS     (R8)(AX*1), Y8
-	VMOVUPS     (R9)(AX*1), Y9
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R11)
 	PREFETCHT0  64(R11)
 	PREFETCHT0  128(R11)
 	PREFETCHT0  192(R11)
 	PREFETCHT0  256(R11)
 	ADDQ        $0x00000140, R11
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y5, Y15, Y0
-	VFMADD231PS Y6, Y15, Y1
-	VFMADD231PS Y7, Y15, Y2
-	VFMADD231PS Y8, Y15, Y3
-	VFMADD231PS Y9, Y15, Y4
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y5
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y6
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y7
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y8
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y9
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R10
 	ANDQ        $0x0f, R10
-	JZ          done0
+	JZ          done
 	NEGQ        R10
 	ADDQ        $0x10, R10
 	LEAQ        tailTab<>+0(SB), BX
@@ -1384,62 +1189,27 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 160(SP), Y15, Y0
-	VFMADD231PS 192(SP), Y15, Y1
-	VFMADD231PS 224(SP), Y15, Y2
-	VFMADD231PS 256(SP), Y15, Y3
-	VFMADD231PS 288(SP), Y15, Y4
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y5
-	VMOVUPS     32(SI)(AX*1), Y6
-	VMOVUPS     32(DI)(AX*1), Y7
-	VMOVUPS     32(R8)(AX*1), Y8
-	VMOVUPS     32(R9)(AX*1), Y9
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y5, Y15, Y0
-	VFMADD231PS Y6, Y15, Y1
-	VFMADD231PS Y7, Y15, Y2
-	VFMADD231PS Y8, Y15, Y3
-	VFMADD231PS Y9, Y15, Y4
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
 	MOVQ        k+48(FP), R10
 	ANDQ        $0x0f, R10
-	JZ          done1
 	NEGQ        R10
 	ADDQ        $0x10, R10
 	LEAQ        tailTab<>+0(SB), BX
@@ -1447,32 +1217,32 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 160(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 160(SP), Y15, Y0
-	VFMADD231PS 192(SP), Y15, Y1
-	VFMADD231PS 224(SP), Y15, Y2
-	VFMADD231PS 256(SP), Y15, Y3
-	VFMADD231PS 288(SP), Y15, Y4
+	VFMADD231PS (SP), Y15, Y5
+	VFMADD231PS 32(SP), Y15, Y6
+	VFMADD231PS 64(SP), Y15, Y7
+	VFMADD231PS 96(SP), Y15, Y8
+	VFMADD231PS 128(SP), Y15, Y9
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
+done:
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y4, Y4
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1509,7 +1279,7 @@ done1:
 
 // func mmAVX2_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x6(SB), $384-56
+TEXT ·mmAVX2_1x6(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1527,33 +1297,40 @@ TEXT ·mmAVX2_1x6(SB), $384-56
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y6
-	VMOVUPS     (SI)(AX*1), Y7
-	VMOVUPS     (DI)(AX*1), Y8
-	VMOVUPS     (R8)(AX*1), Y9
-	VMOVUPS     (R9)(AX*1), Y10
-	VMOVUPS     (R10)(AX*1), Y11
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y6, Y15, Y0
-	VFMADD231PS Y7, Y15, Y1
-	VFMADD231PS Y8, Y15, Y2
-	VFMADD231PS Y9, Y15, Y3
-	VFMADD231PS Y10, Y15, Y4
-	VFMADD231PS Y11, Y15, Y5
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y6
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y7
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y8
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y9
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y10
+	VFMADD231PS (R10)(AX*1), Y14, Y5
+	VFMADD231PS 32(R10)(AX*1), Y15, Y11
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R11
 	ANDQ        $0x0f, R11
-	JZ          done0
+	JZ          done
 	NEGQ        R11
 	ADDQ        $0x10, R11
 	LEAQ        tailTab<>+0(SB), BX
@@ -1561,70 +1338,31 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (R10)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 192(SP), Y15, Y0
-	VFMADD231PS 224(SP), Y15, Y1
-	VFMADD231PS 256(SP), Y15, Y2
-	VFMADD231PS 288(SP), Y15, Y3
-	VFMADD231PS 320(SP), Y15, Y4
-	VFMADD231PS 352(SP), Y15, Y5
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y6
-	VMOVUPS     32(SI)(AX*1), Y7
-	VMOVUPS     32(DI)(AX*1), Y8
-	VMOVUPS     32(R8)(AX*1), Y9
-	VMOVUPS     32(R9)(AX*1), Y10
-	VMOVUPS     32(R10)(AX*1), Y11
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y6, Y15, Y0
-	VFMADD231PS Y7, Y15, Y1
-	VFMADD231PS Y8, Y15, Y2
-	VFMADD231PS Y9, Y15, Y3
-	VFMADD231PS Y10, Y15, Y4
-	VFMADD231PS Y11, Y15, Y5
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
+	VFMADD231PS 160(SP), Y15, Y5
 	MOVQ        k+48(FP), R11
 	ANDQ        $0x0f, R11
-	JZ          done1
 	NEGQ        R11
 	ADDQ        $0x10, R11
 	LEAQ        tailTab<>+0(SB), BX
@@ -1632,37 +1370,37 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 192(SP), Y15, Y0
-	VFMADD231PS 224(SP), Y15, Y1
-	VFMADD231PS 256(SP), Y15, Y2
-	VFMADD231PS 288(SP), Y15, Y3
-	VFMADD231PS 320(SP), Y15, Y4
-	VFMADD231PS 352(SP), Y15, Y5
+	VFMADD231PS (SP), Y15, Y6
+	VFMADD231PS 32(SP), Y15, Y7
+	VFMADD231PS 64(SP), Y15, Y8
+	VFMADD231PS 96(SP), Y15, Y9
+	VFMADD231PS 128(SP), Y15, Y10
+	VFMADD231PS 160(SP), Y15, Y11
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
+done:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y11, Y5, Y5
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1699,7 +1437,7 @@ done1:
 
 // func mmAVX2pf_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x6(SB), $384-56
+TEXT ·mmAVX2pf_1x6(SB), $192-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1719,18 +1457,20 @@ TEXT ·mmAVX2pf_1x6(SB), $384-56
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y6
-	VMOVUPS     (SI)(AX*1), Y7
-	VMOVUPS     (DI)(AX*1), Y8
-	VMOVUPS     (R8)(AX*1), Y9
-	VMOVUPS     (R9)(AX*1), Y10
-	VMOVUPS     (R10)(AX*1), Y11
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R12)
 	PREFETCHT0  64(R12)
 	PREFETCHT0  128(R12)
@@ -1738,21 +1478,26 @@ loop0:
 	PREFETCHT0  256(R12)
 	PREFETCHT0  320(R12)
 	ADDQ        $0x00000180, R12
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y6, Y15, Y0
-	VFMADD231PS Y7, Y15, Y1
-	VFMADD231PS Y8, Y15, Y2
-	VFMADD231PS Y9, Y15, Y3
-	VFMADD231PS Y10, Y15, Y4
-	VFMADD231PS Y11, Y15, Y5
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y6
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y7
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y8
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y9
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y10
+	VFMADD231PS (R10)(AX*1), Y14, Y5
+	VFMADD231PS 32(R10)(AX*1), Y15, Y11
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R11
 	ANDQ        $0x0f, R11
-	JZ          done0
+	JZ          done
 	NEGQ        R11
 	ADDQ        $0x10, R11
 	LEAQ        tailTab<>+0(SB), BX
@@ -1760,70 +1505,31 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (R10)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 192(SP), Y15, Y0
-	VFMADD231PS 224(SP), Y15, Y1
-	VFMADD231PS 256(SP), Y15, Y2
-	VFMADD231PS 288(SP), Y15, Y3
-	VFMADD231PS 320(SP), Y15, Y4
-	VFMADD231PS 352(SP), Y15, Y5
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y6
-	VMOVUPS     32(SI)(AX*1), Y7
-	VMOVUPS     32(DI)(AX*1), Y8
-	VMOVUPS     32(R8)(AX*1), Y9
-	VMOVUPS     32(R9)(AX*1), Y10
-	VMOVUPS     32(R10)(AX*1), Y11
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y6, Y15, Y0
-	VFMADD231PS Y7, Y15, Y1
-	VFMADD231PS Y8, Y15, Y2
-	VFMADD231PS Y9, Y15, Y3
-	VFMADD231PS Y10, Y15, Y4
-	VFMADD231PS Y11, Y15, Y5
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
+	VFMADD231PS 160(SP), Y15, Y5
 	MOVQ        k+48(FP), R11
 	ANDQ        $0x0f, R11
-	JZ          done1
 	NEGQ        R11
 	ADDQ        $0x10, R11
 	LEAQ        tailTab<>+0(SB), BX
@@ -1831,37 +1537,37 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 192(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 192(SP), Y15, Y0
-	VFMADD231PS 224(SP), Y15, Y1
-	VFMADD231PS 256(SP), Y15, Y2
-	VFMADD231PS 288(SP), Y15, Y3
-	VFMADD231PS 320(SP), Y15, Y4
-	VFMADD231PS 352(SP), Y15, Y5
+	VFMADD231PS (SP), Y15, Y6
+	VFMADD231PS 32(SP), Y15, Y7
+	VFMADD231PS 64(SP), Y15, Y8
+	VFMADD231PS 96(SP), Y15, Y9
+	VFMADD231PS 128(SP), Y15, Y10
+	VFMADD231PS 160(SP), Y15, Y11
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
+done:
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y11, Y5, Y5
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -1898,7 +1604,7 @@ done1:
 
 // func mmAVX2_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3
-TEXT ·mmAVX2_1x7(SB), $448-56
+TEXT ·mmAVX2_1x7(SB), $224-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -1918,35 +1624,43 @@ TEXT ·mmAVX2_1x7(SB), $448-56
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y7
-	VMOVUPS     (SI)(AX*1), Y8
-	VMOVUPS     (DI)(AX*1), Y9
-	VMOVUPS     (R8)(AX*1), Y10
-	VMOVUPS     (R9)(AX*1), Y11
-	VMOVUPS     (R10)(AX*1), Y12
-	VMOVUPS     (R11)(AX*1), Y13
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y7, Y15, Y0
-	VFMADD231PS Y8, Y15, Y1
-	VFMADD231PS Y9, Y15, Y2
-	VFMADD231PS Y10, Y15, Y3
-	VFMADD231PS Y11, Y15, Y4
-	VFMADD231PS Y12, Y15, Y5
-	VFMADD231PS Y13, Y15, Y6
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y7
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y8
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y9
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y10
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y11
+	VFMADD231PS (R10)(AX*1), Y14, Y5
+	VFMADD231PS 32(R10)(AX*1), Y15, Y12
+	VFMADD231PS (R11)(AX*1), Y14, Y6
+	VFMADD231PS 32(R11)(AX*1), Y15, Y13
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R12
 	ANDQ        $0x0f, R12
-	JZ          done0
+	JZ          done
 	NEGQ        R12
 	ADDQ        $0x10, R12
 	LEAQ        tailTab<>+0(SB), BX
@@ -1954,78 +1668,35 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (R10)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  (R11)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
+	VMOVUPS     Y15, 192(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 224(SP), Y15, Y0
-	VFMADD231PS 256(SP), Y15, Y1
-	VFMADD231PS 288(SP), Y15, Y2
-	VFMADD231PS 320(SP), Y15, Y3
-	VFMADD231PS 352(SP), Y15, Y4
-	VFMADD231PS 384(SP), Y15, Y5
-	VFMADD231PS 416(SP), Y15, Y6
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VMOVUPS Y6, 192(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y7
-	VMOVUPS     32(SI)(AX*1), Y8
-	VMOVUPS     32(DI)(AX*1), Y9
-	VMOVUPS     32(R8)(AX*1), Y10
-	VMOVUPS     32(R9)(AX*1), Y11
-	VMOVUPS     32(R10)(AX*1), Y12
-	VMOVUPS     32(R11)(AX*1), Y13
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y7, Y15, Y0
-	VFMADD231PS Y8, Y15, Y1
-	VFMADD231PS Y9, Y15, Y2
-	VFMADD231PS Y10, Y15, Y3
-	VFMADD231PS Y11, Y15, Y4
-	VFMADD231PS Y12, Y15, Y5
-	VFMADD231PS Y13, Y15, Y6
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
+	VFMADD231PS 160(SP), Y15, Y5
+	VFMADD231PS 192(SP), Y15, Y6
 	MOVQ        k+48(FP), R12
 	ANDQ        $0x0f, R12
-	JZ          done1
 	NEGQ        R12
 	ADDQ        $0x10, R12
 	LEAQ        tailTab<>+0(SB), BX
@@ -2033,42 +1704,42 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
+	VMOVUPS     Y15, 192(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 224(SP), Y15, Y0
-	VFMADD231PS 256(SP), Y15, Y1
-	VFMADD231PS 288(SP), Y15, Y2
-	VFMADD231PS 320(SP), Y15, Y3
-	VFMADD231PS 352(SP), Y15, Y4
-	VFMADD231PS 384(SP), Y15, Y5
-	VFMADD231PS 416(SP), Y15, Y6
+	VFMADD231PS (SP), Y15, Y7
+	VFMADD231PS 32(SP), Y15, Y8
+	VFMADD231PS 64(SP), Y15, Y9
+	VFMADD231PS 96(SP), Y15, Y10
+	VFMADD231PS 128(SP), Y15, Y11
+	VFMADD231PS 160(SP), Y15, Y12
+	VFMADD231PS 192(SP), Y15, Y13
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
-	VADDPS       192(SP), Y6, Y6
+done:
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y13, Y6, Y6
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -2107,7 +1778,7 @@ done1:
 
 // func mmAVX2pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x7(SB), $448-56
+TEXT ·mmAVX2pf_1x7(SB), $224-56
 	MOVQ   a+16(FP), CX
 	MOVQ   lda+24(FP), BX
 	SHLQ   $0x02, BX
@@ -2129,19 +1800,21 @@ TEXT ·mmAVX2pf_1x7(SB), $448-56
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
 	XORQ   AX, AX
 	MOVQ   k+48(FP), BX
 	SHRQ   $0x04, BX
-	JZ     tail0
+	JZ     tail
 
-loop0:
-	VMOVUPS     (DX)(AX*1), Y7
-	VMOVUPS     (SI)(AX*1), Y8
-	VMOVUPS     (DI)(AX*1), Y9
-	VMOVUPS     (R8)(AX*1), Y10
-	VMOVUPS     (R9)(AX*1), Y11
-	VMOVUPS     (R10)(AX*1), Y12
-	VMOVUPS     (R11)(AX*1), Y13
+loop:
+	VMOVUPS     (CX)(AX*1), Y14
+	VMOVUPS     32(CX)(AX*1), Y15
 	PREFETCHT0  (R13)
 	PREFETCHT0  64(R13)
 	PREFETCHT0  128(R13)
@@ -2150,22 +1823,28 @@ loop0:
 	PREFETCHT0  320(R13)
 	PREFETCHT0  384(R13)
 	ADDQ        $0x000001c0, R13
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS Y7, Y15, Y0
-	VFMADD231PS Y8, Y15, Y1
-	VFMADD231PS Y9, Y15, Y2
-	VFMADD231PS Y10, Y15, Y3
-	VFMADD231PS Y11, Y15, Y4
-	VFMADD231PS Y12, Y15, Y5
-	VFMADD231PS Y13, Y15, Y6
+	VFMADD231PS (DX)(AX*1), Y14, Y0
+	VFMADD231PS 32(DX)(AX*1), Y15, Y7
+	VFMADD231PS (SI)(AX*1), Y14, Y1
+	VFMADD231PS 32(SI)(AX*1), Y15, Y8
+	VFMADD231PS (DI)(AX*1), Y14, Y2
+	VFMADD231PS 32(DI)(AX*1), Y15, Y9
+	VFMADD231PS (R8)(AX*1), Y14, Y3
+	VFMADD231PS 32(R8)(AX*1), Y15, Y10
+	VFMADD231PS (R9)(AX*1), Y14, Y4
+	VFMADD231PS 32(R9)(AX*1), Y15, Y11
+	VFMADD231PS (R10)(AX*1), Y14, Y5
+	VFMADD231PS 32(R10)(AX*1), Y15, Y12
+	VFMADD231PS (R11)(AX*1), Y14, Y6
+	VFMADD231PS 32(R11)(AX*1), Y15, Y13
 	ADDQ        $0x40, AX
 	DECQ        BX
-	JNZ         loop0
+	JNZ         loop
 
-tail0:
+tail:
 	MOVQ        k+48(FP), R12
 	ANDQ        $0x0f, R12
-	JZ          done0
+	JZ          done
 	NEGQ        R12
 	ADDQ        $0x10, R12
 	LEAQ        tailTab<>+0(SB), BX
@@ -2173,78 +1852,35 @@ tail0:
 	VMOVUPS     (BX), Y14
 	VMASKMOVPS  (DX)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  (SI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  (DI)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  (R8)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  (R9)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  (R10)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  (R11)(AX*1), Y14, Y15
 	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
+	VMOVUPS     Y15, 192(SP)
 	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 224(SP), Y15, Y0
-	VFMADD231PS 256(SP), Y15, Y1
-	VFMADD231PS 288(SP), Y15, Y2
-	VFMADD231PS 320(SP), Y15, Y3
-	VFMADD231PS 352(SP), Y15, Y4
-	VFMADD231PS 384(SP), Y15, Y5
-	VFMADD231PS 416(SP), Y15, Y6
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VMOVUPS Y6, 192(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(DX)(AX*1), Y7
-	VMOVUPS     32(SI)(AX*1), Y8
-	VMOVUPS     32(DI)(AX*1), Y9
-	VMOVUPS     32(R8)(AX*1), Y10
-	VMOVUPS     32(R9)(AX*1), Y11
-	VMOVUPS     32(R10)(AX*1), Y12
-	VMOVUPS     32(R11)(AX*1), Y13
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS Y7, Y15, Y0
-	VFMADD231PS Y8, Y15, Y1
-	VFMADD231PS Y9, Y15, Y2
-	VFMADD231PS Y10, Y15, Y3
-	VFMADD231PS Y11, Y15, Y4
-	VFMADD231PS Y12, Y15, Y5
-	VFMADD231PS Y13, Y15, Y6
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
+	VFMADD231PS (SP), Y15, Y0
+	VFMADD231PS 32(SP), Y15, Y1
+	VFMADD231PS 64(SP), Y15, Y2
+	VFMADD231PS 96(SP), Y15, Y3
+	VFMADD231PS 128(SP), Y15, Y4
+	VFMADD231PS 160(SP), Y15, Y5
+	VFMADD231PS 192(SP), Y15, Y6
 	MOVQ        k+48(FP), R12
 	ANDQ        $0x0f, R12
-	JZ          done1
 	NEGQ        R12
 	ADDQ        $0x10, R12
 	LEAQ        tailTab<>+0(SB), BX
@@ -2252,42 +1888,42 @@ tail1:
 	VMOVUPS     32(BX), Y14
 	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 224(SP)
+	VMOVUPS     Y15, (SP)
 	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
+	VMOVUPS     Y15, 32(SP)
 	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
+	VMOVUPS     Y15, 64(SP)
 	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
+	VMOVUPS     Y15, 96(SP)
 	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
+	VMOVUPS     Y15, 128(SP)
 	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
+	VMOVUPS     Y15, 160(SP)
 	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
 	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
+	VMOVUPS     Y15, 192(SP)
 	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 224(SP), Y15, Y0
-	VFMADD231PS 256(SP), Y15, Y1
-	VFMADD231PS 288(SP), Y15, Y2
-	VFMADD231PS 320(SP), Y15, Y3
-	VFMADD231PS 352(SP), Y15, Y4
-	VFMADD231PS 384(SP), Y15, Y5
-	VFMADD231PS 416(SP), Y15, Y6
+	VFMADD231PS (SP), Y15, Y7
+	VFMADD231PS 32(SP), Y15, Y8
+	VFMADD231PS 64(SP), Y15, Y9
+	VFMADD231PS 96(SP), Y15, Y10
+	VFMADD231PS 128(SP), Y15, Y11
+	VFMADD231PS 160(SP), Y15, Y12
+	VFMADD231PS 192(SP), Y15, Y13
 
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
-	VADDPS       192(SP), Y6, Y6
+done:
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y13, Y6, Y6
 	MOVQ         c+0(FP), CX
 	MOVQ         ldc+8(FP), DX
 	SHLQ         $0x02, DX
@@ -2321,437 +1957,6 @@ done1:
 	VMOVLPS      X14, 16(CX)
 	VEXTRACTF128 $0x01, Y14, X15
 	VMOVSS       X15, 24(CX)
-	VZEROUPPER
-	RET
-
-// func mmAVX2_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3
-TEXT ·mmAVX2_1x8(SB), $512-56
-	MOVQ   a+16(FP), CX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   b+32(FP), DX
-	MOVQ   ldb+40(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (DX)(BX*1), SI
-	LEAQ   (SI)(BX*1), DI
-	LEAQ   (DI)(BX*1), R8
-	LEAQ   (R8)(BX*1), R9
-	LEAQ   (R9)(BX*1), R10
-	LEAQ   (R10)(BX*1), R11
-	LEAQ   (R11)(BX*1), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	XORQ   AX, AX
-	MOVQ   k+48(FP), BX
-	SHRQ   $0x04, BX
-	JZ     tail0
-
-loop0:
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS (DX)(AX*1), Y15, Y0
-	VFMADD231PS (SI)(AX*1), Y15, Y1
-	VFMADD231PS (DI)(AX*1), Y15, Y2
-	VFMADD231PS (R8)(AX*1), Y15, Y3
-	VFMADD231PS (R9)(AX*1), Y15, Y4
-	VFMADD231PS (R10)(AX*1), Y15, Y5
-	VFMADD231PS (R11)(AX*1), Y15, Y6
-	VFMADD231PS (R12)(AX*1), Y15, Y7
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop0
-
-tail0:
-	MOVQ        k+48(FP), R13
-	ANDQ        $0x0f, R13
-	JZ          done0
-	NEGQ        R13
-	ADDQ        $0x10, R13
-	LEAQ        tailTab<>+0(SB), BX
-	LEAQ        (BX)(R13*4), BX
-	VMOVUPS     (BX), Y14
-	VMASKMOVPS  (DX)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
-	VMASKMOVPS  (SI)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
-	VMASKMOVPS  (DI)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
-	VMASKMOVPS  (R8)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
-	VMASKMOVPS  (R9)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
-	VMASKMOVPS  (R10)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
-	VMASKMOVPS  (R11)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 448(SP)
-	VMASKMOVPS  (R12)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 480(SP)
-	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 256(SP), Y15, Y0
-	VFMADD231PS 288(SP), Y15, Y1
-	VFMADD231PS 320(SP), Y15, Y2
-	VFMADD231PS 352(SP), Y15, Y3
-	VFMADD231PS 384(SP), Y15, Y4
-	VFMADD231PS 416(SP), Y15, Y5
-	VFMADD231PS 448(SP), Y15, Y6
-	VFMADD231PS 480(SP), Y15, Y7
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VMOVUPS Y6, 192(SP)
-	VMOVUPS Y7, 224(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS 32(DX)(AX*1), Y15, Y0
-	VFMADD231PS 32(SI)(AX*1), Y15, Y1
-	VFMADD231PS 32(DI)(AX*1), Y15, Y2
-	VFMADD231PS 32(R8)(AX*1), Y15, Y3
-	VFMADD231PS 32(R9)(AX*1), Y15, Y4
-	VFMADD231PS 32(R10)(AX*1), Y15, Y5
-	VFMADD231PS 32(R11)(AX*1), Y15, Y6
-	VFMADD231PS 32(R12)(AX*1), Y15, Y7
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
-	MOVQ        k+48(FP), R13
-	ANDQ        $0x0f, R13
-	JZ          done1
-	NEGQ        R13
-	ADDQ        $0x10, R13
-	LEAQ        tailTab<>+0(SB), BX
-	LEAQ        (BX)(R13*4), BX
-	VMOVUPS     32(BX), Y14
-	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
-	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
-	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
-	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
-	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
-	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
-	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 448(SP)
-	VMASKMOVPS  32(R12)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 480(SP)
-	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 256(SP), Y15, Y0
-	VFMADD231PS 288(SP), Y15, Y1
-	VFMADD231PS 320(SP), Y15, Y2
-	VFMADD231PS 352(SP), Y15, Y3
-	VFMADD231PS 384(SP), Y15, Y4
-	VFMADD231PS 416(SP), Y15, Y5
-	VFMADD231PS 448(SP), Y15, Y6
-	VFMADD231PS 480(SP), Y15, Y7
-
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
-	VADDPS       192(SP), Y6, Y6
-	VADDPS       224(SP), Y7, Y7
-	MOVQ         c+0(FP), CX
-	MOVQ         ldc+8(FP), DX
-	SHLQ         $0x02, DX
-	VPERM2F128   $0x20, Y2, Y0, Y12
-	VPERM2F128   $0x31, Y2, Y0, Y13
-	VADDPS       Y13, Y12, Y12
-	VPERM2F128   $0x20, Y3, Y1, Y13
-	VPERM2F128   $0x31, Y3, Y1, Y14
-	VADDPS       Y14, Y13, Y13
-	VSHUFPS      $0x44, Y13, Y12, Y14
-	VSHUFPS      $0xee, Y13, Y12, Y15
-	VADDPS       Y15, Y14, Y14
-	VSHUFPS      $0x88, Y14, Y14, Y15
-	VSHUFPS      $0xdd, Y14, Y14, Y14
-	VADDPS       Y14, Y15, Y14
-	VMOVLPS      X14, (CX)
-	VEXTRACTF128 $0x01, Y14, X15
-	VMOVLPS      X15, 8(CX)
-	VPERM2F128   $0x20, Y6, Y4, Y12
-	VPERM2F128   $0x31, Y6, Y4, Y13
-	VADDPS       Y13, Y12, Y12
-	VPERM2F128   $0x20, Y7, Y5, Y13
-	VPERM2F128   $0x31, Y7, Y5, Y14
-	VADDPS       Y14, Y13, Y13
-	VSHUFPS      $0x44, Y13, Y12, Y14
-	VSHUFPS      $0xee, Y13, Y12, Y15
-	VADDPS       Y15, Y14, Y14
-	VSHUFPS      $0x88, Y14, Y14, Y15
-	VSHUFPS      $0xdd, Y14, Y14, Y14
-	VADDPS       Y14, Y15, Y14
-	VMOVLPS      X14, 16(CX)
-	VEXTRACTF128 $0x01, Y14, X15
-	VMOVLPS      X15, 24(CX)
-	VZEROUPPER
-	RET
-
-// func mmAVX2pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·mmAVX2pf_1x8(SB), $512-56
-	MOVQ   a+16(FP), CX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   b+32(FP), DX
-	MOVQ   ldb+40(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (DX)(BX*1), SI
-	LEAQ   (SI)(BX*1), DI
-	LEAQ   (DI)(BX*1), R8
-	LEAQ   (R8)(BX*1), R9
-	LEAQ   (R9)(BX*1), R10
-	LEAQ   (R10)(BX*1), R11
-	LEAQ   (R11)(BX*1), R12
-	IMUL3Q $0x00000010, BX, R14
-	ADDQ   DX, R14
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	XORQ   AX, AX
-	MOVQ   k+48(FP), BX
-	SHRQ   $0x04, BX
-	JZ     tail0
-
-loop0:
-	PREFETCHT0  (R14)
-	PREFETCHT0  64(R14)
-	PREFETCHT0  128(R14)
-	PREFETCHT0  192(R14)
-	PREFETCHT0  256(R14)
-	PREFETCHT0  320(R14)
-	PREFETCHT0  384(R14)
-	PREFETCHT0  448(R14)
-	ADDQ        $0x00000200, R14
-	VMOVUPS     (CX)(AX*1), Y15
-	VFMADD231PS (DX)(AX*1), Y15, Y0
-	VFMADD231PS (SI)(AX*1), Y15, Y1
-	VFMADD231PS (DI)(AX*1), Y15, Y2
-	VFMADD231PS (R8)(AX*1), Y15, Y3
-	VFMADD231PS (R9)(AX*1), Y15, Y4
-	VFMADD231PS (R10)(AX*1), Y15, Y5
-	VFMADD231PS (R11)(AX*1), Y15, Y6
-	VFMADD231PS (R12)(AX*1), Y15, Y7
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop0
-
-tail0:
-	MOVQ        k+48(FP), R13
-	ANDQ        $0x0f, R13
-	JZ          done0
-	NEGQ        R13
-	ADDQ        $0x10, R13
-	LEAQ        tailTab<>+0(SB), BX
-	LEAQ        (BX)(R13*4), BX
-	VMOVUPS     (BX), Y14
-	VMASKMOVPS  (DX)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
-	VMASKMOVPS  (SI)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
-	VMASKMOVPS  (DI)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
-	VMASKMOVPS  (R8)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
-	VMASKMOVPS  (R9)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
-	VMASKMOVPS  (R10)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
-	VMASKMOVPS  (R11)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 448(SP)
-	VMASKMOVPS  (R12)(AX*1), Y14, Y15
-	VORPS       128(BX), Y15, Y15
-	VMOVUPS     Y15, 480(SP)
-	VMASKMOVPS  (CX)(AX*1), Y14, Y15
-	VFMADD231PS 256(SP), Y15, Y0
-	VFMADD231PS 288(SP), Y15, Y1
-	VFMADD231PS 320(SP), Y15, Y2
-	VFMADD231PS 352(SP), Y15, Y3
-	VFMADD231PS 384(SP), Y15, Y4
-	VFMADD231PS 416(SP), Y15, Y5
-	VFMADD231PS 448(SP), Y15, Y6
-	VFMADD231PS 480(SP), Y15, Y7
-
-done0:
-	VMOVUPS Y0, (SP)
-	VMOVUPS Y1, 32(SP)
-	VMOVUPS Y2, 64(SP)
-	VMOVUPS Y3, 96(SP)
-	VMOVUPS Y4, 128(SP)
-	VMOVUPS Y5, 160(SP)
-	VMOVUPS Y6, 192(SP)
-	VMOVUPS Y7, 224(SP)
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	XORQ    AX, AX
-	MOVQ    k+48(FP), BX
-	SHRQ    $0x04, BX
-	JZ      tail1
-
-loop1:
-	VMOVUPS     32(CX)(AX*1), Y15
-	VFMADD231PS 32(DX)(AX*1), Y15, Y0
-	VFMADD231PS 32(SI)(AX*1), Y15, Y1
-	VFMADD231PS 32(DI)(AX*1), Y15, Y2
-	VFMADD231PS 32(R8)(AX*1), Y15, Y3
-	VFMADD231PS 32(R9)(AX*1), Y15, Y4
-	VFMADD231PS 32(R10)(AX*1), Y15, Y5
-	VFMADD231PS 32(R11)(AX*1), Y15, Y6
-	VFMADD231PS 32(R12)(AX*1), Y15, Y7
-	ADDQ        $0x40, AX
-	DECQ        BX
-	JNZ         loop1
-
-tail1:
-	MOVQ        k+48(FP), R13
-	ANDQ        $0x0f, R13
-	JZ          done1
-	NEGQ        R13
-	ADDQ        $0x10, R13
-	LEAQ        tailTab<>+0(SB), BX
-	LEAQ        (BX)(R13*4), BX
-	VMOVUPS     32(BX), Y14
-	VMASKMOVPS  32(DX)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 256(SP)
-	VMASKMOVPS  32(SI)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 288(SP)
-	VMASKMOVPS  32(DI)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 320(SP)
-	VMASKMOVPS  32(R8)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 352(SP)
-	VMASKMOVPS  32(R9)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 384(SP)
-	VMASKMOVPS  32(R10)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 416(SP)
-	VMASKMOVPS  32(R11)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 448(SP)
-	VMASKMOVPS  32(R12)(AX*1), Y14, Y15
-	VORPS       160(BX), Y15, Y15
-	VMOVUPS     Y15, 480(SP)
-	VMASKMOVPS  32(CX)(AX*1), Y14, Y15
-	VFMADD231PS 256(SP), Y15, Y0
-	VFMADD231PS 288(SP), Y15, Y1
-	VFMADD231PS 320(SP), Y15, Y2
-	VFMADD231PS 352(SP), Y15, Y3
-	VFMADD231PS 384(SP), Y15, Y4
-	VFMADD231PS 416(SP), Y15, Y5
-	VFMADD231PS 448(SP), Y15, Y6
-	VFMADD231PS 480(SP), Y15, Y7
-
-done1:
-	VADDPS       (SP), Y0, Y0
-	VADDPS       32(SP), Y1, Y1
-	VADDPS       64(SP), Y2, Y2
-	VADDPS       96(SP), Y3, Y3
-	VADDPS       128(SP), Y4, Y4
-	VADDPS       160(SP), Y5, Y5
-	VADDPS       192(SP), Y6, Y6
-	VADDPS       224(SP), Y7, Y7
-	MOVQ         c+0(FP), CX
-	MOVQ         ldc+8(FP), DX
-	SHLQ         $0x02, DX
-	VPERM2F128   $0x20, Y2, Y0, Y12
-	VPERM2F128   $0x31, Y2, Y0, Y13
-	VADDPS       Y13, Y12, Y12
-	VPERM2F128   $0x20, Y3, Y1, Y13
-	VPERM2F128   $0x31, Y3, Y1, Y14
-	VADDPS       Y14, Y13, Y13
-	VSHUFPS      $0x44, Y13, Y12, Y14
-	VSHUFPS      $0xee, Y13, Y12, Y15
-	VADDPS       Y15, Y14, Y14
-	VSHUFPS      $0x88, Y14, Y14, Y15
-	VSHUFPS      $0xdd, Y14, Y14, Y14
-	VADDPS       Y14, Y15, Y14
-	VMOVLPS      X14, (CX)
-	VEXTRACTF128 $0x01, Y14, X15
-	VMOVLPS      X15, 8(CX)
-	VPERM2F128   $0x20, Y6, Y4, Y12
-	VPERM2F128   $0x31, Y6, Y4, Y13
-	VADDPS       Y13, Y12, Y12
-	VPERM2F128   $0x20, Y7, Y5, Y13
-	VPERM2F128   $0x31, Y7, Y5, Y14
-	VADDPS       Y14, Y13, Y13
-	VSHUFPS      $0x44, Y13, Y12, Y14
-	VSHUFPS      $0xee, Y13, Y12, Y15
-	VADDPS       Y15, Y14, Y14
-	VSHUFPS      $0x88, Y14, Y14, Y15
-	VSHUFPS      $0xdd, Y14, Y14, Y14
-	VADDPS       Y14, Y15, Y14
-	VMOVLPS      X14, 16(CX)
-	VEXTRACTF128 $0x01, Y14, X15
-	VMOVLPS      X15, 24(CX)
 	VZEROUPPER
 	RET
 

@@ -14,85 +14,75 @@ func dotAVX2(x []float32, y []float32) float32
 //go:noescape
 func dotAVX512(x []float32, y []float32) float32
 
-// mmAVX2_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x1 computes the 1×1 block c[j] = Dot(a row 0, b row j), j < 1 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x1 computes the 1×1 block c[j] = Dot(a row 0, b row j), j < 1 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x1(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x2 computes the 1×2 block c[j] = Dot(a row 0, b row j), j < 2 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x2 computes the 1×2 block c[j] = Dot(a row 0, b row j), j < 2 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x3 computes the 1×3 block c[j] = Dot(a row 0, b row j), j < 3 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x3 computes the 1×3 block c[j] = Dot(a row 0, b row j), j < 3 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x4 computes the 1×4 block c[j] = Dot(a row 0, b row j), j < 4 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x4 computes the 1×4 block c[j] = Dot(a row 0, b row j), j < 4 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x4(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x5 computes the 1×5 block c[j] = Dot(a row 0, b row j), j < 5 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x5 computes the 1×5 block c[j] = Dot(a row 0, b row j), j < 5 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x6 computes the 1×6 block c[j] = Dot(a row 0, b row j), j < 6 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x6 computes the 1×6 block c[j] = Dot(a row 0, b row j), j < 6 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x6(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX2+FMA.
+// mmAVX2_1x7 computes the 1×7 block c[j] = Dot(a row 0, b row j), j < 7 (rows of length k at stride ldb), with AVX2+FMA in one pass over k.
 //
 //go:noescape
 func mmAVX2_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
-// mmAVX2pf_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
+// mmAVX2pf_1x7 computes the 1×7 block c[j] = Dot(a row 0, b row j), j < 7 (rows of length k at stride ldb), with AVX2+FMA in one pass over k, prefetching the rows of b 2 column blocks ahead.
 //
 //go:noescape
 func mmAVX2pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-
-// mmAVX2_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX2+FMA.
-//
-//go:noescape
-func mmAVX2_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-
-// mmAVX2pf_1x8 computes the 1×8 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 8 (rows of length k at strides lda, ldb), with AVX2+FMA, prefetching the rows of b 2 column blocks ahead.
-//
-//go:noescape
-func mmAVX2pf_1x8(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 // mmAVX512_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX-512F.
 //

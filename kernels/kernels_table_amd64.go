@@ -7,15 +7,15 @@ package kernels
 // avx2Kernels holds the AVX2 micro-kernels: k[R][C] computes an R×C block,
 // pf[R][C] the same while prefetching rows of b for the next column blocks.
 var avx2Kernels = kernelSet{
-	cmax: [5]int{0, 8, 5, 3, 3},
+	cmax: [5]int{0, 7, 5, 3, 3},
 	k: [5][maxC + 1]microKernel{
-		1: {1: mmAVX2_1x1, 2: mmAVX2_1x2, 3: mmAVX2_1x3, 4: mmAVX2_1x4, 5: mmAVX2_1x5, 6: mmAVX2_1x6, 7: mmAVX2_1x7, 8: mmAVX2_1x8},
+		1: {1: mmAVX2_1x1, 2: mmAVX2_1x2, 3: mmAVX2_1x3, 4: mmAVX2_1x4, 5: mmAVX2_1x5, 6: mmAVX2_1x6, 7: mmAVX2_1x7},
 		2: {1: mmAVX2_2x1, 2: mmAVX2_2x2, 3: mmAVX2_2x3, 4: mmAVX2_2x4, 5: mmAVX2_2x5},
 		3: {1: mmAVX2_3x1, 2: mmAVX2_3x2, 3: mmAVX2_3x3},
 		4: {1: mmAVX2_4x1, 2: mmAVX2_4x2, 3: mmAVX2_4x3},
 	},
 	pf: [5][maxC + 1]microKernel{
-		1: {1: mmAVX2pf_1x1, 2: mmAVX2pf_1x2, 3: mmAVX2pf_1x3, 4: mmAVX2pf_1x4, 5: mmAVX2pf_1x5, 6: mmAVX2pf_1x6, 7: mmAVX2pf_1x7, 8: mmAVX2pf_1x8},
+		1: {1: mmAVX2pf_1x1, 2: mmAVX2pf_1x2, 3: mmAVX2pf_1x3, 4: mmAVX2pf_1x4, 5: mmAVX2pf_1x5, 6: mmAVX2pf_1x6, 7: mmAVX2pf_1x7},
 		2: {1: mmAVX2pf_2x1, 2: mmAVX2pf_2x2, 3: mmAVX2pf_2x3, 4: mmAVX2pf_2x4, 5: mmAVX2pf_2x5},
 		3: {1: mmAVX2pf_3x1, 2: mmAVX2pf_3x2, 3: mmAVX2pf_3x3},
 		4: {1: mmAVX2pf_4x1, 2: mmAVX2pf_4x2, 3: mmAVX2pf_4x3},

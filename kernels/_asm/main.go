@@ -44,9 +44,10 @@ type shape struct{ R, C int }
 // avx2Cmax and avx512Cmax give, for R = 1…4 rows, the widest kernel: the
 // accumulators, the B registers and one A register fit in 16 YMM / 32 ZMM
 // registers, and there are at least 8 independent accumulators where the
-// shape allows (FMA latency 4 × 2 FMA ports).
+// shape allows (FMA latency 4 × 2 FMA ports). AVX2's one-row kernel
+// (microAVX2Row) keeps both halves of its 7 outputs and of a: 16 YMM.
 var (
-	avx2Cmax   = [5]int{0, 8, 5, 3, 3}
+	avx2Cmax   = [5]int{0, 7, 5, 3, 3}
 	avx512Cmax = [5]int{0, 8, 8, 6, 6}
 )
 
@@ -120,6 +121,11 @@ func main() {
 	for r := 1; r <= 4; r++ {
 		for c := 1; c <= avx2Cmax[r]; c++ {
 			avx2 = append(avx2, shape{r, c})
+			if r == 1 {
+				microAVX2Row(c, false)
+				microAVX2Row(c, true)
+				continue
+			}
 			microAVX2(r, c, false)
 			microAVX2(r, c, true)
 		}
@@ -562,6 +568,93 @@ func microAVX2(r, c int, prefetch bool) {
 		}
 	}
 	storeResults(r, c, acc, groupAVX2)
+	VZEROUPPER()
+	RET()
+}
+
+// microAVX2Row generates the 1×C AVX2 micro-kernel (C ≤ 7) in one pass
+// over k: lanes 0–7 and 8–15 of each output have a register each (2C
+// accumulators and two of a), where microAVX2 runs k twice and waits on
+// the stack. One row of a is the one-row products' kernel, and there each
+// output's k/8 FMAs are few beside the rest of its work. A partial last
+// block goes through the stack as in microAVX2, one half after the other;
+// the halves meet as microAVX2's do (a[j] + a[j+8], the first fold).
+func microAVX2Row(c int, prefetch bool) {
+	if 2*c+2 > 16 {
+		panic("too many accumulators")
+	}
+	name := kernelName("AVX2", 1, c)
+	what := ""
+	if prefetch {
+		name = kernelName("AVX2pf", 1, c)
+		what = fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
+	}
+	TEXT(name, 0, microSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes the 1×%d block c[j] = Dot(a row 0, b row j), j < %d (rows of length k at stride ldb), with AVX2+FMA in one pass over k%s.",
+		name, c, c, what))
+	half := func(h, j int) VecPhysical { return ymm(h*c + j) } // lanes 8h…8h+7 of output j
+	bt := AllocLocal(32 * c)
+	ap, bp, off, cnt := loadPointers(1, c, false)
+	k := gp[2+1+c]
+	pf := gp[2+1+c+1]
+	if prefetch {
+		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
+		ADDQ(bp[0], pf)
+	}
+	for h := range 2 {
+		for j := range c {
+			VXORPS(half(h, j), half(h, j), half(h, j))
+		}
+	}
+	XORQ(off, off)
+	Load(Param("k"), cnt)
+	SHRQ(U8(4), cnt)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	VMOVUPS(Mem{Base: ap[0], Index: off, Scale: 1}, Y14)
+	VMOVUPS(Mem{Base: ap[0], Index: off, Scale: 1, Disp: 32}, Y15)
+	if prefetch {
+		for j := range c {
+			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
+		}
+		ADDQ(U32(64*c), pf)
+	}
+	for j := range c {
+		VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1}, Y14, half(0, j))
+		VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: 32}, Y15, half(1, j))
+	}
+	ADDQ(U8(64), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+
+	Label("tail")
+	Load(Param("k"), k)
+	ANDQ(U8(15), k)
+	JZ(LabelRef("done"))
+	ym, ya := Y14, Y15
+	for h := range 2 {
+		d := 32 * h
+		if h > 0 {
+			Load(Param("k"), k)
+			ANDQ(U8(15), k)
+		}
+		tailPtr(k, cnt)
+		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
+		for j := range c {
+			maskedNegZero(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ym, cnt, d, ya)
+			VMOVUPS(ya, bt.Offset(32*j))
+		}
+		VMASKMOVPS(Mem{Base: ap[0], Index: off, Scale: 1, Disp: d}, ym, ya)
+		for j := range c {
+			VFMADD231PS(bt.Offset(32*j), ya, half(h, j))
+		}
+	}
+	Label("done")
+	for j := range c {
+		VADDPS(half(1, j), half(0, j), half(0, j)) // a[j] += a[j+8]
+	}
+	storeResults(1, c, func(_, j int) VecPhysical { return half(0, j) }, groupAVX2)
 	VZEROUPPER()
 	RET()
 }
