@@ -57,26 +57,11 @@ func TestVariantsZeroProductsAttention(t *testing.T) {
 				}
 			}
 		}
-		ld := roundLanes(n)
 		sameAcrossISAs(t, "AttentionStep", func() []float32 {
-			kc := make([]float32, KeyCacheLen(dim, ld))
-			vc := make([]float32, ValueCacheLen(dim, ld))
-			for j := range n {
-				StoreKV(kc, vc, ks[j], vs[j], j, ld, heads)
-			}
-			out := make([]float32, dim)
-			AttentionStep(out, q, kc, vc, n, ld, heads, dim, make([]float32, AttentionStepScratch(ld)))
-			return out
+			return stepOverCaches(StoreKV, AttentionStep, q, ks, vs, heads)
 		})
 		sameAcrossISAs(t, "AttentionStepHalf", func() []float32 {
-			kc := make([]uint16, KeyCacheLen(dim, ld))
-			vc := make([]uint16, ValueCacheLen(dim, ld))
-			for j := range n {
-				StoreKVHalf(kc, vc, ks[j], vs[j], j, ld, heads)
-			}
-			out := make([]float32, dim)
-			AttentionStepHalf(out, q, kc, vc, n, ld, heads, dim, make([]float32, AttentionStepScratch(ld)))
-			return out
+			return stepOverCaches(StoreKVHalf, AttentionStepHalf, q, ks, vs, heads)
 		})
 		if n <= ShortAttentionMax {
 			sameAcrossISAs(t, "ShortAttentionStep", func() []float32 {
@@ -118,6 +103,22 @@ func TestVariantsZeroProductsAttention(t *testing.T) {
 			return append(append(dq, dk...), dv...)
 		})
 	}
+}
+
+// stepOverCaches stores the keys ks and values vs in caches of element E
+// with store and returns step's attention of q over all of them.
+func stepOverCaches[E float32 | uint16](store func(kc, vc []E, k, v []float32, j, ld, heads int),
+	step func(out, q []float32, kc, vc []E, n, ld, heads, dim int, scratch []float32),
+	q []float32, ks, vs [][]float32, heads int) []float32 {
+	n, dim := len(ks), len(q)
+	ld := roundLanes(n)
+	kc, vc := make([]E, KeyCacheLen(dim, ld)), make([]E, ValueCacheLen(dim, ld))
+	for j := range n {
+		store(kc, vc, ks[j], vs[j], j, ld, heads)
+	}
+	out := make([]float32, dim)
+	step(out, q, kc, vc, n, ld, heads, dim, make([]float32, AttentionStepScratch(ld)))
+	return out
 }
 
 // TestVariantsZeroProductsBackward: LinearBackward with rows of x of one

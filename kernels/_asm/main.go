@@ -319,6 +319,32 @@ func dotAVX512() {
 // micro-kernels (mmAVX2pf_RxC, mmAVX512pf_RxC) prefetch rows of B.
 const prefetchBlocks = 2
 
+// microName returns the name of the R×C micro-kernel of isa ("AVX2",
+// "AVX512", "hAVX512"), with "pf" for the prefetching one, and what its
+// doc adds for the prefetch.
+func microName(isa string, r, c int, prefetch bool) (name, what string) {
+	if !prefetch {
+		return kernelName(isa, r, c), ""
+	}
+	return kernelName(isa+"pf", r, c), fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
+}
+
+// prefetchStart sets pf to the C rows of b prefetchBlocks column blocks
+// after b0's, with ldb in bytes in ldbBytes.
+func prefetchStart(c int, ldbBytes, b0, pf GPPhysical) {
+	IMUL3Q(U32(prefetchBlocks*c), ldbBytes, pf)
+	ADDQ(b0, pf)
+}
+
+// prefetchLines prefetches the given cache lines at pf and moves pf past
+// step bytes.
+func prefetchLines(pf GPPhysical, lines, step int) {
+	for j := range lines {
+		PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
+	}
+	ADDQ(U32(step), pf)
+}
+
 const microSig = "func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)"
 
 // microHalfSig is microSig with b in binary16.
@@ -465,16 +491,9 @@ func group512(accs []VecPhysical, dst Mem) {
 // row blocks (they evict the rows in use from L1), so matMulTStrided
 // calls the prefetching kernel only on a column block's first row block.
 func microAVX2(r, c int, prefetch bool) {
-	name := kernelName("AVX2", r, c)
-	if prefetch {
-		name = kernelName("AVX2pf", r, c)
-	}
+	name, what := microName("AVX2", r, c, prefetch)
 	TEXT(name, 0, microSig)
 	Pragma("noescape")
-	what := ""
-	if prefetch {
-		what = fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
-	}
 	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX2+FMA%s.",
 		name, r, c, r, c, what))
 	bInRegs := r*c+c+1 <= 16
@@ -502,8 +521,7 @@ func microAVX2(r, c int, prefetch bool) {
 	// Prefetching never faults and changes no result.
 	pf := gp[2+r+c+1]
 	if prefetch {
-		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
-		ADDQ(bp[0], pf)
+		prefetchStart(c, cnt, bp[0], pf) // cnt = ldb in bytes
 	}
 	for h := range 2 {
 		d := 32 * h
@@ -521,10 +539,7 @@ func microAVX2(r, c int, prefetch bool) {
 			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, breg[j])
 		}
 		if prefetch && h == 0 {
-			for j := range c {
-				PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
-			}
-			ADDQ(U32(64*c), pf)
+			prefetchLines(pf, c, 64*c)
 		}
 		for i := range r {
 			VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ya)
@@ -544,18 +559,7 @@ func microAVX2(r, c int, prefetch bool) {
 		Load(Param("k"), k)
 		ANDQ(U8(15), k)
 		JZ(LabelRef(fmt.Sprintf("done%d", h)))
-		tailPtr(k, cnt)
-		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
-		for j := range c {
-			maskedNegZero(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ym, cnt, d, ya)
-			VMOVUPS(ya, bt.Offset(32*j))
-		}
-		for i := range r {
-			VMASKMOVPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ym, ya)
-			for j := range c {
-				VFMADD231PS(bt.Offset(32*j), ya, acc(i, j))
-			}
-		}
+		maskedHalfAVX2(d, ap, bp, off, cnt, k, bt, ym, ya, acc)
 		Label(fmt.Sprintf("done%d", h))
 		for i := range r {
 			for j := range c {
@@ -572,6 +576,26 @@ func microAVX2(r, c int, prefetch bool) {
 	RET()
 }
 
+// maskedHalfAVX2 runs the R×C AVX2 FMAs of half d/32 (lanes d/4 …
+// d/4+7) of the last, partial block of 16 (k mod 16 = r ≠ 0 in k, which it
+// changes) at off: the lanes from r on are read from neither a nor b and
+// add −0 (see maskedNegZero). b's masked rows go through the stack (bt, C
+// rows of 32 bytes); ym and ya are scratch, and so is cnt.
+func maskedHalfAVX2(d int, ap, bp []GPPhysical, off, cnt, k GPPhysical, bt Mem, ym, ya VecPhysical, acc func(i, j int) VecPhysical) {
+	tailPtr(k, cnt)
+	VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
+	for j := range bp {
+		maskedNegZero(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ym, cnt, d, ya)
+		VMOVUPS(ya, bt.Offset(32*j))
+	}
+	for i := range ap {
+		VMASKMOVPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ym, ya)
+		for j := range bp {
+			VFMADD231PS(bt.Offset(32*j), ya, acc(i, j))
+		}
+	}
+}
+
 // microAVX2Row generates the 1×C AVX2 micro-kernel (C ≤ 7) in one pass
 // over k: lanes 0–7 and 8–15 of each output have a register each (2C
 // accumulators and two of a), where microAVX2 runs k twice and waits on
@@ -583,12 +607,7 @@ func microAVX2Row(c int, prefetch bool) {
 	if 2*c+2 > 16 {
 		panic("too many accumulators")
 	}
-	name := kernelName("AVX2", 1, c)
-	what := ""
-	if prefetch {
-		name = kernelName("AVX2pf", 1, c)
-		what = fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
-	}
+	name, what := microName("AVX2", 1, c, prefetch)
 	TEXT(name, 0, microSig)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes the 1×%d block c[j] = Dot(a row 0, b row j), j < %d (rows of length k at stride ldb), with AVX2+FMA in one pass over k%s.",
@@ -599,8 +618,7 @@ func microAVX2Row(c int, prefetch bool) {
 	k := gp[2+1+c]
 	pf := gp[2+1+c+1]
 	if prefetch {
-		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
-		ADDQ(bp[0], pf)
+		prefetchStart(c, cnt, bp[0], pf) // cnt = ldb in bytes
 	}
 	for h := range 2 {
 		for j := range c {
@@ -615,10 +633,7 @@ func microAVX2Row(c int, prefetch bool) {
 	VMOVUPS(Mem{Base: ap[0], Index: off, Scale: 1}, Y14)
 	VMOVUPS(Mem{Base: ap[0], Index: off, Scale: 1, Disp: 32}, Y15)
 	if prefetch {
-		for j := range c {
-			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
-		}
-		ADDQ(U32(64*c), pf)
+		prefetchLines(pf, c, 64*c)
 	}
 	for j := range c {
 		VFMADD231PS(Mem{Base: bp[j], Index: off, Scale: 1}, Y14, half(0, j))
@@ -632,23 +647,12 @@ func microAVX2Row(c int, prefetch bool) {
 	Load(Param("k"), k)
 	ANDQ(U8(15), k)
 	JZ(LabelRef("done"))
-	ym, ya := Y14, Y15
 	for h := range 2 {
-		d := 32 * h
 		if h > 0 {
 			Load(Param("k"), k)
 			ANDQ(U8(15), k)
 		}
-		tailPtr(k, cnt)
-		VMOVUPS(Mem{Base: cnt, Disp: d}, ym)
-		for j := range c {
-			maskedNegZero(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, ym, cnt, d, ya)
-			VMOVUPS(ya, bt.Offset(32*j))
-		}
-		VMASKMOVPS(Mem{Base: ap[0], Index: off, Scale: 1, Disp: d}, ym, ya)
-		for j := range c {
-			VFMADD231PS(bt.Offset(32*j), ya, half(h, j))
-		}
+		maskedHalfAVX2(32*h, ap, bp, off, cnt, k, bt, Y14, Y15, func(_, j int) VecPhysical { return half(h, j) })
 	}
 	Label("done")
 	for j := range c {
@@ -1082,11 +1086,8 @@ func microAVX512(r, c int, prefetch, half bool) {
 		// off counts b's bytes, so that a's are at Scale 2.
 		isa, sig, what = "hAVX512", microHalfSig, ", b in binary16 converted exactly on load"
 	}
-	name := kernelName(isa, r, c)
-	if prefetch {
-		name = kernelName(isa+"pf", r, c)
-		what += fmt.Sprintf(", prefetching the rows of b %d column blocks ahead", prefetchBlocks)
-	}
+	name, pfWhat := microName(isa, r, c, prefetch)
+	what += pfWhat
 	aScale, bStep := uint8(1), 64 // bytes of a row of B per 16 elements
 	if half {
 		aScale, bStep = 2, 32
@@ -1123,8 +1124,7 @@ func microAVX512(r, c int, prefetch, half bool) {
 		pf = gp[2+r+c+1]
 	}
 	if prefetch {
-		IMUL3Q(U32(prefetchBlocks*c), cnt, pf) // cnt = ldb in bytes
-		ADDQ(bp[0], pf)
+		prefetchStart(c, cnt, bp[0], pf) // cnt = ldb in bytes
 	}
 	for i := range r {
 		for j := range c {
@@ -1157,11 +1157,7 @@ func microAVX512(r, c int, prefetch, half bool) {
 		}
 	}
 	if prefetch {
-		lines := (c*bStep + 63) / 64
-		for j := range lines {
-			PREFETCHT0(Mem{Base: pf, Disp: 64 * j})
-		}
-		ADDQ(U32(bStep*c), pf)
+		prefetchLines(pf, (c*bStep+63)/64, bStep*c)
 	}
 	for i := range r {
 		VMOVUPS(Mem{Base: ap[i], Index: off, Scale: aScale}, za)

@@ -81,12 +81,11 @@ var ErrNotBuiltIn = errors.New("builtin: model weights not compiled into this bi
 // returns without hashing; a malformed one stops the program at start.
 func lazy(fingerprint string, build func() (*model.Model, error)) func() (*model.Model, error) {
 	var recorded [32]byte
-	if len(fingerprint) != hex.EncodedLen(len(recorded)) {
+	b, decodeErr := hex.DecodeString(fingerprint)
+	if decodeErr != nil || len(b) != len(recorded) {
 		panic(fmt.Sprintf("builtin: recorded fingerprint %q is not 64 hex digits", fingerprint))
 	}
-	if _, err := hex.Decode(recorded[:], []byte(fingerprint)); err != nil {
-		panic(fmt.Sprintf("builtin: recorded fingerprint %q is not 64 hex digits", fingerprint))
-	}
+	copy(recorded[:], b)
 	var (
 		once sync.Once
 		m    *model.Model
