@@ -186,17 +186,21 @@ var memorySink float32
 // BenchmarkMemoryRead measures how fast one core reads memory that lies in
 // L1, in L2, in L3 and beyond it (MB/s counts the bytes read), in 64 KiB
 // pieces: "sum" adds them with Sum, as the kernels' reductions do, and
-// "xor" folds them into four accumulators with xorBlocks, which keeps no
-// order and so shows what the cache itself delivers (Sum chains each block
-// on one accumulator). Decoding reads each row's attention caches once per
-// patch, and they are larger than L3 together, so "memory" bounds the
-// speed of decoding on one thread; the one-row products read their weights
-// from L2 at 0.5 FLOP per byte, so "L2/xor" bounds those (README: Speed).
+// "xor-<isa>" folds them into independent accumulators with each ISA's
+// xorBlocks, which keeps no order and so shows what the cache itself
+// delivers to loads of that width (Sum chains each block on one
+// accumulator). Decoding reads each row's attention caches once per patch,
+// and they are larger than L3 together, so "memory" bounds the speed of
+// decoding on one thread. The one-row products read their weights from L2
+// at 0.5 FLOP per byte, so "L2" bounds those; "L2-96KiB" is exactly the b
+// of the m = 1 shape of BenchmarkMatMulLayouts, read again and again as
+// that benchmark does, which the prefetchers serve less well than a long
+// run (README: Speed).
 func BenchmarkMemoryRead(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		bytes int
-	}{{"L1", 32 << 10}, {"L2", 512 << 10}, {"L3", 8 << 20}, {"memory", 256 << 20}} {
+	}{{"L1", 32 << 10}, {"L2-96KiB", 96 << 10}, {"L2", 512 << 10}, {"L3", 8 << 20}, {"memory", 256 << 20}} {
 		const piece = 16 << 10 // elements
 		b.Run(c.name+"/sum", func(b *testing.B) {
 			x := make([]float32, c.bytes/4)
@@ -210,19 +214,24 @@ func BenchmarkMemoryRead(b *testing.B) {
 				}
 			}
 		})
-		b.Run(c.name+"/xor", func(b *testing.B) {
-			x := make([]uint32, c.bytes/4)
-			for i := range x {
-				x[i] = uint32(i)
-			}
-			var acc [Lanes]uint32
-			b.SetBytes(int64(c.bytes))
-			for b.Loop() {
-				for o := 0; o < len(x); o += piece {
-					xorBlocks(&acc, x[o:min(o+piece, len(x))])
+		x := make([]uint32, c.bytes/4)
+		for i := range x {
+			x[i] = uint32(i) // not left zero: untouched pages all map the one zero page
+		}
+		saved := isa
+		for _, l := range isaLevels {
+			isa = l
+			b.Run(c.name+"/xor-"+l.String(), func(b *testing.B) {
+				var acc [Lanes]uint32
+				b.SetBytes(int64(c.bytes))
+				for b.Loop() {
+					for o := 0; o < len(x); o += piece {
+						xorBlocks(&acc, x[o:min(o+piece, len(x))])
+					}
 				}
-			}
-			memorySink += float32(acc[0])
-		})
+				memorySink += float32(acc[0])
+			})
+		}
+		isa = saved
 	}
 }

@@ -556,10 +556,14 @@ func sumBlocks(acc *[Lanes]float32, x []float32) {
 	sumBlocksGeneric(acc, x)
 }
 
-// xorBlocks is xorBlocksGeneric through the AVX-512 probe where it runs.
+// xorBlocks is xorBlocksGeneric through the ISA's read probe.
 func xorBlocks(acc *[Lanes]uint32, x []uint32) {
 	if isa == isaAVX512 {
 		xorBlocksAVX512(acc, x)
+		return
+	}
+	if isa >= isaAVX2 {
+		xorBlocksAVX2(acc, x)
 		return
 	}
 	xorBlocksGeneric(acc, x)

@@ -20356,6 +20356,64 @@ fold:
 done:
 	RET
 
+// func xorBlocksAVX2(acc *[16]uint32, x []uint32)
+// Requires: AVX, AVX2
+TEXT ·xorBlocksAVX2(SB), NOSPLIT, $0-32
+	MOVQ    acc+0(FP), DI
+	MOVQ    x_base+8(FP), SI
+	MOVQ    x_len+16(FP), CX
+	SHRQ    $0x04, CX
+	JZ      done
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VPXOR   Y2, Y2, Y2
+	VPXOR   Y3, Y3, Y3
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
+	MOVQ    CX, DX
+	SHRQ    $0x02, DX
+	JZ      single
+
+loop4:
+	VPXOR (SI), Y0, Y0
+	VPXOR 32(SI), Y1, Y1
+	VPXOR 64(SI), Y2, Y2
+	VPXOR 96(SI), Y3, Y3
+	VPXOR 128(SI), Y4, Y4
+	VPXOR 160(SI), Y5, Y5
+	VPXOR 192(SI), Y6, Y6
+	VPXOR 224(SI), Y7, Y7
+	ADDQ  $0x00000100, SI
+	DECQ  DX
+	JNZ   loop4
+
+single:
+	ANDQ $0x03, CX
+	JZ   fold
+
+loop1:
+	VPXOR (SI), Y0, Y0
+	VPXOR 32(SI), Y1, Y1
+	ADDQ  $0x40, SI
+	DECQ  CX
+	JNZ   loop1
+
+fold:
+	VPXOR   Y2, Y0, Y0
+	VPXOR   Y3, Y1, Y1
+	VPXOR   Y6, Y4, Y4
+	VPXOR   Y7, Y5, Y5
+	VPXOR   Y4, Y0, Y0
+	VPXOR   Y5, Y1, Y1
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VZEROUPPER
+
+done:
+	RET
+
 // func divAVX2(dst []float32, x []float32, d float32)
 // Requires: AVX
 TEXT ·divAVX2(SB), NOSPLIT, $0-52

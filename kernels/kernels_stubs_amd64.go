@@ -704,6 +704,11 @@ func maxBlocksAVX2(acc *[16]float32, x []float32)
 //go:noescape
 func xorBlocksAVX512(acc *[16]uint32, x []uint32)
 
+// xorBlocksAVX2 sets acc[l] ^= x[16b+l] for every whole block b of x with AVX2.
+//
+//go:noescape
+func xorBlocksAVX2(acc *[16]uint32, x []uint32)
+
 // divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.
 //
 //go:noescape
