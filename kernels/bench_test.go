@@ -195,7 +195,9 @@ var memorySink float32
 // at 0.5 FLOP per byte, so "L2" bounds those; "L2-96KiB" is exactly the b
 // of the m = 1 shape of BenchmarkMatMulLayouts, read again and again as
 // that benchmark does, which the prefetchers serve less well than a long
-// run (README: Speed).
+// run, and "L2-96KiB/rows<R>" reads it as a 1×R block of the one-row a·bᵀ
+// does, R rows of 96 floats interleaved (xorRows, AVX-512 only): the more
+// rows at once, the slower L2 delivers them (README: Speed).
 func BenchmarkMemoryRead(b *testing.B) {
 	for _, c := range []struct {
 		name  string
@@ -233,5 +235,19 @@ func BenchmarkMemoryRead(b *testing.B) {
 			})
 		}
 		isa = saved
+		if c.name == "L2-96KiB" {
+			// The one-row a·bᵀ at the m = 1 shape: rows of k = 96 floats,
+			// read rows at a time (xorRows).
+			for _, rows := range []int{1, 2, 4, 8} {
+				b.Run(fmt.Sprintf("%s/rows%d", c.name, rows), func(b *testing.B) {
+					var acc [Lanes]uint32
+					b.SetBytes(int64(len(x) / (rows * 96) * rows * 96 * 4))
+					for b.Loop() {
+						xorRows(&acc, x, rows, 96)
+					}
+					memorySink += float32(acc[0])
+				})
+			}
+		}
 	}
 }

@@ -139,6 +139,10 @@ func matMulTStrided(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 		}
 		return
 	}
+	if m == 1 && k%Lanes == 0 {
+		rowPairs(c, a, b, ldb, n, k)
+		return
+	}
 	m4 := m &^ 3
 	if m4 > 0 {
 		cw := ks.cmax[4]
@@ -284,6 +288,30 @@ func verticalBlocksOf(n, widest int, f func(j0, width int)) {
 		}
 	}
 }
+
+// rowPairs computes the one-row a·bᵀ, c[j] = Dot(a[:k], b row j) for j < n,
+// rows of b at stride ldb and k a positive multiple of 16, on AVX2 or
+// AVX-512: with rowPairsAVX512, with rowPairsShortAVX2 where a fits in
+// registers (k ≤ 96), else with rowPairsAVX2. They read b two rows at a
+// time, where the 1×C micro-kernels read C rows together and L2 feeds
+// those more slowly (README: Speed).
+func rowPairs(c, a, b []float32, ldb, n, k int) {
+	if n <= 0 || k <= 0 || k%Lanes != 0 || ldb < k {
+		panic("kernels: rowPairs: bad shape")
+	}
+	_, _, _ = c[:n], a[:k], b[:(n-1)*ldb+k]
+	switch {
+	case isa == isaAVX512:
+		rowPairsAVX512(&c[0], &a[0], &b[0], ldb, n, k)
+	case k/Lanes < len(rowPairsShortAVX2):
+		rowPairsShortAVX2[k/Lanes](&c[0], &a[0], &b[0], ldb, n)
+	default:
+		rowPairsAVX2(&c[0], &a[0], &b[0], ldb, n, k)
+	}
+}
+
+// rowPairsShortKernel is a rowPairsShortAVX2 kernel, for one k.
+type rowPairsShortKernel func(c *float32, a *float32, b *float32, ldb int, n int)
 
 // matMulTVertical computes matMulTPanels with the vertical kernels where
 // they fit and pay (at least verticalMinRows rows, b no larger than
@@ -567,6 +595,25 @@ func xorBlocks(acc *[Lanes]uint32, x []uint32) {
 		return
 	}
 	xorBlocksGeneric(acc, x)
+}
+
+// xorRows is xorRowsGeneric through the AVX-512 probe for rows rows
+// (xorRowsProbes) where it runs.
+func xorRows(acc *[Lanes]uint32, x []uint32, rows, rowLen int) {
+	if rowLen <= 0 || rowLen%Lanes != 0 || rows <= 0 {
+		panic("kernels: xorRows: bad shape")
+	}
+	groups := len(x) / (rows * rowLen)
+	if probe := xorRowsProbes[rows]; isa == isaAVX512 && probe != nil && groups > 0 {
+		probe(acc, &x[0], groups, 4*rowLen)
+		return
+	}
+	xorRowsGeneric(acc, x, rows, rowLen)
+}
+
+// xorRowsProbes holds the xorRows probes by the rows they read at once.
+var xorRowsProbes = map[int]func(acc *[16]uint32, x *uint32, groups int, rowBytes int){
+	1: xorRows1AVX512, 2: xorRows2AVX512, 4: xorRows4AVX512, 8: xorRows8AVX512,
 }
 
 // maxBlocks is maxBlocksGeneric through the ISA's kernel.

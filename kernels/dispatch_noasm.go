@@ -43,6 +43,10 @@ func sumBlocks(acc *[Lanes]float32, x []float32) { sumBlocksGeneric(acc, x) }
 
 func xorBlocks(acc *[Lanes]uint32, x []uint32) { xorBlocksGeneric(acc, x) }
 
+func xorRows(acc *[Lanes]uint32, x []uint32, rows, rowLen int) {
+	xorRowsGeneric(acc, x, rows, rowLen)
+}
+
 func maxBlocks(acc *[Lanes]float32, x []float32) { maxBlocksGeneric(acc, x) }
 
 func divVec(dst, x []float32, d float32) { divGeneric(dst, x[:len(dst)], d) }

@@ -679,6 +679,46 @@ func axpyAVX2(y []float32, a float32, x []float32)
 //go:noescape
 func columnDotsAVX2(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
 
+// rowPairsAVX2 sets c[j] = Dot(a[0:k], b row j) for j < n, rows at stride ldb, two rows at a time, with AVX2+FMA; k is a positive multiple of 16.
+//
+//go:noescape
+func rowPairsAVX2(c *float32, a *float32, b *float32, ldb int, n int, k int)
+
+// rowPairsAVX512 sets c[j] = Dot(a[0:k], b row j) for j < n, rows at stride ldb, two rows at a time, with AVX-512F; k is a positive multiple of 16.
+//
+//go:noescape
+func rowPairsAVX512(c *float32, a *float32, b *float32, ldb int, n int, k int)
+
+// rowPairsShortAVX2_1 sets c[j] = Dot(a[0:16], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_1(c *float32, a *float32, b *float32, ldb int, n int)
+
+// rowPairsShortAVX2_2 sets c[j] = Dot(a[0:32], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_2(c *float32, a *float32, b *float32, ldb int, n int)
+
+// rowPairsShortAVX2_3 sets c[j] = Dot(a[0:48], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_3(c *float32, a *float32, b *float32, ldb int, n int)
+
+// rowPairsShortAVX2_4 sets c[j] = Dot(a[0:64], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_4(c *float32, a *float32, b *float32, ldb int, n int)
+
+// rowPairsShortAVX2_5 sets c[j] = Dot(a[0:80], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_5(c *float32, a *float32, b *float32, ldb int, n int)
+
+// rowPairsShortAVX2_6 sets c[j] = Dot(a[0:96], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.
+//
+//go:noescape
+func rowPairsShortAVX2_6(c *float32, a *float32, b *float32, ldb int, n int)
+
 // columnDotsAVX512 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, streaming b by rows into the 16 lanes of every column, kept in acc (16·n floats), with AVX-512F; n is a positive multiple of 16 and k ≥ 16.
 //
 //go:noescape
@@ -708,6 +748,26 @@ func xorBlocksAVX512(acc *[16]uint32, x []uint32)
 //
 //go:noescape
 func xorBlocksAVX2(acc *[16]uint32, x []uint32)
+
+// xorRows1AVX512 sets acc[l] ^= x[16b+l] for every block b of groups·1 rows of rowBytes, a multiple of 64, reading the 1 rows of a group interleaved 64 bytes at a time, with AVX-512F.
+//
+//go:noescape
+func xorRows1AVX512(acc *[16]uint32, x *uint32, groups int, rowBytes int)
+
+// xorRows2AVX512 sets acc[l] ^= x[16b+l] for every block b of groups·2 rows of rowBytes, a multiple of 64, reading the 2 rows of a group interleaved 64 bytes at a time, with AVX-512F.
+//
+//go:noescape
+func xorRows2AVX512(acc *[16]uint32, x *uint32, groups int, rowBytes int)
+
+// xorRows4AVX512 sets acc[l] ^= x[16b+l] for every block b of groups·4 rows of rowBytes, a multiple of 64, reading the 4 rows of a group interleaved 64 bytes at a time, with AVX-512F.
+//
+//go:noescape
+func xorRows4AVX512(acc *[16]uint32, x *uint32, groups int, rowBytes int)
+
+// xorRows8AVX512 sets acc[l] ^= x[16b+l] for every block b of groups·8 rows of rowBytes, a multiple of 64, reading the 8 rows of a group interleaved 64 bytes at a time, with AVX-512F.
+//
+//go:noescape
+func xorRows8AVX512(acc *[16]uint32, x *uint32, groups int, rowBytes int)
 
 // divAVX2 sets dst[i] = x[i] / d for i < len(dst) with AVX.
 //

@@ -48,3 +48,6 @@ var avx512HalfKernels = [5][maxC + 1]microHalfKernel{
 	3: {1: mmhAVX512pf_3x1, 2: mmhAVX512pf_3x2, 3: mmhAVX512pf_3x3, 4: mmhAVX512pf_3x4, 5: mmhAVX512pf_3x5, 6: mmhAVX512pf_3x6},
 	4: {1: mmhAVX512pf_4x1, 2: mmhAVX512pf_4x2, 3: mmhAVX512pf_4x3, 4: mmhAVX512pf_4x4, 5: mmhAVX512pf_4x5, 6: mmhAVX512pf_4x6},
 }
+
+// rowPairsShortAVX2 holds rowPairsShortAVX2_<k/16> at index k/16.
+var rowPairsShortAVX2 = [...]rowPairsShortKernel{1: rowPairsShortAVX2_1, 2: rowPairsShortAVX2_2, 3: rowPairsShortAVX2_3, 4: rowPairsShortAVX2_4, 5: rowPairsShortAVX2_5, 6: rowPairsShortAVX2_6}

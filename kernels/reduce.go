@@ -139,3 +139,13 @@ func xorBlocksGeneric(acc *[Lanes]uint32, x []uint32) {
 		}
 	}
 }
+
+// xorRowsGeneric is the specification of the xorRows probes: groups of
+// rows rows of rowLen elements (a multiple of Lanes) from the start of x,
+// folded as xorBlocksGeneric folds them. The probes read each group's rows
+// interleaved, as the one-row products read b; XOR does not care, so the
+// result is xorBlocksGeneric's on the groups' elements.
+func xorRowsGeneric(acc *[Lanes]uint32, x []uint32, rows, rowLen int) {
+	groups := len(x) / (rows * rowLen)
+	xorBlocksGeneric(acc, x[:groups*rows*rowLen])
+}

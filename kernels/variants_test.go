@@ -314,6 +314,36 @@ func TestVariantsXORBlocks(t *testing.T) {
 	}
 }
 
+// TestVariantsXORRows checks the xorRows probes against their twin: rows
+// of 1 to 9 (the probes' and others), row lengths from one block to past a
+// page, and x with and without a partial group after the whole ones.
+func TestVariantsXORRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, rows := range []int{1, 2, 3, 4, 8, 9} {
+		for _, rowLen := range []int{16, 96, 1040} {
+			for _, groups := range []int{0, 1, 5} {
+				buf := make([]uint32, groups*rows*rowLen+r.IntN(2)*rowLen+r.IntN(Lanes))
+				for i := range buf {
+					buf[i] = r.Uint32()
+				}
+				var start [Lanes]uint32
+				for l := range start {
+					start[l] = r.Uint32()
+				}
+				want := start
+				xorRowsGeneric(&want, buf, rows, rowLen)
+				forEachISA(t, func(t *testing.T) {
+					got := start
+					xorRows(&got, buf, rows, rowLen)
+					if got != want {
+						t.Fatalf("rows=%d rowLen=%d groups=%d: xorRows = %x, specification %x", rows, rowLen, groups, got, want)
+					}
+				})
+			}
+		}
+	}
+}
+
 func TestVariantsAxpyAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(55, 56))
 	for n := 0; n <= 200; n++ {

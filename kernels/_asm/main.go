@@ -149,12 +149,20 @@ func main() {
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
 	columnDots("AVX2", 8, ymm)
+	rowPairs("AVX2")
+	rowPairs("AVX512")
+	for kb := 1; kb <= rowPairsShortBlocks; kb++ {
+		rowPairsShortAVX2(kb)
+	}
 	columnDots("AVX512", 16, zmm)
 	addAVX2()
 	sumBlocksAVX2()
 	maxBlocksAVX2()
 	xorBlocksAVX512()
 	xorBlocksAVX2()
+	for _, rows := range xorRowsCounts {
+		xorRowsAVX512(rows)
+	}
 	divAVX2()
 	subAVX2()
 	normAffineAVX2()
@@ -1432,6 +1440,251 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 	RET()
 }
 
+// rowPairs generates rowPairs<isa>, the one-row a·bᵀ: c[j] = Dot(a[0:k],
+// b row j) for j < n, rows of b at stride ldb, k a positive multiple of 16.
+// It reads b two rows at a time — each row's lanes in one ZMM or two YMM
+// accumulators, a loaded once for both — and finishes four outputs at a
+// time with the shared Reduce16 tree. Two rows at a time, because L2 feeds
+// one core fewer bytes the more rows it reads at once: BenchmarkMemoryRead's
+// "L2-96KiB/rows<R>" probes (README: Speed), where the micro-kernels' 1×C
+// blocks read 7 or 8 rows together.
+func rowPairs(isa string) {
+	name := "rowPairs" + isa
+	TEXT(name, NOSPLIT, "func(c *float32, a *float32, b *float32, ldb int, n int, k int)")
+	Pragma("noescape")
+	avx512 := isa == "AVX512"
+	feature := map[bool]string{false: "AVX2+FMA", true: "AVX-512F"}[avx512]
+	Doc(name + " sets c[j] = Dot(a[0:k], b row j) for j < n, rows at stride ldb, two rows at a time, with " + feature + "; k is a positive multiple of 16.")
+	cp := Load(Param("c"), RDI)
+	bp := Load(Param("b"), R9)
+	ldb := Load(Param("ldb"), R10)
+	SHLQ(U8(2), ldb)
+	n := Load(Param("n"), R11)
+	kb := Load(Param("k"), R12)
+	SHRQ(U8(4), kb)
+	p, pa, cnt := RCX, RSI, RAX
+	if avx512 {
+		VMOVUPS(laneIdx, Z4)
+	}
+	// Accumulators: row r of the four, lanes 8h…8h+7 (AVX2) or all 16.
+	acc := func(r, h int) VecPhysical {
+		if avx512 {
+			return zmm(8 + r)
+		}
+		return ymm(2*r + h)
+	}
+	halves := map[bool]int{false: 2, true: 1}[avx512]
+	pair := func(first, rows int, tag string) {
+		for r := first; r < first+rows; r++ {
+			for h := range halves {
+				VXORPS(acc(r, h).AsY(), acc(r, h).AsY(), acc(r, h).AsY())
+			}
+		}
+		if first == 0 {
+			MOVQ(bp, p)
+		} else {
+			LEAQ(Mem{Base: bp, Index: ldb, Scale: 2}, p)
+		}
+		Load(Param("a"), pa)
+		av := func(u, h int) VecPhysical {
+			if avx512 {
+				return zmm(12 + u)
+			}
+			return ymm(8 + 2*u + h)
+		}
+		block := func(u int) {
+			for h := range halves {
+				VMOVUPS(Mem{Base: pa, Disp: 64*u + 32*h}, av(u, h))
+			}
+			for r := first; r < first+rows; r++ {
+				for h := range halves {
+					m := Mem{Base: p, Disp: 64*u + 32*h}
+					if r > first {
+						m.Index, m.Scale = ldb, 1
+					}
+					VFMADD231PS(m, av(u, h), acc(r, h))
+				}
+			}
+		}
+		// Two blocks of 16 a round, then the odd one.
+		MOVQ(kb, cnt)
+		SHRQ(U8(1), cnt)
+		JZ(LabelRef("odd" + tag))
+		Label("loop" + tag)
+		block(0)
+		block(1)
+		ADDQ(U8(128), p)
+		ADDQ(U8(128), pa)
+		DECQ(cnt)
+		JNZ(LabelRef("loop" + tag))
+		Label("odd" + tag)
+		TESTQ(U32(1), kb)
+		JZ(LabelRef("even" + tag))
+		block(0)
+		Label("even" + tag)
+	}
+	finish := func(rows int) {
+		var accs []VecPhysical
+		for r := range rows {
+			if !avx512 {
+				VADDPS(acc(r, 1), acc(r, 0), acc(r, 0)) // a[j] += a[j+8]
+			}
+			accs = append(accs, acc(r, 0))
+		}
+		if avx512 {
+			group512(accs, Mem{Base: cp})
+		} else {
+			groupAVX2(accs, Mem{Base: cp})
+		}
+	}
+	Label("quad")
+	CMPQ(n, U8(4))
+	JB(LabelRef("rest"))
+	pair(0, 2, "A")
+	pair(2, 2, "B")
+	finish(4)
+	ADDQ(U8(16), cp)
+	LEAQ(Mem{Base: bp, Index: ldb, Scale: 4}, bp)
+	SUBQ(U8(4), n)
+	JMP(LabelRef("quad"))
+	Label("rest")
+	CMPQ(n, U8(1))
+	JB(LabelRef("done"))
+	JE(LabelRef("rest1"))
+	CMPQ(n, U8(2))
+	JE(LabelRef("rest2"))
+	pair(0, 2, "C")
+	pair(2, 1, "D")
+	finish(3)
+	JMP(LabelRef("done"))
+	Label("rest2")
+	pair(0, 2, "E")
+	finish(2)
+	JMP(LabelRef("done"))
+	Label("rest1")
+	pair(0, 1, "F")
+	finish(1)
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// rowPairsShortBlocks is the largest k/16 for which rowPairsShortAVX2 holds
+// a in registers: 2·6 YMM registers of a and 4 accumulators fill all 16.
+const rowPairsShortBlocks = 6
+
+// rowPairsChunk is how many rows rowPairsShortAVX2 takes between
+// reductions: their folded lanes wait on the stack, 32 bytes a row.
+const rowPairsChunk = 32
+
+// rowPairsShortAVX2 generates rowPairsShortAVX2_<kb>: rowPairsAVX2 for k =
+// 16·kb, with all of a in registers, so that the only loads are of b — one
+// per FMA, where rowPairsAVX2 loads a once for two. AVX2 loads two YMM a
+// cycle, which caps rowPairsAVX2 at 4/3 of an FMA a cycle. The 16 registers
+// are all taken (2·kb of a, 4 accumulators), so the Reduce16 tree cannot
+// run alongside: each row's lanes, folded once (a[j] + a[j+8]), go to the
+// stack, and every rowPairsChunk rows the tree runs four rows at a time
+// from there, after which a is loaded again.
+func rowPairsShortAVX2(kb int) {
+	name := fmt.Sprintf("rowPairsShortAVX2_%d", kb)
+	TEXT(name, 0, "func(c *float32, a *float32, b *float32, ldb int, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets c[j] = Dot(a[0:%d], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.", name, 16*kb))
+	buf := AllocLocal(32 * rowPairsChunk)
+	cp := Load(Param("c"), RDI)
+	bp := Load(Param("b"), R9)
+	ldb := Load(Param("ldb"), R10)
+	SHLQ(U8(2), ldb)
+	n := Load(Param("n"), R11)
+	ap := Load(Param("a"), RSI)
+	rows, slot, left := RCX, RAX, RDX // rows in this chunk; its stack slot; rows left to fold
+	acc := func(r, h int) VecPhysical { return ymm(2*r + h) }
+	av := func(u, h int) VecPhysical { return ymm(4 + 2*u + h) }
+	row := func(r int) {
+		for h := range 2 {
+			VXORPS(acc(r, h), acc(r, h), acc(r, h))
+		}
+	}
+	Label("chunk")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	for u := range kb {
+		for h := range 2 {
+			VMOVUPS(Mem{Base: ap, Disp: 64*u + 32*h}, av(u, h))
+		}
+	}
+	MOVQ(U32(rowPairsChunk), rows)
+	CMPQ(n, rows)
+	CMOVQLT(n, rows)
+	XORQ(slot, slot)
+	MOVQ(rows, left)
+	// Pairs of rows, then an odd last one.
+	Label("pair")
+	CMPQ(left, U8(2))
+	JB(LabelRef("odd"))
+	row(0)
+	row(1)
+	for u := range kb {
+		for h := range 2 {
+			VFMADD231PS(Mem{Base: bp, Disp: 64*u + 32*h}, av(u, h), acc(0, h))
+			VFMADD231PS(Mem{Base: bp, Index: ldb, Scale: 1, Disp: 64*u + 32*h}, av(u, h), acc(1, h))
+		}
+	}
+	for r := range 2 {
+		VADDPS(acc(r, 1), acc(r, 0), acc(r, 0)) // a[j] += a[j+8]
+		VMOVUPS(acc(r, 0), buf.Idx(slot, 1).Offset(32*r))
+	}
+	LEAQ(Mem{Base: bp, Index: ldb, Scale: 2}, bp)
+	ADDQ(U8(64), slot)
+	SUBQ(U8(2), left)
+	JMP(LabelRef("pair"))
+	Label("odd")
+	TESTQ(left, left)
+	JZ(LabelRef("fold"))
+	row(0)
+	for u := range kb {
+		for h := range 2 {
+			VFMADD231PS(Mem{Base: bp, Disp: 64*u + 32*h}, av(u, h), acc(0, h))
+		}
+	}
+	VADDPS(acc(0, 1), acc(0, 0), acc(0, 0))
+	VMOVUPS(acc(0, 0), buf.Idx(slot, 1))
+	ADDQ(ldb, bp)
+	// The tree, four rows at a time, then the last one to three.
+	Label("fold")
+	SUBQ(rows, n)
+	XORQ(slot, slot)
+	MOVQ(rows, left)
+	Label("quad")
+	CMPQ(left, U8(4))
+	JB(LabelRef("tail"))
+	for r := range 4 {
+		VMOVUPS(buf.Idx(slot, 1).Offset(32*r), ymm(r))
+	}
+	groupAVX2([]VecPhysical{Y0, Y1, Y2, Y3}, Mem{Base: cp})
+	ADDQ(U8(16), cp)
+	ADDQ(U32(128), slot)
+	SUBQ(U8(4), left)
+	JMP(LabelRef("quad"))
+	Label("tail")
+	for t := 1; t <= 3; t++ {
+		CMPQ(left, U8(t))
+		JNE(LabelRef(fmt.Sprintf("not%d", t)))
+		var accs []VecPhysical
+		for r := range t {
+			VMOVUPS(buf.Idx(slot, 1).Offset(32*r), ymm(r))
+			accs = append(accs, ymm(r))
+		}
+		groupAVX2(accs, Mem{Base: cp})
+		ADDQ(U8(4*t), cp)
+		Label(fmt.Sprintf("not%d", t))
+	}
+	JMP(LabelRef("chunk"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 // bits returns log2 of a power of two.
 func bits(x int) uint8 {
 	b := uint8(0)
@@ -1562,6 +1815,79 @@ func sumBlocksAVX2() {
 			VADDPS(Mem{Base: xp}, Y0, Y0)
 			VADDPS(Mem{Base: xp, Disp: 32}, Y1, Y1)
 		})
+}
+
+// xorRowsCounts are the numbers of rows the xorRows probes read at once.
+var xorRowsCounts = []int{1, 2, 4, 8}
+
+// xorRowsAVX512 generates xorRows<R>AVX512, the probe of BenchmarkMemoryRead
+// that reads x as the one-row kernels read b: groups of R rows of rowBytes
+// (a multiple of 64), the R rows of a group interleaved 64 bytes at a time,
+// as a 1×R block of a·bᵀ reads them. XOR keeps no order, so acc ends as
+// xorBlocks would leave it (xorRowsGeneric); only the order of the reads
+// changes, and with it how fast L2 delivers them.
+func xorRowsAVX512(rows int) {
+	name := fmt.Sprintf("xorRows%dAVX512", rows)
+	TEXT(name, NOSPLIT, "func(acc *[16]uint32, x *uint32, groups int, rowBytes int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets acc[l] ^= x[16b+l] for every block b of groups·%d rows of rowBytes, a multiple of 64, reading the %d rows of a group interleaved 64 bytes at a time, with AVX-512F.", name, rows, rows))
+	ptr := []GPPhysical{RSI, R10, R11, R12, R13, R14, RBX, RDX}[:rows]
+	Load(Param("x"), ptr[0])
+	groups := Load(Param("groups"), R9)
+	rb := Load(Param("rowBytes"), R8)
+	off, pairsEnd, gb := RCX, RAX, RDI
+	for j := 1; j < rows; j++ {
+		LEAQ(Mem{Base: ptr[j-1], Index: rb, Scale: 1}, ptr[j])
+	}
+	accs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}
+	ap := Load(Param("acc"), RDI)
+	VMOVDQU32(Mem{Base: ap}, Z0)
+	for _, z := range accs[1:] {
+		VPXORD(z, z, z)
+	}
+	IMUL3Q(U32(rows), rb, gb) // one group
+	MOVQ(rb, pairsEnd)
+	ANDQ(I32(-128), pairsEnd)
+	TESTQ(groups, groups)
+	JZ(LabelRef("fold"))
+	Label("group")
+	XORQ(off, off)
+	// Two lines of each row a round, then the odd one.
+	Label("pairs")
+	CMPQ(off, pairsEnd)
+	JAE(LabelRef("single"))
+	for u := range 2 {
+		for j, p := range ptr {
+			z := accs[(j+rows*u)%8]
+			VPXORD(Mem{Base: p, Index: off, Scale: 1, Disp: 64 * u}, z, z)
+		}
+	}
+	ADDQ(U32(128), off)
+	JMP(LabelRef("pairs"))
+	Label("single")
+	CMPQ(off, rb)
+	JAE(LabelRef("next"))
+	for j, p := range ptr {
+		VPXORD(Mem{Base: p, Index: off, Scale: 1}, accs[j], accs[j])
+	}
+	Label("next")
+	for _, p := range ptr {
+		ADDQ(gb, p)
+	}
+	DECQ(groups)
+	JNZ(LabelRef("group"))
+	Label("fold")
+	VPXORD(Z1, Z0, Z0)
+	VPXORD(Z3, Z2, Z2)
+	VPXORD(Z5, Z4, Z4)
+	VPXORD(Z7, Z6, Z6)
+	VPXORD(Z2, Z0, Z0)
+	VPXORD(Z6, Z4, Z4)
+	VPXORD(Z4, Z0, Z0)
+	Load(Param("acc"), RDI)
+	VMOVDQU32(Z0, Mem{Base: RDI})
+	VZEROUPPER()
+	RET()
 }
 
 // xorBlocksAVX2 is xorBlocksAVX512 with 32-byte loads, the width the AVX2
@@ -1974,6 +2300,12 @@ func writeTable(path string, avx2, avx512 []shape) error {
 			}
 		}
 		fmt.Fprintf(&b, "},\n")
+	}
+	fmt.Fprintf(&b, "}\n\n")
+	fmt.Fprintf(&b, "// rowPairsShortAVX2 holds rowPairsShortAVX2_<k/16> at index k/16.\n")
+	fmt.Fprintf(&b, "var rowPairsShortAVX2 = [...]rowPairsShortKernel{")
+	for kb := 1; kb <= rowPairsShortBlocks; kb++ {
+		fmt.Fprintf(&b, "%d: rowPairsShortAVX2_%d, ", kb, kb)
 	}
 	fmt.Fprintf(&b, "}\n")
 	src, err := format.Source(b.Bytes())
