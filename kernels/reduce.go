@@ -128,9 +128,9 @@ func maxBlocksGeneric(acc *[Lanes]float32, x []float32) {
 // xorBlocksGeneric sets acc[l] ^= x[16b+l] for every block b of x (len(x)
 // a multiple of Lanes): the specification of xorBlocksAVX512 and
 // xorBlocksAVX2, the probes with which BenchmarkMemoryRead measures how fast
-// one core reads each level of the memory hierarchy. Sum cannot: its contract chains every block on one
-// accumulator, so it measures the latency of an addition once the data
-// come from L1 or L2.
+// one core reads each level of the memory hierarchy. Sum cannot: its
+// contract chains every block on one accumulator, so it measures the
+// latency of an addition once the data come from L1 or L2.
 func xorBlocksGeneric(acc *[Lanes]uint32, x []uint32) {
 	for i := 0; i+Lanes <= len(x); i += Lanes {
 		xs := x[i : i+Lanes : i+Lanes]

@@ -287,6 +287,19 @@ func TestVariantsSum(t *testing.T) {
 	}
 }
 
+// randomWords returns n random words for the read probes, and random
+// starting lanes.
+func randomWords(r *rand.Rand, n int) (x []uint32, lanes [Lanes]uint32) {
+	x = make([]uint32, n)
+	for i := range x {
+		x[i] = r.Uint32()
+	}
+	for l := range lanes {
+		lanes[l] = r.Uint32()
+	}
+	return x, lanes
+}
+
 // TestVariantsXORBlocks checks the read probe of BenchmarkMemoryRead against
 // its specification at every whole number of blocks up to 1000 words and
 // every phase of the four-block loop, with guard words after x that it must
@@ -294,14 +307,7 @@ func TestVariantsSum(t *testing.T) {
 func TestVariantsXORBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(59, 60))
 	for n := 0; n <= 1000; n += Lanes {
-		buf := make([]uint32, n+Lanes)
-		for i := range buf {
-			buf[i] = r.Uint32()
-		}
-		var start [Lanes]uint32
-		for l := range start {
-			start[l] = r.Uint32()
-		}
+		buf, start := randomWords(r, n+Lanes)
 		want := start
 		xorBlocksGeneric(&want, buf[:n])
 		forEachISA(t, func(t *testing.T) {
@@ -322,14 +328,7 @@ func TestVariantsXORRows(t *testing.T) {
 	for _, rows := range []int{1, 2, 3, 4, 8, 9} {
 		for _, rowLen := range []int{16, 96, 1040} {
 			for _, groups := range []int{0, 1, 5} {
-				buf := make([]uint32, groups*rows*rowLen+r.IntN(2)*rowLen+r.IntN(Lanes))
-				for i := range buf {
-					buf[i] = r.Uint32()
-				}
-				var start [Lanes]uint32
-				for l := range start {
-					start[l] = r.Uint32()
-				}
+				buf, start := randomWords(r, groups*rows*rowLen+r.IntN(2)*rowLen+r.IntN(Lanes))
 				want := start
 				xorRowsGeneric(&want, buf, rows, rowLen)
 				forEachISA(t, func(t *testing.T) {

@@ -158,8 +158,8 @@ func main() {
 	addAVX2()
 	sumBlocksAVX2()
 	maxBlocksAVX2()
-	xorBlocksAVX512()
-	xorBlocksAVX2()
+	xorBlocksProbe("AVX512")
+	xorBlocksProbe("AVX2")
 	for _, rows := range xorRowsCounts {
 		xorRowsAVX512(rows)
 	}
@@ -1890,32 +1890,50 @@ func xorRowsAVX512(rows int) {
 	RET()
 }
 
-// xorBlocksAVX2 is xorBlocksAVX512 with 32-byte loads, the width the AVX2
-// kernels read with: eight accumulators, lanes 0–7 of a block in the even
-// ones and 8–15 in the odd.
-func xorBlocksAVX2() {
-	TEXT("xorBlocksAVX2", NOSPLIT, "func(acc *[16]uint32, x []uint32)")
+// xorBlocksProbe generates xorBlocks<isa>, the read probe of
+// BenchmarkMemoryRead: acc[l] ^= x[16b+l] for every whole block b of x,
+// four blocks a round, with 64-byte loads (AVX512, four accumulators) or
+// 32-byte ones (AVX2, eight: lanes 0–7 of a block in the even ones, 8–15
+// in the odd). XOR has no latency to speak of and the accumulators no
+// order to keep, so the loop runs as fast as the cache or memory delivers
+// x — unlike Sum, whose contract chains every block on one accumulator and
+// caps it at 64 bytes per addition latency.
+func xorBlocksProbe(isa string) {
+	avx512 := isa == "AVX512"
+	name := "xorBlocks" + isa
+	TEXT(name, NOSPLIT, "func(acc *[16]uint32, x []uint32)")
 	Pragma("noescape")
-	Doc("xorBlocksAVX2 sets acc[l] ^= x[16b+l] for every whole block b of x with AVX2.")
+	feature := map[bool]string{false: "AVX2", true: "AVX-512F"}[avx512]
+	Doc(name + " sets acc[l] ^= x[16b+l] for every whole block b of x with " + feature + ".")
+	per, vb := 2, 32 // vectors in a block of 16, bytes in a vector
+	regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	xor := func(src Op, v VecPhysical) { VPXOR(src, v, v) }
+	move := func(src, dst Op) { VMOVDQU(src, dst) }
+	if avx512 {
+		per, vb = 1, 64
+		regs = []VecPhysical{Z0, Z1, Z2, Z3}
+		xor = func(src Op, v VecPhysical) { VPXORD(src, v, v) }
+		move = func(src, dst Op) { VMOVDQU32(src, dst) }
+	}
 	ap := Load(Param("acc"), RDI)
 	xp := Load(Param("x").Base(), RSI)
 	cnt := RCX
 	Load(Param("x").Len(), cnt)
 	SHRQ(U8(4), cnt)
 	JZ(LabelRef("done"))
-	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
-	VMOVDQU(Mem{Base: ap}, Y0)
-	VMOVDQU(Mem{Base: ap, Disp: 32}, Y1)
-	for _, y := range ys[2:] {
-		VPXOR(y, y, y)
+	for h := range per {
+		move(Mem{Base: ap, Disp: vb * h}, regs[h])
+	}
+	for _, r := range regs[per:] {
+		xor(r, r)
 	}
 	quads := RDX
 	MOVQ(cnt, quads)
 	SHRQ(U8(2), quads)
 	JZ(LabelRef("single"))
 	Label("loop4")
-	for i, y := range ys {
-		VPXOR(Mem{Base: xp, Disp: 32 * i}, y, y)
+	for i, r := range regs {
+		xor(Mem{Base: xp, Disp: vb * i}, r)
 	}
 	ADDQ(U32(256), xp)
 	DECQ(quads)
@@ -1924,68 +1942,23 @@ func xorBlocksAVX2() {
 	ANDQ(U8(3), cnt)
 	JZ(LabelRef("fold"))
 	Label("loop1")
-	VPXOR(Mem{Base: xp}, Y0, Y0)
-	VPXOR(Mem{Base: xp, Disp: 32}, Y1, Y1)
-	ADDQ(U8(64), xp)
-	DECQ(cnt)
-	JNZ(LabelRef("loop1"))
-	Label("fold")
-	VPXOR(Y2, Y0, Y0)
-	VPXOR(Y3, Y1, Y1)
-	VPXOR(Y6, Y4, Y4)
-	VPXOR(Y7, Y5, Y5)
-	VPXOR(Y4, Y0, Y0)
-	VPXOR(Y5, Y1, Y1)
-	VMOVDQU(Y0, Mem{Base: ap})
-	VMOVDQU(Y1, Mem{Base: ap, Disp: 32})
-	VZEROUPPER()
-	Label("done")
-	RET()
-}
-
-// xorBlocksAVX512 generates the read probe of BenchmarkMemoryRead: acc[l]
-// ^= x[16b+l] for every whole block b of x. XOR has no latency to speak of
-// and the four accumulators no order to keep, so the loop runs as fast as
-// the cache or memory delivers x — unlike Sum, whose contract chains every
-// block on one accumulator and caps it at 64 bytes per addition latency.
-func xorBlocksAVX512() {
-	TEXT("xorBlocksAVX512", NOSPLIT, "func(acc *[16]uint32, x []uint32)")
-	Pragma("noescape")
-	Doc("xorBlocksAVX512 sets acc[l] ^= x[16b+l] for every whole block b of x with AVX-512F.")
-	ap := Load(Param("acc"), RDI)
-	xp := Load(Param("x").Base(), RSI)
-	cnt := RCX
-	Load(Param("x").Len(), cnt)
-	SHRQ(U8(4), cnt)
-	JZ(LabelRef("done"))
-	VMOVDQU32(Mem{Base: ap}, Z0)
-	VPXORD(Z1, Z1, Z1)
-	VPXORD(Z2, Z2, Z2)
-	VPXORD(Z3, Z3, Z3)
-	quads := RDX
-	MOVQ(cnt, quads)
-	SHRQ(U8(2), quads)
-	JZ(LabelRef("single"))
-	Label("loop4")
-	for i, z := range []VecPhysical{Z0, Z1, Z2, Z3} {
-		VPXORD(Mem{Base: xp, Disp: 64 * i}, z, z)
+	for h := range per {
+		xor(Mem{Base: xp, Disp: vb * h}, regs[h])
 	}
-	ADDQ(U32(256), xp)
-	DECQ(quads)
-	JNZ(LabelRef("loop4"))
-	Label("single")
-	ANDQ(U8(3), cnt)
-	JZ(LabelRef("fold"))
-	Label("loop1")
-	VPXORD(Mem{Base: xp}, Z0, Z0)
 	ADDQ(U8(64), xp)
 	DECQ(cnt)
 	JNZ(LabelRef("loop1"))
 	Label("fold")
-	VPXORD(Z1, Z0, Z0)
-	VPXORD(Z3, Z2, Z2)
-	VPXORD(Z2, Z0, Z0)
-	VMOVDQU32(Z0, Mem{Base: ap})
+	for step := per; step < len(regs); step *= 2 {
+		for i := 0; i < len(regs); i += 2 * step {
+			for h := range per {
+				xor(regs[i+step+h], regs[i+h])
+			}
+		}
+	}
+	for h := range per {
+		move(regs[h], Mem{Base: ap, Disp: vb * h})
+	}
 	VZEROUPPER()
 	Label("done")
 	RET()
