@@ -294,12 +294,9 @@ func verticalBlocksOf(n, widest int, f func(j0, width int)) {
 // AVX-512: with rowPairsAVX512, with rowPairsShortAVX2 where a fits in
 // registers (k ≤ 96), else with rowPairsAVX2. They read b two rows at a
 // time, where the 1×C micro-kernels read C rows together and L2 feeds
-// those more slowly (README: Speed).
+// those more slowly (README: Speed). n and k are positive and the caller
+// has checked the bounds (checkStrided).
 func rowPairs(c, a, b []float32, ldb, n, k int) {
-	if n <= 0 || k <= 0 || k%Lanes != 0 || ldb < k {
-		panic("kernels: rowPairs: bad shape")
-	}
-	_, _, _ = c[:n], a[:k], b[:(n-1)*ldb+k]
 	switch {
 	case isa == isaAVX512:
 		rowPairsAVX512(&c[0], &a[0], &b[0], ldb, n, k)
@@ -604,15 +601,15 @@ func xorRows(acc *[Lanes]uint32, x []uint32, rows, rowLen int) {
 		panic("kernels: xorRows: bad shape")
 	}
 	groups := len(x) / (rows * rowLen)
-	if probe := xorRowsProbes[rows]; isa == isaAVX512 && probe != nil && groups > 0 {
-		probe(acc, &x[0], groups, 4*rowLen)
+	if isa == isaAVX512 && rows < len(xorRowsProbes) && xorRowsProbes[rows] != nil && groups > 0 {
+		xorRowsProbes[rows](acc, &x[0], groups, 4*rowLen)
 		return
 	}
 	xorRowsGeneric(acc, x, rows, rowLen)
 }
 
-// xorRowsProbes holds the xorRows probes by the rows they read at once.
-var xorRowsProbes = map[int]func(acc *[16]uint32, x *uint32, groups int, rowBytes int){
+// xorRowsProbes holds the xorRows probes at the rows they read at once.
+var xorRowsProbes = [...]func(acc *[16]uint32, x *uint32, groups int, rowBytes int){
 	1: xorRows1AVX512, 2: xorRows2AVX512, 4: xorRows4AVX512, 8: xorRows8AVX512,
 }
 
