@@ -2,5 +2,6 @@
 
 package main
 
-// puregoTests is true when the tests run with -tags purego (purego_test.go).
-const puregoTests = false
+// buildTags are the tags TestMain builds the binary under test with
+// (purego_test.go sets them under -tags purego).
+var buildTags []string

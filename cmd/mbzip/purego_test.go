@@ -2,6 +2,6 @@
 
 package main
 
-// puregoTests is true when the tests run with -tags purego. The binary they
-// run is built without tags all the same (TestMain), with the assembly.
-const puregoTests = true
+// buildTags are the tags TestMain builds the binary under test with: with
+// -tags purego the binary runs the pure-Go kernels, as the tests do.
+var buildTags = []string{"-tags", "purego"}
