@@ -799,10 +799,15 @@ var packedAlways = false
 // AVX-512 EPYC, packed against MatMulT (GFLOP/s, m×n×k): 128×96×96 234
 // against 165, 8×384×96 191 against 167, but 8×96×384 167 against 214,
 // 16×256×256 205 against 217 and 128×96×384 202 against 219; 32×768×256
-// 219 against 206, 128×1024×256 225 against 205; at one row the one-row
-// kernel wins at every shape (1×256×96 79 against 63, 1×768×256 95 against
-// 64). On AVX2 the two are within 10 % from 4 to 16 rows; packed wins at
-// one or two rows (1×1024×256 54 against 48) and at 32 and more (by 0–11 %).
+// 219 against 206, 128×1024×256 225 against 205. On AVX2 the two are
+// within 10 % from 4 to 16 rows; packed wins at two rows and at 32 and more
+// (by 0–11 %). One row with k a multiple of 16 goes to MatMulT's rowPairs,
+// which beats the packed one-row kernel on both ISAs (LinearWeightsDecode,
+// hot, AVX-512: 1×256×96 84 against 65, 1×96×96 114–125 against 91,
+// 1×384×96 87 against 65, 1×96×384 66 against 66; AVX2: 76–78 against 54,
+// 87 against 58–59, 81 against 53, 60–61 against 57–58; the global
+// layers', cold, tie on AVX-512 at 11–17 and favour it on AVX2, 16–19
+// against 13–16); other one-row products stay packed.
 // Wherever MatMulT would transpose b for the vertical kernels
 // (vertical512TFits), the pack spares it the transpose.
 func packedFits(m, k int) bool {
@@ -812,10 +817,13 @@ func packedFits(m, k int) bool {
 	if packedAlways {
 		return true
 	}
-	if isa == isaAVX512 {
-		return m == 1 || k <= 128 && m >= 8 || k <= 256 && m >= 32 || vertical512TFits(m, k)
+	if m == 1 {
+		return k%Lanes != 0
 	}
-	return m <= 2 || m >= 32
+	if isa == isaAVX512 {
+		return k <= 128 && m >= 8 || k <= 256 && m >= 32 || vertical512TFits(m, k)
+	}
+	return m == 2 || m >= 32
 }
 
 // matMulT computes columns [lo, hi) of the a·bᵀ product c = a·wᵀ (m rows,

@@ -7,7 +7,8 @@ import (
 )
 
 // BenchmarkLinearWeightsDecode measures LinearWeights.Linear at a decoding
-// step's shapes (8 rows, a thread's share with the default lanes, and 16):
+// step's shapes (1 row, the last lane left, 8 rows, a thread's share with
+// the default lanes, and 16):
 // the global layers' (ref: 768×256, 1024×256, 256×1024) with their weights
 // cold, cycling through copies that overflow L3 (64 MiB of float32 weights)
 // as a step does, packed by PackLinear ("f32") and by PackLinearHalf on
@@ -16,7 +17,7 @@ import (
 func BenchmarkLinearWeightsDecode(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	benchEachISA(b, func(b *testing.B) {
-		for _, m := range []int{8, 16} {
+		for _, m := range []int{1, 8, 16} {
 			for _, s := range [][3]int{{768, 256, 64}, {1024, 256, 64}, {256, 1024, 64}, {96, 96, 1}, {384, 96, 1}, {96, 384, 1}, {256, 96, 1}} {
 				out, in, pool := s[0], s[1], s[2]
 				x := benchVec(r, m*in, 1)
