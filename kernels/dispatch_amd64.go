@@ -803,11 +803,11 @@ var packedAlways = false
 // within 10 % from 4 to 16 rows; packed wins at two rows and at 32 and more
 // (by 0–11 %). One row with k a multiple of 16 goes to MatMulT's rowPairs,
 // which beats the packed one-row kernel on both ISAs (LinearWeightsDecode,
-// hot, AVX-512: 1×256×96 84 against 65, 1×96×96 114–125 against 91,
+// hot, AVX-512: 1×256×96 84 against 65, 1×96×96 114–129 against 76–92,
 // 1×384×96 87 against 65, 1×96×384 66 against 66; AVX2: 76–78 against 54,
 // 87 against 58–59, 81 against 53, 60–61 against 57–58; the global
-// layers', cold, tie on AVX-512 at 11–17 and favour it on AVX2, 16–19
-// against 13–16); other one-row products stay packed.
+// layers', cold, read at memory speed either way: 11–17 on AVX-512, 11–19
+// on AVX2); other one-row products stay packed.
 // Wherever MatMulT would transpose b for the vertical kernels
 // (vertical512TFits), the pack spares it the transpose.
 func packedFits(m, k int) bool {
