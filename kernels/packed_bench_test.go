@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkLinearWeightsDecode measures LinearWeights.Linear at a decoding
-// step's shapes (1 row, the last lane left, 8 rows, a thread's share with
+// step's shapes (1 row: one lane; 8 rows, a thread's share with
 // the default lanes, and 16):
 // the global layers' (ref: 768×256, 1024×256, 256×1024) with their weights
 // cold, cycling through copies that overflow L3 (64 MiB of float32 weights)
