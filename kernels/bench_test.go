@@ -197,7 +197,7 @@ var memorySink float32
 // that benchmark does, which the prefetchers serve less well than a long
 // run, and "L2-96KiB/rows<R>" reads it as a 1×R block of the one-row a·bᵀ
 // does, R rows of 96 floats interleaved (xorRows, AVX-512 only): the more
-// rows at once, the slower L2 delivers them (README: Speed).
+// rows at once, the slower L2 delivers them (docs/speed.md).
 func BenchmarkMemoryRead(b *testing.B) {
 	for _, c := range []struct {
 		name  string

@@ -294,7 +294,7 @@ func verticalBlocksOf(n, widest int, f func(j0, width int)) {
 // AVX-512: with rowPairsAVX512, with rowPairsShortAVX2 where a fits in
 // registers (k ≤ 96), else with rowPairsAVX2. They read b two rows at a
 // time, where the 1×C micro-kernels read C rows together and L2 feeds
-// those more slowly (README: Speed). n and k are positive and the caller
+// those more slowly (docs/speed.md). n and k are positive and the caller
 // has checked the bounds (checkStrided).
 func rowPairs(c, a, b []float32, ldb, n, k int) {
 	switch {

@@ -1446,7 +1446,7 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 // accumulators, a loaded once for both — and finishes four outputs at a
 // time with the shared Reduce16 tree. Two rows at a time, because L2 feeds
 // one core fewer bytes the more rows it reads at once: BenchmarkMemoryRead's
-// "L2-96KiB/rows<R>" probes (README: Speed), where the micro-kernels' 1×C
+// "L2-96KiB/rows<R>" probes (docs/speed.md), where the micro-kernels' 1×C
 // blocks read 7 or 8 rows together.
 func rowPairs(isa string) {
 	name := "rowPairs" + isa
