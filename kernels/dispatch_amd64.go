@@ -965,30 +965,60 @@ func halfBitsVec(dst []uint16, x []float32) {
 // load.
 type microHalfKernel func(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
-// halfKernels reports whether matMulTHalf runs here (AVX-512).
+// halfKernels reports whether the AVX-512 binary16 kernels run here, the
+// pass-ordered mmvhAVX512_4x32 among them.
 func halfKernels() bool { return isa == isaAVX512 }
 
+// halfProducts reports whether matMulTHalf runs here for reductions of
+// length k: on AVX-512, and on AVX2 with F16C when k is a multiple of 16
+// (the AVX2 kernels have no tail).
+func halfProducts(k int) bool {
+	return isa == isaAVX512 || isa == isaAVX2 && f16c && k%Lanes == 0
+}
+
+// halfLinear reports whether a Linear layer of in × out binary16 weights
+// takes the binary16 kernels (LinearWeights with PackLinearHalf): always
+// where halfProducts(in) on AVX-512; on AVX2 only from avx2HalfMinWeights
+// weights on, since with the weights hot the float32 kernels are as fast
+// or faster. BenchmarkLinearWeightsDecode on the 2-core EPYC, AVX2,
+// GFLOP/s binary16 against float32: the global layers' (196 608 and 262 144
+// weights, cold) 107–111 against 62–100 at 8 rows, 90–111 against 70–113
+// at 16, 33–48 against 14–18 at one; the local layers' (9 216 to 36 864,
+// hot) 93–118 against 97–120 at 8 rows, 61–80 against 62–89 at one.
+func halfLinear(in, out int) bool {
+	return halfProducts(in) && (isa == isaAVX512 || in*out >= avx2HalfMinWeights)
+}
+
+// avx2HalfMinWeights is the fewest weights for which halfLinear takes the
+// AVX2 binary16 kernels; a variable so that tests can send every layer
+// through them.
+var avx2HalfMinWeights = 1 << 16
+
 // matMulTHalf is matMulTStrided with b in binary16 (HalfFloat of each
-// element), through the avx512HalfKernels: every output is the Dot of
-// matMulTStrided on b's values as float32. Only with halfKernels.
+// element), through the avx512HalfKernels or the avx2HalfKernels: every
+// output is the Dot of matMulTStrided on b's values as float32. Only where
+// halfProducts(k).
 func matMulTHalf(c []float32, ldc int, a []float32, lda int, b []uint16, ldb int, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || !halfKernels() {
+	if k == 0 || !halfProducts(k) {
 		panic("kernels: matMulTHalf: no binary16 kernels for this product")
 	}
 	_ = c[(m-1)*ldc+n-1]
 	_ = a[(m-1)*lda+k-1]
 	_ = b[(n-1)*ldb+k-1]
+	cmax, kernels := &avx512Kernels.cmax, &avx512HalfKernels
+	if isa == isaAVX2 {
+		cmax, kernels = &avx2Kernels.cmax, &avx2HalfKernels
+	}
 	// As matMulTStrided: a column block of b for all row blocks of four,
 	// then the last rows.
-	cmax := &avx512Kernels.cmax
 	m4 := m &^ 3
 	if m4 > 0 {
 		for j0 := 0; j0 < n; j0 += cmax[4] {
 			cc := min(cmax[4], n-j0)
-			kern := avx512HalfKernels[4][cc]
+			kern := kernels[4][cc]
 			for i0 := 0; i0 < m4; i0 += 4 {
 				kern(&c[i0*ldc+j0], ldc, &a[i0*lda], lda, &b[j0*ldb], ldb, k)
 			}
@@ -997,7 +1027,7 @@ func matMulTHalf(c []float32, ldc int, a []float32, lda int, b []uint16, ldb int
 	if r := m - m4; r > 0 {
 		for j0 := 0; j0 < n; j0 += cmax[r] {
 			cc := min(cmax[r], n-j0)
-			avx512HalfKernels[r][cc](&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
+			kernels[r][cc](&c[m4*ldc+j0], ldc, &a[m4*lda], lda, &b[j0*ldb], ldb, k)
 		}
 	}
 }

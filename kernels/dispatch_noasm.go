@@ -117,6 +117,14 @@ func halfBitsVec(dst []uint16, x []float32) { halfBitsGeneric(dst, x[:len(dst)])
 
 func halfKernels() bool { return false }
 
+func halfProducts(int) bool { return false }
+
+func halfLinear(int, int) bool { return false }
+
+// avx2HalfMinWeights is dispatch_amd64.go's threshold, which tests set;
+// nothing reads it without the assembly.
+var avx2HalfMinWeights = 1 << 16
+
 func matMulTHalf([]float32, int, []float32, int, []uint16, int, int, int, int) {
 	panic("kernels: no binary16 kernels in this build")
 }

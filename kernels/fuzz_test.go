@@ -148,9 +148,15 @@ func FuzzProductsAgree(f *testing.F) {
 			PackLinear(b, k, n).Linear(lin, a, nil, m)
 			linHalf := make([]float32, m*n)
 			PackLinearHalf(bHalf, k, n).Linear(linHalf, a, bias, m)
-			return [][]float32{abt, ab, atb, lin, linHalf, {Dot(x, b[:k]), Sum(a)}}
+			// Again with the AVX2 binary16 kernels taking every size.
+			linHalfAll := make([]float32, m*n)
+			saved := avx2HalfMinWeights
+			avx2HalfMinWeights = 0
+			PackLinearHalf(bHalf, k, n).Linear(linHalfAll, a, bias, m)
+			avx2HalfMinWeights = saved
+			return [][]float32{abt, ab, atb, lin, linHalf, linHalfAll, {Dot(x, b[:k]), Sum(a)}}
 		}
-		levelsAgree(t, fmt.Sprintf("%d×%d×%d", m, n, k), []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "LinearWeights binary16", "Dot, Sum"}, run)
+		levelsAgree(t, fmt.Sprintf("%d×%d×%d", m, n, k), []string{"MatMulT", "MatMul", "MatMulTA", "LinearWeights", "LinearWeights binary16", "LinearWeights binary16, every size", "Dot, Sum"}, run)
 	})
 }
 

@@ -234,19 +234,30 @@ func TestAttentionStepHalf(t *testing.T) {
 }
 
 // TestLinearWeightsHalf checks PackLinearHalf: weights that are all
-// binary16 values get the binary16 copy, and its products — the AVX-512
-// binary16 micro-kernels halfRowsMax rows at a time, the float32 ones on
-// other ISAs — give Linear's bits on the matrix itself, at every row count
-// 0…20 (the four-row blocks and every remainder) and at 37 (blocks of 16),
-// reduction lengths with and without a tail, column cuts at odd places,
-// with guards; one weight off the binary16 grid keeps the float32 products
-// only.
+// binary16 values get the binary16 copy, and its products — the binary16
+// micro-kernels halfRowsMax rows at a time where halfLinear takes the
+// layer, the float32 ones elsewhere — give Linear's bits on the matrix
+// itself, at every row count 0…20 (the four-row blocks and every
+// remainder) and at 37 (blocks of 16), reduction lengths with and without a
+// tail, column cuts at odd places, with guards; one weight off the
+// binary16 grid keeps the float32 products only. It runs once with AVX2's
+// size threshold and once without, so that every shape goes through the
+// AVX2 binary16 kernels where k allows.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
 	// The last six take the pass-ordered binary16 panels
 	// (mmvhAVX512_4x32) for four rows at a time: whole 32-column blocks, k
 	// a multiple of 16 up to passHalfMaxK.
 	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}, {96, 96}, {96, 64}, {128, 32}, {48, 128}, {256, 64}, {384, 32}}
+	saved := avx2HalfMinWeights
+	defer func() { avx2HalfMinWeights = saved }()
+	for _, least := range []int{saved, 0} {
+		avx2HalfMinWeights = least
+		t.Run(fmt.Sprintf("avx2HalfMinWeights=%d", least), func(t *testing.T) { linearWeightsHalf(t, r, shapes) })
+	}
+}
+
+func linearWeightsHalf(t *testing.T, r *rand.Rand, shapes [][2]int) {
 	forEachISA(t, func(t *testing.T) {
 		for _, sh := range shapes {
 			in, out := sh[0], sh[1]

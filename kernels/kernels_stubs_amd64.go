@@ -84,6 +84,41 @@ func mmAVX2_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k
 //go:noescape
 func mmAVX2pf_1x7(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX2pf_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x2 computes the 1×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x3 computes the 1×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x4 computes the 1×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 4 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x5 computes the 1×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 5 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x6 computes the 1×6 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 6 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x6(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_1x7 computes the 1×7 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 7 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_1x7(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_1x1 computes the 1×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 1, j < 1 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -254,6 +289,31 @@ func mmAVX2_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k
 //go:noescape
 func mmAVX2pf_2x5(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX2pf_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_2x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_2x2 computes the 2×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_2x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_2x3 computes the 2×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_2x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_2x4 computes the 2×4 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 4 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_2x4(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_2x5 computes the 2×5 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 5 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_2x5(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_2x1 computes the 2×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 2, j < 1 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -404,6 +464,21 @@ func mmAVX2_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k
 //go:noescape
 func mmAVX2pf_3x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmhAVX2pf_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_3x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_3x2 computes the 3×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_3x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_3x3 computes the 3×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_3x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
 // mmAVX512_3x1 computes the 3×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 3, j < 1 (rows of length k at strides lda, ldb), with AVX-512F.
 //
 //go:noescape
@@ -523,6 +598,21 @@ func mmAVX2_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k
 //
 //go:noescape
 func mmAVX2pf_4x3(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+// mmhAVX2pf_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_4x1(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_4x2 computes the 4×2 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 2 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_4x2(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
+
+// mmhAVX2pf_4x3 computes the 4×3 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 3 (rows of length k at strides lda, ldb), with AVX2+FMA+F16C, prefetching the rows of b 2 column blocks ahead, b in binary16 converted exactly on load; k is a positive multiple of 16.
+//
+//go:noescape
+func mmhAVX2pf_4x3(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
 // mmAVX512_4x1 computes the 4×1 block c[i·ldc+j] = Dot(a row i, b row j), i < 4, j < 1 (rows of length k at strides lda, ldb), with AVX-512F.
 //

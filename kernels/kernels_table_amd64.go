@@ -40,6 +40,15 @@ var avx512Kernels = kernelSet{
 	},
 }
 
+// avx2HalfKernels holds the AVX2 (k a multiple of 16) micro-kernels with b in binary16, each
+// prefetching the rows of b for the next column blocks.
+var avx2HalfKernels = [5][maxC + 1]microHalfKernel{
+	1: {1: mmhAVX2pf_1x1, 2: mmhAVX2pf_1x2, 3: mmhAVX2pf_1x3, 4: mmhAVX2pf_1x4, 5: mmhAVX2pf_1x5, 6: mmhAVX2pf_1x6, 7: mmhAVX2pf_1x7},
+	2: {1: mmhAVX2pf_2x1, 2: mmhAVX2pf_2x2, 3: mmhAVX2pf_2x3, 4: mmhAVX2pf_2x4, 5: mmhAVX2pf_2x5},
+	3: {1: mmhAVX2pf_3x1, 2: mmhAVX2pf_3x2, 3: mmhAVX2pf_3x3},
+	4: {1: mmhAVX2pf_4x1, 2: mmhAVX2pf_4x2, 3: mmhAVX2pf_4x3},
+}
+
 // avx512HalfKernels holds the AVX-512 micro-kernels with b in binary16, each
 // prefetching the rows of b for the next column blocks.
 var avx512HalfKernels = [5][maxC + 1]microHalfKernel{

@@ -14,7 +14,8 @@ import (
 // Linear and LinearCols through it compute every output element as the
 // one Dot that the package's Linear and LinearCols compute on W, so the
 // results are the same bit for bit whatever the rows, the ISA and the
-// column ranges; only the speed differs (packedFits chooses per call).
+// column ranges; only the speed differs (packedFits and halfLinear choose
+// per call).
 //
 // The copy is taken by PackLinear: when W changes (an optimizer step), pack
 // again. A LinearWeights is read-only and safe for concurrent use.
@@ -47,17 +48,19 @@ func linearMatrix(fn string, w []float32, in, out int) []float32 {
 
 // PackLinearHalf is PackLinear that also keeps W in binary16 when every
 // weight is exactly a binary16 value (a model whose weights were rounded
-// with RoundHalf): on AVX-512, products then read that copy, half the
-// bytes, halfRowsMax rows at a time (a decoder's step streams every weight
-// from memory once), with kernels that convert it exactly on load: four
-// rows at a time from pass-ordered panels (mmvhAVX512_4x32) where In ≤
-// passHalfMaxK and the columns are whole blocks of 32, the R×C binary16
-// kernels otherwise; and it makes no float32 panels. Every output is the
-// same Dot, so the results are the same bit for bit.
+// with RoundHalf). Where halfLinear takes the layer (AVX-512; AVX2 with
+// F16C for In a multiple of 16 and large layers), products then read that
+// copy, half the bytes, halfRowsMax rows at a time (a decoder's step
+// streams every weight from memory once), with kernels that convert it
+// exactly on load: on AVX-512 four rows at a time from pass-ordered panels
+// (mmvhAVX512_4x32) where In ≤ passHalfMaxK and the columns are whole
+// blocks of 32, the R×C binary16 kernels otherwise; and it makes no
+// float32 panels. Every output is the same Dot, so the results are the
+// same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	w = linearMatrix("PackLinearHalf", w, in, out)
 	half := exactHalves(w)
-	if half == nil || !halfKernels() {
+	if half == nil || !halfLinear(in, out) {
 		lw := PackLinear(w, in, out)
 		lw.half = half
 		return lw
@@ -131,12 +134,12 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	}
 	_ = y[:m*out]
 	_ = x[:m*in]
-	if lw.half != nil && in > 0 && halfKernels() {
+	if lw.half != nil && in > 0 && halfLinear(in, out) {
 		// A decoder's step is one block of at most halfRowsMax rows; an
 		// encoder's many rows take several, which read half the bytes of
 		// the float32 kernels and keep pace with them or beat them
 		// (compressing 256 KiB with text-ref-v7-f16 on one thread: 4 %
-		// faster).
+		// faster on AVX-512, the same on AVX2).
 		for i := 0; i < m; i += halfRowsMax {
 			lw.halfRows(y[i*out:], x[i*in:], bias, min(halfRowsMax, m-i), j0, j1)
 		}
@@ -160,7 +163,7 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 func (lw *LinearWeights) halfRows(y, x, bias []float32, m, j0, j1 int) {
 	in, out := lw.In, lw.Out
 	m4 := 0
-	if lw.passHalf != nil && j0%32 == 0 && j1%32 == 0 {
+	if lw.passHalf != nil && halfKernels() && j0%32 == 0 && j1%32 == 0 {
 		m4 = m &^ 3
 		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in)
 	}

@@ -126,8 +126,11 @@ func main() {
 				microAVX2Row(c, true)
 				continue
 			}
-			microAVX2(r, c, false)
-			microAVX2(r, c, true)
+			microAVX2(r, c, false, false)
+			microAVX2(r, c, true, false)
+		}
+		for c := 1; c <= avx2Cmax[r]; c++ {
+			microAVX2(r, c, true, true)
 		}
 		for c := 1; c <= avx512Cmax[r]; c++ {
 			avx512 = append(avx512, shape{r, c})
@@ -499,13 +502,30 @@ func group512(accs []VecPhysical, dst Mem) {
 // twice (decoding: m ≤ 8), and cost when it is warm and reused by many
 // row blocks (they evict the rows in use from L1), so matMulTStrided
 // calls the prefetching kernel only on a column block's first row block.
-func microAVX2(r, c int, prefetch bool) {
-	name, what := microName("AVX2", r, c, prefetch)
-	TEXT(name, 0, microSig)
+//
+// With half it is mmhAVX2pf_RxC (prefetching), b in binary16: each pass
+// converts 8 elements of every row of B at a time (VCVTPH2PS, F16C) into
+// registers that all R rows of A use, and off counts b's bytes, so that
+// a's are at Scale 2. k must be a multiple of 16: there is no tail, since
+// AVX2 has no masked 16-bit load to stop a last partial block from reading
+// past the end of b.
+func microAVX2(r, c int, prefetch, half bool) {
+	isa, sig, what, feature := "AVX2", microSig, "", "AVX2+FMA"
+	aScale, bStep := uint8(1), 64 // bytes of a row of B per 16 elements
+	if half {
+		isa, sig, what, feature = "hAVX2", microHalfSig, ", b in binary16 converted exactly on load; k is a positive multiple of 16", "AVX2+FMA+F16C"
+		aScale, bStep = 2, 32
+	}
+	name, pfWhat := microName(isa, r, c, prefetch)
+	what = pfWhat + what
+	TEXT(name, 0, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with AVX2+FMA%s.",
-		name, r, c, r, c, what))
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, b row j), i < %d, j < %d (rows of length k at strides lda, ldb), with %s%s.",
+		name, r, c, r, c, feature, what))
 	bInRegs := r*c+c+1 <= 16
+	if half && !bInRegs {
+		panic("binary16 rows of B must fit in registers")
+	}
 	acc := func(i, j int) VecPhysical { return ymm(i*c + j) }
 	var breg []VecPhysical
 	if bInRegs {
@@ -519,21 +539,25 @@ func microAVX2(r, c int, prefetch bool) {
 		panic("too many accumulators")
 	}
 	low := AllocLocal(32 * r * c)
-	bt := AllocLocal(32 * c)
-	ap, bp, off, cnt := loadPointers(r, c, false)
+	var bt Mem
+	if !half {
+		bt = AllocLocal(32 * c)
+	}
+	ap, bp, off, cnt := loadPointers(r, c, half)
 	k := gp[2+r+c]
 	// pf walks the memory that follows this block's C rows of B at
-	// prefetchBlocks blocks ahead, C cache lines per iteration of the first
-	// pass, so that the next calls of a column loop find their rows of B in
-	// L1 (with small m the weights stream from L3 or memory, and the
-	// demand misses of one call alone cannot keep enough lines in flight).
-	// Prefetching never faults and changes no result.
+	// prefetchBlocks blocks ahead, C rows' 16 elements per iteration of the
+	// first pass, so that the next calls of a column loop find their rows
+	// of B in L1 (with small m the weights stream from L3 or memory, and
+	// the demand misses of one call alone cannot keep enough lines in
+	// flight). Prefetching never faults and changes no result.
 	pf := gp[2+r+c+1]
 	if prefetch {
 		prefetchStart(c, cnt, bp[0], pf) // cnt = ldb in bytes
 	}
 	for h := range 2 {
-		d := 32 * h
+		d := 32 * h // a's bytes of this half (and b's, in float32)
+		bd := d * bStep / 64
 		for i := range r {
 			for j := range c {
 				VXORPS(acc(i, j), acc(i, j), acc(i, j))
@@ -545,13 +569,18 @@ func microAVX2(r, c int, prefetch bool) {
 		JZ(LabelRef(fmt.Sprintf("tail%d", h)))
 		Label(fmt.Sprintf("loop%d", h))
 		for j := range breg {
-			VMOVUPS(Mem{Base: bp[j], Index: off, Scale: 1, Disp: d}, breg[j])
+			src := Mem{Base: bp[j], Index: off, Scale: 1, Disp: bd}
+			if half {
+				VCVTPH2PS(src, breg[j])
+			} else {
+				VMOVUPS(src, breg[j])
+			}
 		}
 		if prefetch && h == 0 {
-			prefetchLines(pf, c, 64*c)
+			prefetchLines(pf, (c*bStep+63)/64, bStep*c)
 		}
 		for i := range r {
-			VMOVUPS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: d}, ya)
+			VMOVUPS(Mem{Base: ap[i], Index: off, Scale: aScale, Disp: d}, ya)
 			for j := range c {
 				if bInRegs {
 					VFMADD231PS(breg[j], ya, acc(i, j))
@@ -560,15 +589,17 @@ func microAVX2(r, c int, prefetch bool) {
 				}
 			}
 		}
-		ADDQ(U8(64), off)
+		ADDQ(U8(bStep), off)
 		DECQ(cnt)
 		JNZ(LabelRef(fmt.Sprintf("loop%d", h)))
 
 		Label(fmt.Sprintf("tail%d", h))
-		Load(Param("k"), k)
-		ANDQ(U8(15), k)
-		JZ(LabelRef(fmt.Sprintf("done%d", h)))
-		maskedHalfAVX2(d, ap, bp, off, cnt, k, bt, ym, ya, acc)
+		if !half {
+			Load(Param("k"), k)
+			ANDQ(U8(15), k)
+			JZ(LabelRef(fmt.Sprintf("done%d", h)))
+			maskedHalfAVX2(d, ap, bp, off, cnt, k, bt, ym, ya, acc)
+		}
 		Label(fmt.Sprintf("done%d", h))
 		for i := range r {
 			for j := range c {
@@ -2262,19 +2293,23 @@ func writeTable(path string, avx2, avx512 []shape) error {
 	emit("avx512Kernels", "AVX512", avx512Cmax, avx512)
 	// The binary16-b kernels, prefetching only (they serve few rows, their
 	// b from memory).
-	fmt.Fprintf(&b, "// avx512HalfKernels holds the AVX-512 micro-kernels with b in binary16, each\n")
-	fmt.Fprintf(&b, "// prefetching the rows of b for the next column blocks.\n")
-	fmt.Fprintf(&b, "var avx512HalfKernels = [5][maxC + 1]microHalfKernel{\n")
-	for r := 1; r <= 4; r++ {
-		fmt.Fprintf(&b, "\t%d: {", r)
-		for _, sh := range avx512 {
-			if sh.R == r {
-				fmt.Fprintf(&b, "%d: %s, ", sh.C, kernelName("hAVX512pf", sh.R, sh.C))
+	emitHalf := func(name, isa, what string, shapes []shape) {
+		fmt.Fprintf(&b, "// %s holds the %s micro-kernels with b in binary16, each\n", name, what)
+		fmt.Fprintf(&b, "// prefetching the rows of b for the next column blocks.\n")
+		fmt.Fprintf(&b, "var %s = [5][maxC + 1]microHalfKernel{\n", name)
+		for r := 1; r <= 4; r++ {
+			fmt.Fprintf(&b, "\t%d: {", r)
+			for _, sh := range shapes {
+				if sh.R == r {
+					fmt.Fprintf(&b, "%d: %s, ", sh.C, kernelName(isa, sh.R, sh.C))
+				}
 			}
+			fmt.Fprintf(&b, "},\n")
 		}
-		fmt.Fprintf(&b, "},\n")
+		fmt.Fprintf(&b, "}\n\n")
 	}
-	fmt.Fprintf(&b, "}\n\n")
+	emitHalf("avx2HalfKernels", "hAVX2pf", "AVX2 (k a multiple of 16)", avx2)
+	emitHalf("avx512HalfKernels", "hAVX512pf", "AVX-512", avx512)
 	fmt.Fprintf(&b, "// rowPairsShortAVX2 holds rowPairsShortAVX2_<k/16> at index k/16.\n")
 	fmt.Fprintf(&b, "var rowPairsShortAVX2 = [...]rowPairsShortKernel{")
 	for kb := 1; kb <= rowPairsShortBlocks; kb++ {
