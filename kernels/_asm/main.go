@@ -1471,6 +1471,17 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 	RET()
 }
 
+// rowPairsParams loads the parameters the one-row kernels share: c, b,
+// ldb (in bytes) and n.
+func rowPairsParams() (cp, bp, ldb, n Register) {
+	cp = Load(Param("c"), RDI)
+	bp = Load(Param("b"), R9)
+	ldb = Load(Param("ldb"), R10)
+	SHLQ(U8(2), ldb)
+	n = Load(Param("n"), R11)
+	return cp, bp, ldb, n
+}
+
 // rowPairs generates rowPairs<isa>, the one-row a·bᵀ: c[j] = Dot(a[0:k],
 // b row j) for j < n, rows of b at stride ldb, k a positive multiple of 16.
 // It reads b two rows at a time — each row's lanes in one ZMM or two YMM
@@ -1486,11 +1497,7 @@ func rowPairs(isa string) {
 	avx512 := isa == "AVX512"
 	feature := map[bool]string{false: "AVX2+FMA", true: "AVX-512F"}[avx512]
 	Doc(name + " sets c[j] = Dot(a[0:k], b row j) for j < n, rows at stride ldb, two rows at a time, with " + feature + "; k is a positive multiple of 16.")
-	cp := Load(Param("c"), RDI)
-	bp := Load(Param("b"), R9)
-	ldb := Load(Param("ldb"), R10)
-	SHLQ(U8(2), ldb)
-	n := Load(Param("n"), R11)
+	cp, bp, ldb, n := rowPairsParams()
 	kb := Load(Param("k"), R12)
 	SHRQ(U8(4), kb)
 	p, pa, cnt := RCX, RSI, RAX
@@ -1622,11 +1629,7 @@ func rowPairsShortAVX2(kb int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets c[j] = Dot(a[0:%d], b row j) for j < n, rows at stride ldb, with a in registers, with AVX2+FMA.", name, 16*kb))
 	buf := AllocLocal(32 * rowPairsChunk)
-	cp := Load(Param("c"), RDI)
-	bp := Load(Param("b"), R9)
-	ldb := Load(Param("ldb"), R10)
-	SHLQ(U8(2), ldb)
-	n := Load(Param("n"), R11)
+	cp, bp, ldb, n := rowPairsParams()
 	ap := Load(Param("a"), RSI)
 	rows, slot, left := RCX, RAX, RDX // rows in this chunk; its stack slot; rows left to fold
 	acc := func(r, h int) VecPhysical { return ymm(2*r + h) }
