@@ -706,6 +706,18 @@ func expSubSumBlocks(acc *[Lanes]float32, dst, x []float32, sub float32) {
 	expSubSumGeneric(acc, dst, x, sub)
 }
 
+// adamWVec is AdamWUpdate on slices of equal length.
+func adamWVec(p, g, m, v []float32, c AdamWCoefs) {
+	switch isa {
+	case isaAVX512:
+		adamWAVX512(p, g, m, v, c.Beta1, c.Beta2, c.C1, c.C2, c.Decay, c.StepSize, c.SqrtBc2, c.Eps)
+	case isaAVX2:
+		adamWAVX2(p, g, m, v, c.Beta1, c.Beta2, c.C1, c.C2, c.Decay, c.StepSize, c.SqrtBc2, c.Eps)
+	default:
+		adamWGeneric(p, g, m, v, c)
+	}
+}
+
 // geluBackwardVec is GELUBackwardVec on slices of equal length.
 func geluBackwardVec(dx, dy, x, scratch []float32) {
 	if isa >= isaAVX2 {

@@ -143,3 +143,5 @@ func exactHalvesLeaf([]uint16, []float32) (exact, ok bool) { return false, false
 // (-tags purego, or an architecture without assembly) always "generic",
 // pure Go.
 func ISA() string { return "generic" }
+
+func adamWVec(p, g, m, v []float32, c AdamWCoefs) { adamWGeneric(p, g, m, v, c) }

@@ -28371,3 +28371,162 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func adamWAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, b2 float32, c1 float32, c2 float32, decay float32, step float32, sqrtBc2 float32, eps float32)
+// Requires: AVX
+TEXT ·adamWAVX2(SB), NOSPLIT, $0-128
+	MOVQ         p_base+0(FP), DI
+	MOVQ         g_base+24(FP), SI
+	MOVQ         m_base+48(FP), R8
+	MOVQ         v_base+72(FP), R9
+	MOVQ         p_len+8(FP), CX
+	VBROADCASTSS b1+96(FP), Y8
+	VBROADCASTSS b2+100(FP), Y9
+	VBROADCASTSS c1+104(FP), Y10
+	VBROADCASTSS c2+108(FP), Y11
+	VBROADCASTSS decay+112(FP), Y12
+	VBROADCASTSS step+116(FP), Y13
+	VBROADCASTSS sqrtBc2+120(FP), Y14
+	VBROADCASTSS eps+124(FP), Y15
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x03, DX
+	JZ           tail
+
+loop:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS (R8)(AX*1), Y1
+	VMOVUPS (R9)(AX*1), Y2
+	VMOVUPS (DI)(AX*1), Y3
+	VMULPS  Y8, Y1, Y1
+	VMULPS  Y10, Y0, Y4
+	VADDPS  Y4, Y1, Y1
+	VMULPS  Y9, Y2, Y2
+	VMULPS  Y11, Y0, Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y1, (R8)(AX*1)
+	VMOVUPS Y2, (R9)(AX*1)
+	VMULPS  Y12, Y3, Y3
+	VSQRTPS Y2, Y4
+	VDIVPS  Y14, Y4, Y4
+	VADDPS  Y15, Y4, Y4
+	VMULPS  Y13, Y1, Y5
+	VDIVPS  Y4, Y5, Y5
+	VSUBPS  Y5, Y3, Y3
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ       $0x07, CX
+	JZ         done
+	NEGQ       CX
+	ADDQ       $0x10, CX
+	LEAQ       tailTab<>+0(SB), DX
+	LEAQ       (DX)(CX*4), DX
+	VMOVUPS    (DX), Y7
+	VMASKMOVPS (SI)(AX*1), Y7, Y0
+	VMASKMOVPS (R8)(AX*1), Y7, Y1
+	VMASKMOVPS (R9)(AX*1), Y7, Y2
+	VMASKMOVPS (DI)(AX*1), Y7, Y3
+	VMULPS     Y8, Y1, Y1
+	VMULPS     Y10, Y0, Y4
+	VADDPS     Y4, Y1, Y1
+	VMULPS     Y9, Y2, Y2
+	VMULPS     Y11, Y0, Y4
+	VMULPS     Y0, Y4, Y4
+	VADDPS     Y4, Y2, Y2
+	VMASKMOVPS Y1, Y7, (R8)(AX*1)
+	VMASKMOVPS Y2, Y7, (R9)(AX*1)
+	VMULPS     Y12, Y3, Y3
+	VSQRTPS    Y2, Y4
+	VDIVPS     Y14, Y4, Y4
+	VADDPS     Y15, Y4, Y4
+	VMULPS     Y13, Y1, Y5
+	VDIVPS     Y4, Y5, Y5
+	VSUBPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y7, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func adamWAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, b2 float32, c1 float32, c2 float32, decay float32, step float32, sqrtBc2 float32, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·adamWAVX512(SB), NOSPLIT, $0-128
+	MOVQ         p_base+0(FP), DI
+	MOVQ         g_base+24(FP), SI
+	MOVQ         m_base+48(FP), R8
+	MOVQ         v_base+72(FP), R9
+	MOVQ         p_len+8(FP), CX
+	VBROADCASTSS b1+96(FP), Z8
+	VBROADCASTSS b2+100(FP), Z9
+	VBROADCASTSS c1+104(FP), Z10
+	VBROADCASTSS c2+108(FP), Z11
+	VBROADCASTSS decay+112(FP), Z12
+	VBROADCASTSS step+116(FP), Z13
+	VBROADCASTSS sqrtBc2+120(FP), Z14
+	VBROADCASTSS eps+124(FP), Z15
+	XORQ         AX, AX
+	MOVQ         CX, DX
+	SHRQ         $0x04, DX
+	JZ           tail
+
+loop:
+	VMOVUPS (SI)(AX*1), Z0
+	VMOVUPS (R8)(AX*1), Z1
+	VMOVUPS (R9)(AX*1), Z2
+	VMOVUPS (DI)(AX*1), Z3
+	VMULPS  Z8, Z1, Z1
+	VMULPS  Z10, Z0, Z4
+	VADDPS  Z4, Z1, Z1
+	VMULPS  Z9, Z2, Z2
+	VMULPS  Z11, Z0, Z4
+	VMULPS  Z0, Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z1, (R8)(AX*1)
+	VMOVUPS Z2, (R9)(AX*1)
+	VMULPS  Z12, Z3, Z3
+	VSQRTPS Z2, Z4
+	VDIVPS  Z14, Z4, Z4
+	VADDPS  Z15, Z4, Z4
+	VMULPS  Z13, Z1, Z5
+	VDIVPS  Z4, Z5, Z5
+	VSUBPS  Z5, Z3, Z3
+	VMOVUPS Z3, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	DECQ    DX
+	JNZ     loop
+
+tail:
+	ANDQ      $0x0f, CX
+	JZ        done
+	LEAQ      kmaskTab<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VMOVUPS.Z (R8)(AX*1), K1, Z1
+	VMOVUPS.Z (R9)(AX*1), K1, Z2
+	VMOVUPS.Z (DI)(AX*1), K1, Z3
+	VMULPS    Z8, Z1, Z1
+	VMULPS    Z10, Z0, Z4
+	VADDPS    Z4, Z1, Z1
+	VMULPS    Z9, Z2, Z2
+	VMULPS    Z11, Z0, Z4
+	VMULPS    Z0, Z4, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z1, K1, (R8)(AX*1)
+	VMOVUPS   Z2, K1, (R9)(AX*1)
+	VMULPS    Z12, Z3, Z3
+	VSQRTPS   Z2, Z4
+	VDIVPS    Z14, Z4, Z4
+	VADDPS    Z15, Z4, Z4
+	VMULPS    Z13, Z1, Z5
+	VDIVPS    Z4, Z5, Z5
+	VSUBPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET

@@ -988,3 +988,13 @@ func geluAVX512(x []float32)
 //
 //go:noescape
 func geluBackwardAVX2(dx []float32, dy []float32, x []float32)
+
+// adamWAVX2 applies AdamWUpdate to p[i], m[i], v[i] for i < len(p) with AVX, bit-identical to adamWGeneric; len(g), len(m) and len(v) ≥ len(p).
+//
+//go:noescape
+func adamWAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, b2 float32, c1 float32, c2 float32, decay float32, step float32, sqrtBc2 float32, eps float32)
+
+// adamWAVX512 applies AdamWUpdate to p[i], m[i], v[i] for i < len(p) with AVX-512F, bit-identical to adamWGeneric; len(g), len(m) and len(v) ≥ len(p).
+//
+//go:noescape
+func adamWAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, b2 float32, c1 float32, c2 float32, decay float32, step float32, sqrtBc2 float32, eps float32)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/mbzip/mbzip/kernels"
 )
 
 // This file holds the optimizer side of training: AdamW over a model's flat
@@ -163,22 +165,16 @@ func (o *AdamW) StepThreads(params, grads []float32, lr float32, threads int) {
 	sqrtBc2 := float32(math.Sqrt(bc2))
 	decay := float32(1 - float64(lr)*float64(o.WeightDecay))
 	b1, b2 := o.Beta1, o.Beta2
-	c1, c2 := 1-b1, 1-b2
-	eps := o.Eps
-
+	withDecay := kernels.AdamWCoefs{Beta1: b1, Beta2: b2, C1: 1 - b1, C2: 1 - b2,
+		Decay: decay, StepSize: stepSize, SqrtBc2: sqrtBc2, Eps: o.Eps}
+	noDecay := withDecay
+	noDecay.Decay = 1 // float32(p·1) is p
 	update := func(lo, hi int, decayed bool) {
-		p, g, m, v := params[lo:hi], grads[lo:hi], o.M[lo:hi], o.V[lo:hi]
-		for i, gi := range g {
-			mi := float32(b1*m[i]) + float32(c1*gi)
-			vi := float32(b2*v[i]) + float32(float32(c2*gi)*gi)
-			m[i], v[i] = mi, vi
-			pi := p[i]
-			if decayed {
-				pi = float32(pi * decay)
-			}
-			den := float32(math.Sqrt(float64(vi)))/sqrtBc2 + eps
-			p[i] = pi - float32(stepSize*mi)/den
+		c := noDecay
+		if decayed {
+			c = withDecay
 		}
+		kernels.AdamWUpdate(params[lo:hi], grads[lo:hi], o.M[lo:hi], o.V[lo:hi], c)
 	}
 	// [lo, hi) of each thread, cut at the NoDecay ranges.
 	threads = max(1, min(threads, n/4096))

@@ -193,6 +193,8 @@ func main() {
 	shortAttentionAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
+	adamW("AVX2")
+	adamW("AVX512")
 
 	Generate()
 	if err := writeTable(*table, avx2, avx512); err != nil {
@@ -3518,6 +3520,98 @@ func halfBits512(check bool) {
 		SETCS(AL)
 		Store(AL, ReturnIndex(0))
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// adamWParams are the float32 parameters of the AdamW kernels, in the
+// order of their signature and of AdamWCoefs.
+var adamWParams = []string{"b1", "b2", "c1", "c2", "decay", "step", "sqrtBc2", "eps"}
+
+// adamW generates adamW<ISA>: AdamWUpdate's formula operation by operation
+// (every product rounded, no FMA; VSQRTPS and VDIVPS are correctly rounded,
+// as math.Sqrt and Go's division are), 8 (AVX2) or 16 (AVX-512) parameters
+// at a time, the tail through a mask: the masked-off lanes compute on
+// zeros and are not stored.
+func adamW(isa string) {
+	name := "adamW" + isa
+	TEXT(name, NOSPLIT, "func(p, g, m, v []float32, b1, b2, c1, c2, decay, step, sqrtBc2, eps float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s applies AdamWUpdate to p[i], m[i], v[i] for i < len(p) with %s, bit-identical to adamWGeneric; len(g), len(m) and len(v) ≥ len(p).",
+		name, map[string]string{"AVX2": "AVX", "AVX512": "AVX-512F"}[isa]))
+	wide := isa == "AVX512"
+	reg, lanes := ymm, 8
+	if wide {
+		reg, lanes = zmm, 16
+	}
+	pp, gp, mp, vp, n := RDI, RSI, R8, R9, RCX
+	Load(Param("p").Base(), pp)
+	Load(Param("g").Base(), gp)
+	Load(Param("m").Base(), mp)
+	Load(Param("v").Base(), vp)
+	Load(Param("p").Len(), n)
+	// The coefficients in registers 8–15, in adamWParams' order.
+	k := func(name string) VecPhysical {
+		for i, p := range adamWParams {
+			if p == name {
+				return reg(8 + i)
+			}
+		}
+		panic(name)
+	}
+	for _, p := range adamWParams {
+		broadcastParam(p, k(p))
+	}
+	off, cnt := RAX, RDX
+	XORQ(off, off)
+	MOVQ(n, cnt)
+	SHRQ(U8(map[bool]uint8{false: 3, true: 4}[wide]), cnt)
+	at := func(base GPPhysical) Mem { return Mem{Base: base, Index: off, Scale: 1} }
+	// body updates one vector; load and store move one vector, masked in
+	// the tail.
+	body := func(load func(Mem, VecPhysical), store func(VecPhysical, Mem)) {
+		g, m, v, p, t, u := reg(0), reg(1), reg(2), reg(3), reg(4), reg(5)
+		load(at(gp), g)
+		load(at(mp), m)
+		load(at(vp), v)
+		load(at(pp), p)
+		VMULPS(k("b1"), m, m) // float32(β1·m)
+		VMULPS(k("c1"), g, t) // float32(C1·g)
+		VADDPS(t, m, m)       // m
+		VMULPS(k("b2"), v, v) // float32(β2·v)
+		VMULPS(k("c2"), g, t) // float32(C2·g)
+		VMULPS(g, t, t)       // float32(… ·g)
+		VADDPS(t, v, v)       // v
+		store(m, at(mp))
+		store(v, at(vp))
+		VMULPS(k("decay"), p, p)   // float32(p·Decay)
+		VSQRTPS(v, t)              // float32(√v)
+		VDIVPS(k("sqrtBc2"), t, t) // … / SqrtBc2
+		VADDPS(k("eps"), t, t)     // den
+		VMULPS(k("step"), m, u)    // float32(StepSize·m)
+		VDIVPS(t, u, u)            // … / den
+		VSUBPS(u, p, p)            // p
+		store(p, at(pp))
+	}
+	JZ(LabelRef("tail"))
+	Label("loop")
+	body(func(m Mem, x VecPhysical) { VMOVUPS(m, x) }, func(x VecPhysical, m Mem) { VMOVUPS(x, m) })
+	ADDQ(U8(4*lanes), off)
+	DECQ(cnt)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(lanes-1), n)
+	JZ(LabelRef("done"))
+	if wide {
+		tailMask(n, cnt, K1)
+		body(func(m Mem, x VecPhysical) { VMOVUPS_Z(m, K1, x) }, func(x VecPhysical, m Mem) { VMOVUPS(x, K1, m) })
+	} else {
+		tailPtr(n, cnt)
+		mask := Y7 // registers 0–5 hold the data, 8–15 the coefficients
+		VMOVUPS(Mem{Base: cnt}, mask)
+		body(func(m Mem, x VecPhysical) { VMASKMOVPS(m, mask, x) }, func(x VecPhysical, m Mem) { VMASKMOVPS(x, mask, m) })
+	}
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
