@@ -729,6 +729,11 @@ func mmvAVX2_2x16(c *float32, ldc int, a *float32, lda int, b *float32, ldb int,
 //go:noescape
 func mmvAVX512_2x32(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
+// mmvAVX512_4x32 computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 at row stride ldb, k a multiple of 16, with AVX-512F, 16 outputs per register.
+//
+//go:noescape
+func mmvAVX512_4x32(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
 // mmvhAVX512_4x32 computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX-512F, prefetching the same bytes of the next 32 columns' panel; then, unless bias is nil, c[i·ldc+j] += bias[j], rounded once more as a separate addition.
 //
 //go:noescape

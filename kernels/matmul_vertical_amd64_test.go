@@ -19,7 +19,7 @@ type verticalKernel struct {
 func verticalKernels() []verticalKernel {
 	ks := []verticalKernel{{1, 8, mmvAVX2_1x8}, {2, 8, mmvAVX2_2x8}, {1, 16, mmvAVX2_1x16}, {2, 16, mmvAVX2_2x16}}
 	if hasISA(isaAVX512) {
-		ks = append(ks, verticalKernel{2, 32, mmvAVX512_2x32}, verticalKernel{1, 16, mmvAVX512_1x16})
+		ks = append(ks, verticalKernel{2, 32, mmvAVX512_2x32}, verticalKernel{4, 32, mmvAVX512_4x32}, verticalKernel{1, 16, mmvAVX512_1x16})
 	}
 	return ks
 }

@@ -142,8 +142,9 @@ func main() {
 	verticalAVX2(1, 1)
 	verticalAVX2(2, 1)
 	verticalAVX2(1, 2)
-	verticalPair("AVX2", 8, ymm, 16)
-	verticalPair("AVX512", 16, zmm, 32)
+	verticalPair("AVX2", 2, 8, ymm, 16)
+	verticalPair("AVX512", 2, 16, zmm, 32)
+	verticalPair("AVX512", 4, 16, zmm, 32)
 	verticalHalf4x32()
 	verticalRow512()
 	transposeAVX2("transpose8AVX2", 1)
@@ -856,20 +857,21 @@ func storeVertical(r, v, w int, out func(i, u int) VecPhysical) {
 // three partial sums per output (S0, S1, S2 below).
 var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 
-// verticalPair generates the vertical 2×(2w) block of an ISA whose vectors
-// hold w floats (mmvAVX2_2x16, w = 8; mmvAVX512_2x32, w = 16): two rows of
-// a against two w-column vectors of b, so that each broadcast of a feeds
-// two FMAs and each load of b two — one load per FMA. Only two lanes are in
-// flight per output (a pair {j, j+8}: 8 accumulators); the partial sums of
-// the tree wait in S0, S1, S2, in registers where there are enough (32 ZMM)
-// and otherwise S1 and S2 on the stack (16 YMM).
-func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
-	const r, v = 2, 2
-	name := fmt.Sprintf("mmv%s_2x%d", isa, 2*w)
+// verticalPair generates the vertical r×(2w) block of an ISA whose vectors
+// hold w floats (mmvAVX2_2x16, w = 8; mmvAVX512_2x32 and mmvAVX512_4x32,
+// w = 16): r rows of a (2 or 4) against two w-column vectors of b, so that
+// each broadcast of a feeds two FMAs and each load of b r — one load per
+// FMA with two rows, three for four with four. Only two lanes are in flight
+// per output (a pair {j, j+8}: 4r accumulators); the partial sums of the
+// tree wait in S0, S1, S2, in registers where there are enough (two rows,
+// 32 ZMM) and otherwise S1 and S2 on the stack.
+func verticalPair(isa string, r, w int, reg func(int) VecPhysical, nregs int) {
+	const v = 2
+	name := fmt.Sprintf("mmv%s_%dx%d", isa, r, 2*w)
 	frame := 0
-	holdsInRegs := 8+2+2+12 <= nregs
+	holdsInRegs := 4*r+2+r+2*r+4*r <= nregs
 	if !holdsInRegs {
-		frame = 2 * 4 * 4 * w
+		frame = 2 * r * v * 4 * w
 	}
 	flags := NOSPLIT
 	if frame > 0 {
@@ -877,12 +879,12 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	}
 	TEXT(name, flags, microSig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes the 2×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register.",
-		name, 2*w, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w))
-	acc := func(x, i, u int) VecPhysical { return reg(x*4 + i*2 + u) } // lane j+8x of the pair
-	bv := func(u int) VecPhysical { return reg(8 + u) }
-	bc := func(i int) VecPhysical { return reg(10 + i) }
-	s0 := func(i, u int) VecPhysical { return reg(12 + i*2 + u) }
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < %d, j < %d, b k×%d at row stride ldb, k a multiple of 16, with %s, %d outputs per register.",
+		name, r, 2*w, r, 2*w, 2*w, map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512F"}[isa], w))
+	acc := func(x, i, u int) VecPhysical { return reg(x*2*r + i*2 + u) } // lane j+8x of the pair
+	bv := func(u int) VecPhysical { return reg(4*r + u) }
+	bc := func(i int) VecPhysical { return reg(4*r + 2 + i) }
+	s0 := func(i, u int) VecPhysical { return reg(5*r + 2 + i*2 + u) }
 	// hold(h) is S1 (h = 0) or S2 (h = 1): a register or a stack slot.
 	var stack Mem
 	if !holdsInRegs {
@@ -890,16 +892,16 @@ func verticalPair(isa string, w int, reg func(int) VecPhysical, nregs int) {
 	}
 	hold := func(h, i, u int) Op {
 		if holdsInRegs {
-			return reg(16 + h*4 + i*2 + u)
+			return reg(7*r + 2 + h*2*r + i*2 + u)
 		}
-		return stack.Offset(4 * w * (h*4 + i*2 + u))
+		return stack.Offset(4 * w * (h*r*v + i*v + u))
 	}
 	zero := func(x VecPhysical) { VXORPS(x, x, x) }
 	if isa == "AVX512" {
 		zero = func(x VecPhysical) { VPXORD(x, x, x) } // VXORPS on ZMM would need AVX512DQ
 	}
 	ap := gp[:r]
-	bp, pq, off, cnt, t, s8, s16, ldb := gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8], gp[9]
+	bp, pq, off, cnt, t, s8, s16, ldb := gp[r], gp[r+1], gp[r+2], gp[r+3], gp[r+4], gp[r+5], gp[r+6], gp[r+7]
 	loadRowPointers(ap, "a", "lda", cnt)
 	Load(Param("b"), bp)
 	Load(Param("ldb"), ldb)
