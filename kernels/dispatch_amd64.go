@@ -726,11 +726,14 @@ func adamWVec(p, g, m, v []float32, c AdamWCoefs) {
 
 // geluBackwardVec is GELUBackwardVec on slices of equal length.
 func geluBackwardVec(dx, dy, x, scratch []float32) {
-	if isa >= isaAVX2 {
+	switch {
+	case isa == isaAVX512:
+		geluBackwardAVX512(dx, dy, x)
+	case isa >= isaAVX2:
 		geluBackwardAVX2(dx, dy, x)
-		return
+	default:
+		geluBackwardGeneric(dx, dy, x, scratch)
 	}
-	geluBackwardGeneric(dx, dy, x, scratch)
 }
 
 // geluVec sets x[i] = GELU(x[i]).

@@ -28996,6 +28996,316 @@ done:
 	VZEROUPPER
 	RET
 
+// func geluBackwardAVX512(dx []float32, dy []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dy_base+24(FP), BX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+
+loop:
+	CMPQ              DX, $0x30
+	JB                single
+	VMOVUPS           (SI)(AX*1), Z0
+	VMOVUPS           64(SI)(AX*1), Z10
+	VMOVUPS           128(SI)(AX*1), Z20
+	VMOVAPS           Z0, Z9
+	VMOVAPS           Z10, Z19
+	VMOVAPS           Z20, Z29
+	VMULPS.BCST       vconstTab<>+704(SB), Z9, Z8
+	VMULPS.BCST       vconstTab<>+704(SB), Z19, Z18
+	VMULPS.BCST       vconstTab<>+704(SB), Z29, Z28
+	VMULPS            Z9, Z8, Z8
+	VMULPS            Z19, Z18, Z18
+	VMULPS            Z29, Z28, Z28
+	VMULPS            Z9, Z8, Z8
+	VMULPS            Z19, Z18, Z18
+	VMULPS            Z29, Z28, Z28
+	VADDPS            Z8, Z9, Z8
+	VADDPS            Z18, Z19, Z18
+	VADDPS            Z28, Z29, Z28
+	VMULPS.BCST       vconstTab<>+736(SB), Z8, Z8
+	VMULPS.BCST       vconstTab<>+736(SB), Z18, Z18
+	VMULPS.BCST       vconstTab<>+736(SB), Z28, Z28
+	VADDPS            Z8, Z8, Z0
+	VADDPS            Z18, Z18, Z10
+	VADDPS            Z28, Z28, Z20
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VMULPS.BCST       vconstTab<>+0(SB), Z10, Z11
+	VMULPS.BCST       vconstTab<>+0(SB), Z20, Z21
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPANDD.BCST       vconstTab<>+32(SB), Z11, Z12
+	VPANDD.BCST       vconstTab<>+32(SB), Z21, Z22
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z12, Z12
+	VPORD.BCST        vconstTab<>+64(SB), Z22, Z22
+	VADDPS            Z2, Z1, Z1
+	VADDPS            Z12, Z11, Z11
+	VADDPS            Z22, Z21, Z21
+	VCVTTPS2DQ        Z1, Z1
+	VCVTTPS2DQ        Z11, Z11
+	VCVTTPS2DQ        Z21, Z21
+	VCVTDQ2PS         Z1, Z3
+	VCVTDQ2PS         Z11, Z13
+	VCVTDQ2PS         Z21, Z23
+	VMOVAPS           Z0, Z4
+	VMOVAPS           Z10, Z14
+	VMOVAPS           Z20, Z24
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z13, Z14
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z23, Z24
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z13, Z14
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z23, Z24
+	VMULPS            Z4, Z4, Z5
+	VMULPS            Z14, Z14, Z15
+	VMULPS            Z24, Z24, Z25
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VBROADCASTSS      vconstTab<>+160(SB), Z16
+	VBROADCASTSS      vconstTab<>+160(SB), Z26
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z14, Z16
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z24, Z26
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z14, Z16
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z24, Z26
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z14, Z16
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z24, Z26
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z14, Z16
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z24, Z26
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z14, Z16
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z24, Z26
+	VFMADD213PS       Z4, Z5, Z6
+	VFMADD213PS       Z14, Z15, Z16
+	VFMADD213PS       Z24, Z25, Z26
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z16, Z16
+	VADDPS.BCST       vconstTab<>+352(SB), Z26, Z26
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z7
+	VPADDD.BCST       vconstTab<>+544(SB), Z11, Z17
+	VPADDD.BCST       vconstTab<>+544(SB), Z21, Z27
+	VPSLLD            $0x17, Z7, Z7
+	VPSLLD            $0x17, Z17, Z17
+	VPSLLD            $0x17, Z27, Z27
+	VMULPS            Z7, Z6, Z6
+	VMULPS            Z17, Z16, Z16
+	VMULPS            Z27, Z26, Z26
+	VCMPPS            $0x03, Z0, Z0, K1
+	VCMPPS            $0x03, Z10, Z10, K2
+	VCMPPS            $0x03, Z20, Z20, K3
+	VBLENDMPS         Z0, Z6, K1, Z6
+	VBLENDMPS         Z10, Z16, K2, Z16
+	VBLENDMPS         Z20, Z26, K3, Z26
+	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
+	VSUBPS.BCST       vconstTab<>+352(SB), Z16, Z11
+	VSUBPS.BCST       vconstTab<>+352(SB), Z26, Z21
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z16, Z12
+	VADDPS.BCST       vconstTab<>+352(SB), Z26, Z22
+	VDIVPS            Z2, Z1, Z1
+	VDIVPS            Z12, Z11, Z11
+	VDIVPS            Z22, Z21, Z21
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z8, K1
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z18, K2
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z28, K3
+	VBROADCASTSS      vconstTab<>+352(SB), Z3
+	VBROADCASTSS      vconstTab<>+352(SB), Z13
+	VBROADCASTSS      vconstTab<>+352(SB), Z23
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VBLENDMPS         Z13, Z11, K2, Z11
+	VBLENDMPS         Z23, Z21, K3, Z21
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z8, K1
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z18, K2
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z28, K3
+	VBROADCASTSS      vconstTab<>+384(SB), Z3
+	VBROADCASTSS      vconstTab<>+384(SB), Z13
+	VBROADCASTSS      vconstTab<>+384(SB), Z23
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VBLENDMPS         Z13, Z11, K2, Z11
+	VBLENDMPS         Z23, Z21, K3, Z21
+	VMULPS            Z9, Z9, Z2
+	VMULPS            Z19, Z19, Z12
+	VMULPS            Z29, Z29, Z22
+	VMULPS            Z1, Z1, Z3
+	VMULPS            Z11, Z11, Z13
+	VMULPS            Z21, Z21, Z23
+	VBROADCASTSS      vconstTab<>+352(SB), Z4
+	VBROADCASTSS      vconstTab<>+352(SB), Z14
+	VBROADCASTSS      vconstTab<>+352(SB), Z24
+	VSUBPS            Z3, Z4, Z3
+	VSUBPS            Z13, Z14, Z13
+	VSUBPS            Z23, Z24, Z23
+	VMULPS.BCST       vconstTab<>+768(SB), Z2, Z2
+	VMULPS.BCST       vconstTab<>+768(SB), Z12, Z12
+	VMULPS.BCST       vconstTab<>+768(SB), Z22, Z22
+	VADDPS.BCST       vconstTab<>+352(SB), Z2, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z12, Z12
+	VADDPS.BCST       vconstTab<>+352(SB), Z22, Z22
+	VMULPS.BCST       vconstTab<>+736(SB), Z2, Z2
+	VMULPS.BCST       vconstTab<>+736(SB), Z12, Z12
+	VMULPS.BCST       vconstTab<>+736(SB), Z22, Z22
+	VADDPS.BCST       vconstTab<>+352(SB), Z1, Z5
+	VADDPS.BCST       vconstTab<>+352(SB), Z11, Z15
+	VADDPS.BCST       vconstTab<>+352(SB), Z21, Z25
+	VMULPS.BCST       vconstTab<>+64(SB), Z5, Z5
+	VMULPS.BCST       vconstTab<>+64(SB), Z15, Z15
+	VMULPS.BCST       vconstTab<>+64(SB), Z25, Z25
+	VMULPS.BCST       vconstTab<>+64(SB), Z9, Z6
+	VMULPS.BCST       vconstTab<>+64(SB), Z19, Z16
+	VMULPS.BCST       vconstTab<>+64(SB), Z29, Z26
+	VMULPS            Z3, Z6, Z6
+	VMULPS            Z13, Z16, Z16
+	VMULPS            Z23, Z26, Z26
+	VMULPS            Z2, Z6, Z6
+	VMULPS            Z12, Z16, Z16
+	VMULPS            Z22, Z26, Z26
+	VADDPS            Z6, Z5, Z6
+	VADDPS            Z16, Z15, Z16
+	VADDPS            Z26, Z25, Z26
+	VMULPS            (BX)(AX*1), Z6, Z6
+	VMULPS            64(BX)(AX*1), Z16, Z16
+	VMULPS            128(BX)(AX*1), Z26, Z26
+	VMOVUPS           Z6, (DI)(AX*1)
+	VMOVUPS           Z16, 64(DI)(AX*1)
+	VMOVUPS           Z26, 128(DI)(AX*1)
+	ADDQ              $0x000000c0, AX
+	SUBQ              $0x30, DX
+	JMP               loop
+
+single:
+	CMPQ              DX, $0x10
+	JB                tail
+	VMOVUPS           (SI)(AX*1), Z0
+	VMOVAPS           Z0, Z9
+	VMULPS.BCST       vconstTab<>+704(SB), Z9, Z8
+	VMULPS            Z9, Z8, Z8
+	VMULPS            Z9, Z8, Z8
+	VADDPS            Z8, Z9, Z8
+	VMULPS.BCST       vconstTab<>+736(SB), Z8, Z8
+	VADDPS            Z8, Z8, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z7
+	VPSLLD            $0x17, Z7, Z7
+	VMULPS            Z7, Z6, Z6
+	VCMPPS            $0x03, Z0, Z0, K1
+	VBLENDMPS         Z0, Z6, K1, Z6
+	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z2
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z8, K1
+	VBROADCASTSS      vconstTab<>+352(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z8, K1
+	VBROADCASTSS      vconstTab<>+384(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VMULPS            Z9, Z9, Z2
+	VMULPS            Z1, Z1, Z3
+	VBROADCASTSS      vconstTab<>+352(SB), Z4
+	VSUBPS            Z3, Z4, Z3
+	VMULPS.BCST       vconstTab<>+768(SB), Z2, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z2, Z2
+	VMULPS.BCST       vconstTab<>+736(SB), Z2, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z1, Z5
+	VMULPS.BCST       vconstTab<>+64(SB), Z5, Z5
+	VMULPS.BCST       vconstTab<>+64(SB), Z9, Z6
+	VMULPS            Z3, Z6, Z6
+	VMULPS            Z2, Z6, Z6
+	VADDPS            Z6, Z5, Z6
+	VMULPS            (BX)(AX*1), Z6, Z6
+	VMOVUPS           Z6, (DI)(AX*1)
+	ADDQ              $0x40, AX
+	SUBQ              $0x10, DX
+	JMP               single
+
+tail:
+	TESTQ             DX, DX
+	JZ                done
+	LEAQ              kmaskTab<>+0(SB), CX
+	KMOVW             (CX)(DX*2), K6
+	VMOVUPS.Z         (SI)(AX*1), K6, Z0
+	VMOVAPS           Z0, Z9
+	VMULPS.BCST       vconstTab<>+704(SB), Z9, Z8
+	VMULPS            Z9, Z8, Z8
+	VMULPS            Z9, Z8, Z8
+	VADDPS            Z8, Z9, Z8
+	VMULPS.BCST       vconstTab<>+736(SB), Z8, Z8
+	VADDPS            Z8, Z8, Z0
+	VMULPS.BCST       vconstTab<>+0(SB), Z0, Z1
+	VPANDD.BCST       vconstTab<>+32(SB), Z1, Z2
+	VPORD.BCST        vconstTab<>+64(SB), Z2, Z2
+	VADDPS            Z2, Z1, Z1
+	VCVTTPS2DQ        Z1, Z1
+	VCVTDQ2PS         Z1, Z3
+	VMOVAPS           Z0, Z4
+	VFNMADD231PS.BCST vconstTab<>+96(SB), Z3, Z4
+	VFNMADD231PS.BCST vconstTab<>+128(SB), Z3, Z4
+	VMULPS            Z4, Z4, Z5
+	VBROADCASTSS      vconstTab<>+160(SB), Z6
+	VFMADD213PS.BCST  vconstTab<>+192(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+224(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+256(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+288(SB), Z4, Z6
+	VFMADD213PS.BCST  vconstTab<>+320(SB), Z4, Z6
+	VFMADD213PS       Z4, Z5, Z6
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z6
+	VPADDD.BCST       vconstTab<>+544(SB), Z1, Z7
+	VPSLLD            $0x17, Z7, Z7
+	VMULPS            Z7, Z6, Z6
+	VCMPPS            $0x03, Z0, Z0, K1
+	VBLENDMPS         Z0, Z6, K1, Z6
+	VSUBPS.BCST       vconstTab<>+352(SB), Z6, Z1
+	VADDPS.BCST       vconstTab<>+352(SB), Z6, Z2
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x1e, vconstTab<>+640(SB), Z8, K1
+	VBROADCASTSS      vconstTab<>+352(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VCMPPS.BCST       $0x11, vconstTab<>+672(SB), Z8, K1
+	VBROADCASTSS      vconstTab<>+384(SB), Z3
+	VBLENDMPS         Z3, Z1, K1, Z1
+	VMULPS            Z9, Z9, Z2
+	VMULPS            Z1, Z1, Z3
+	VBROADCASTSS      vconstTab<>+352(SB), Z4
+	VSUBPS            Z3, Z4, Z3
+	VMULPS.BCST       vconstTab<>+768(SB), Z2, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z2, Z2
+	VMULPS.BCST       vconstTab<>+736(SB), Z2, Z2
+	VADDPS.BCST       vconstTab<>+352(SB), Z1, Z5
+	VMULPS.BCST       vconstTab<>+64(SB), Z5, Z5
+	VMULPS.BCST       vconstTab<>+64(SB), Z9, Z6
+	VMULPS            Z3, Z6, Z6
+	VMULPS            Z2, Z6, Z6
+	VADDPS            Z6, Z5, Z6
+	VMOVUPS.Z         (BX)(AX*1), K6, Z0
+	VMULPS            Z0, Z6, Z6
+	VMOVUPS           Z6, K6, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
 // func adamWAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, b2 float32, c1 float32, c2 float32, decay float32, step float32, sqrtBc2 float32, eps float32)
 // Requires: AVX
 TEXT ·adamWAVX2(SB), NOSPLIT, $0-128

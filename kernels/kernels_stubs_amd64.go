@@ -994,6 +994,11 @@ func geluAVX512(x []float32)
 //go:noescape
 func geluBackwardAVX2(dx []float32, dy []float32, x []float32)
 
+// geluBackwardAVX512 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX-512F, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.
+//
+//go:noescape
+func geluBackwardAVX512(dx []float32, dy []float32, x []float32)
+
 // adamWAVX2 applies AdamWUpdate to p[i], m[i], v[i] for i < len(p) with AVX, bit-identical to adamWGeneric; len(g), len(m) and len(v) ≥ len(p).
 //
 //go:noescape

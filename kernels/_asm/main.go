@@ -194,6 +194,7 @@ func main() {
 	shortAttentionAVX512()
 	geluAVX512()
 	geluBackwardAVX2()
+	geluBackwardAVX512()
 	adamW("AVX2")
 	adamW("AVX512")
 
@@ -2975,42 +2976,102 @@ func geluAVX512() {
 	xp, n := inPlace("geluAVX512", "geluAVX512 sets x[i] = GELU(x[i]) for i < len(x) with AVX-512F, bit-identical to GELU.")
 	body := func(r zset) steps {
 		z := r.z
-		// geluTanh on ZMM: z(13) = x, z(12) = u, z(1) = Tanh(u).
-		s := steps{
-			func() { VMOVAPS(z(0), z(13)) },
-			func() { VMULPS_BCST(bc(cGeluA), z(13), z(12)) },
-			func() { VMULPS(z(13), z(12), z(12)) },
-			func() { VMULPS(z(13), z(12), z(12)) },
-			func() { VADDPS(z(12), z(13), z(12)) },
-			func() { VMULPS_BCST(bc(cGeluC), z(12), z(12)) },
-			func() { VADDPS(z(12), z(12), z(0)) }, // 2u, exact
-		}
-		s = append(s, expCore512(r, true)...)
-		return append(s,
-			func() { VSUBPS_BCST(bc(cOne), z(6), z(1)) },
-			func() { VADDPS_BCST(bc(cOne), z(6), z(2)) },
-			func() { VDIVPS(z(2), z(1), z(1)) },
-			func() { VCMPPS_BCST(U8(0x1e), bc(cNine), z(12), r.tmp) }, // u > 9
-			func() { VBROADCASTSS(vc(cOne), z(3)) },
-			func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
-			func() { VCMPPS_BCST(U8(0x11), bc(cMinusNine), z(12), r.tmp) }, // u < −9
-			func() { VBROADCASTSS(vc(cMinusOne), z(3)) },
-			func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
+		return append(geluTanh512(r),
 			// g = float32(float32(0.5·x)·(1 + Tanh(u)))
 			func() { VADDPS_BCST(bc(cOne), z(1), z(1)) },
 			func() { VMULPS_BCST(bc(cHalf), z(13), z(2)) },
 			func() { VMULPS(z(1), z(2), z(6)) },
 		)
 	}
-	elementwise3x512(xp, n, geluZsets, body)
+	elementwise3x512(xp, xp, n, geluZsets, body, nil)
 }
 
-// elementwise3x512 is elementwise512 in place with three copies of body
+// geluTanh512 is geluTanh on ZMM in the registers of r: from z(0) = x, it
+// leaves z(13) = x, z(12) = u and z(1) = Tanh(u).
+func geluTanh512(r zset) steps {
+	z := r.z
+	s := steps{
+		func() { VMOVAPS(z(0), z(13)) },
+		func() { VMULPS_BCST(bc(cGeluA), z(13), z(12)) },
+		func() { VMULPS(z(13), z(12), z(12)) },
+		func() { VMULPS(z(13), z(12), z(12)) },
+		func() { VADDPS(z(12), z(13), z(12)) },
+		func() { VMULPS_BCST(bc(cGeluC), z(12), z(12)) },
+		func() { VADDPS(z(12), z(12), z(0)) }, // 2u, exact
+	}
+	s = append(s, expCore512(r, true)...)
+	return append(s,
+		func() { VSUBPS_BCST(bc(cOne), z(6), z(1)) },
+		func() { VADDPS_BCST(bc(cOne), z(6), z(2)) },
+		func() { VDIVPS(z(2), z(1), z(1)) },
+		func() { VCMPPS_BCST(U8(0x1e), bc(cNine), z(12), r.tmp) }, // u > 9
+		func() { VBROADCASTSS(vc(cOne), z(3)) },
+		func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
+		func() { VCMPPS_BCST(U8(0x11), bc(cMinusNine), z(12), r.tmp) }, // u < −9
+		func() { VBROADCASTSS(vc(cMinusOne), z(3)) },
+		func() { VBLENDMPS(z(3), z(1), r.tmp, z(1)) },
+	)
+}
+
+// geluBackwardAVX512 generates geluBackwardAVX2 with AVX-512F, three
+// vectors in flight.
+func geluBackwardAVX512() {
+	TEXT("geluBackwardAVX512", NOSPLIT, "func(dx, dy, x []float32)")
+	Pragma("noescape")
+	Doc("geluBackwardAVX512 sets dx[i] = dy[i]·GELU′(x[i]) for i < len(x) with AVX-512F, bit-identical to GELUBackward; len(dx) and len(dy) ≥ len(x), and dx may be dy.")
+	dxp, dyp, xp, n := RDI, RBX, RSI, RCX
+	Load(Param("dx").Base(), dxp)
+	Load(Param("dy").Base(), dyp)
+	Load(Param("x").Base(), xp)
+	Load(Param("x").Len(), n)
+	body := func(r zset) steps {
+		z := r.z
+		return append(geluTanh512(r),
+			func() { VMULPS(z(13), z(13), z(2)) }, // x2 = float32(x·x)
+			func() { VMULPS(z(1), z(1), z(3)) },
+			func() { VBROADCASTSS(vc(cOne), z(4)) },
+			func() { VSUBPS(z(3), z(4), z(3)) },             // sech2 = 1 − float32(t·t)
+			func() { VMULPS_BCST(bc(cGelu3A), z(2), z(2)) }, // float32(3a·x2)
+			func() { VADDPS_BCST(bc(cOne), z(2), z(2)) },    // 1 + …
+			func() { VMULPS_BCST(bc(cGeluC), z(2), z(2)) },  // du = float32(geluC·(1 + …))
+			func() { VADDPS_BCST(bc(cOne), z(1), z(5)) },    // 1 + t
+			func() { VMULPS_BCST(bc(cHalf), z(5), z(5)) },   // float32(0.5·(1 + t))
+			func() { VMULPS_BCST(bc(cHalf), z(13), z(6)) },  // 0.5·x
+			func() { VMULPS(z(3), z(6), z(6)) },             // float32(0.5·x·sech2)
+			func() { VMULPS(z(2), z(6), z(6)) },             // float32(… ·du)
+			func() { VADDPS(z(6), z(5), z(6)) },             // d
+		)
+	}
+	// post multiplies by dy: float32(dy·d).
+	post := func(r zset, off GPPhysical, disp int, mask Op) steps {
+		z := r.z
+		dy := Mem{Base: dyp, Index: off, Scale: 1, Disp: disp}
+		if mask == nil {
+			return steps{func() { VMULPS(dy, z(6), z(6)) }}
+		}
+		return steps{
+			func() { VMOVUPS_Z(dy, mask, z(0)) },
+			func() { VMULPS(z(0), z(6), z(6)) },
+		}
+	}
+	elementwise3x512(dxp, xp, n, geluZsets, body, post)
+}
+
+// elementwise3x512 is elementwise512 with three copies of body
 // interleaved: 48 lanes at a time, then 16 at a time with the first copy,
-// then the tail through the K6 mask. The result is z(6).
-func elementwise3x512(xp, n GPPhysical, copies [3]zset, body func(r zset) steps) {
+// then the tail through the K6 mask. It reads x at xp and writes the result,
+// z(6), to yp (which may be xp); post, where not nil, follows body for the
+// vector at byte disp past off, masked by mask in the tail.
+func elementwise3x512(yp, xp, n GPPhysical, copies [3]zset, body func(r zset) steps, post func(r zset, off GPPhysical, disp int, mask Op) steps) {
 	off, rem := RAX, RDX
 	a := copies[0]
+	full := func(r zset, disp int, mask Op) steps {
+		s := body(r)
+		if post != nil {
+			s = append(s, post(r, off, disp, mask)...)
+		}
+		return s
+	}
 	XORQ(off, off)
 	MOVQ(n, rem)
 	Label("loop")
@@ -3019,9 +3080,9 @@ func elementwise3x512(xp, n GPPhysical, copies [3]zset, body func(r zset) steps)
 	for c, r := range copies {
 		VMOVUPS(Mem{Base: xp, Index: off, Scale: 1, Disp: 64 * c}, r.z(0))
 	}
-	interleaveAll(body(copies[0]), body(copies[1]), body(copies[2]))
+	interleaveAll(full(copies[0], 0, nil), full(copies[1], 64, nil), full(copies[2], 128, nil))
 	for c, r := range copies {
-		VMOVUPS(r.z(6), Mem{Base: xp, Index: off, Scale: 1, Disp: 64 * c})
+		VMOVUPS(r.z(6), Mem{Base: yp, Index: off, Scale: 1, Disp: 64 * c})
 	}
 	ADDQ(U32(192), off)
 	SUBQ(U8(48), rem)
@@ -3030,8 +3091,8 @@ func elementwise3x512(xp, n GPPhysical, copies [3]zset, body func(r zset) steps)
 	CMPQ(rem, U8(16))
 	JB(LabelRef("tail"))
 	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, a.z(0))
-	body(a).emit()
-	VMOVUPS(a.z(6), Mem{Base: xp, Index: off, Scale: 1})
+	full(a, 0, nil).emit()
+	VMOVUPS(a.z(6), Mem{Base: yp, Index: off, Scale: 1})
 	ADDQ(U8(64), off)
 	SUBQ(U8(16), rem)
 	JMP(LabelRef("single"))
@@ -3040,8 +3101,8 @@ func elementwise3x512(xp, n GPPhysical, copies [3]zset, body func(r zset) steps)
 	JZ(LabelRef("done"))
 	tailMask(rem, n, K6)
 	VMOVUPS_Z(Mem{Base: xp, Index: off, Scale: 1}, K6, a.z(0))
-	body(a).emit()
-	VMOVUPS(a.z(6), K6, Mem{Base: xp, Index: off, Scale: 1})
+	full(a, 0, K6).emit()
+	VMOVUPS(a.z(6), K6, Mem{Base: yp, Index: off, Scale: 1})
 	Label("done")
 	VZEROUPPER()
 	RET()
