@@ -449,6 +449,21 @@ func verticalBlock(c []float32, ldc int, a []float32, lda int, blk []float32, ld
 	}
 }
 
+// layerNormBackwardRowsVec runs LayerNormBackwardRows with
+// layerNormBackwardRowsAVX512 where it takes the rows (AVX-512, n a
+// multiple of 16) and reports whether it did; the lengths are checked.
+func layerNormBackwardRowsVec(dx, dg, db, dy, x, g, scratch []float32, rows, n int, eps float32) bool {
+	if isa != isaAVX512 || n%Lanes != 0 || rows <= 0 || n <= 0 {
+		return false
+	}
+	var dbp *float32
+	if db != nil {
+		dbp = &db[0]
+	}
+	layerNormBackwardRowsAVX512(&dx[0], &dg[0], dbp, &dy[0], &x[0], &g[0], &scratch[0], n, rows, eps)
+	return true
+}
+
 // layerNormRowsVec runs LayerNormRows with layerNormRowsAVX512 where it
 // takes the rows (AVX-512, n a multiple of 16) and reports whether it did;
 // the lengths are checked.

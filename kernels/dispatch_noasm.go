@@ -67,6 +67,8 @@ func columnDotsFits(n, k int) bool { return false }
 
 func layerNormRowsVec(_, _, _, _ []float32, _ int, _ float32) bool { return false }
 
+func layerNormBackwardRowsVec(_, _, _, _, _, _, _ []float32, _, _ int, _ float32) bool { return false }
+
 func columnDots(c, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }
 
 func columnDotsInto(c, _, a, b []float32, ldb, n, k int) { columnDotsGeneric(c, a, b, ldb, n, k) }

@@ -13,7 +13,9 @@ func LayerNormBackwardScratch(n int) int { return n }
 //
 // Per row it keeps ĝ in scratch, so that s1 and s2 are Sum(ĝ) and
 // Dot(ĝ, x̂) — the same lanes, fused products and Reduce16 as the scalar
-// loop of LayerNormBackward — and both run in the vector kernels. scratch
+// loop of LayerNormBackward — and both run in the vector kernels; on
+// AVX-512, with n a multiple of 16, one leaf (layerNormBackwardRowsAVX512)
+// runs every row. scratch
 // must hold LayerNormBackwardScratch(n) floats; dx must not overlap dy, x or
 // g.
 func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps float32, scratch []float32) {
@@ -26,6 +28,9 @@ func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps floa
 		db = db[:n]
 	}
 	gh := scratch[:n]
+	if layerNormBackwardRowsVec(dx, dg, db, dy, x, g, gh, rows, n, eps) {
+		return
+	}
 	nf := float32(n)
 	for row := range rows {
 		xr := x[row*n : (row+1)*n]

@@ -25338,6 +25338,132 @@ affine:
 	VZEROUPPER
 	RET
 
+// func layerNormBackwardRowsAVX512(dx *float32, dg *float32, db *float32, dy *float32, x *float32, gain *float32, scratch *float32, n int, rows int, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·layerNormBackwardRowsAVX512(SB), NOSPLIT, $0-76
+	MOVQ       dx+0(FP), DI
+	MOVQ       dg+8(FP), R8
+	MOVQ       db+16(FP), R9
+	MOVQ       dy+24(FP), SI
+	MOVQ       x+32(FP), DX
+	MOVQ       gain+40(FP), R12
+	MOVQ       scratch+48(FP), R13
+	MOVQ       n+56(FP), R10
+	MOVQ       rows+64(FP), R11
+	VCVTSI2SSQ R10, X15, X15
+	SHLQ       $0x02, R10
+
+row:
+	VPXORD Z1, Z1, Z1
+	XORQ   AX, AX
+
+sum:
+	VADDPS        (DX)(AX*1), Z1, Z1
+	ADDQ          $0x40, AX
+	CMPQ          AX, R10
+	JNE           sum
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VDIVSS        X15, X1, X1
+	VBROADCASTSS  X1, Z3
+	VPXORD        Z1, Z1, Z1
+	XORQ          AX, AX
+
+sub:
+	VMOVUPS       (DX)(AX*1), Z4
+	VSUBPS        Z3, Z4, Z4
+	VMOVUPS       Z4, (DI)(AX*1)
+	VFMADD231PS   Z4, Z4, Z1
+	ADDQ          $0x40, AX
+	CMPQ          AX, R10
+	JNE           sub
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VDIVSS        X15, X1, X1
+	VADDSS        eps+72(FP), X1, X1
+	VCVTSS2SD     X1, X1, X1
+	VSQRTSD       X1, X1, X1
+	VCVTSD2SS     X1, X1, X1
+	MOVL          $0x3f800000, CX
+	VMOVD         CX, X5
+	VDIVSS        X1, X5, X5
+	VBROADCASTSS  X5, Z3
+	VPXORD        Z1, Z1, Z1
+	VPXORD        Z6, Z6, Z6
+	XORQ          AX, AX
+
+grads:
+	VMOVUPS     (SI)(AX*1), Z8
+	VMULPS      (DI)(AX*1), Z3, Z4
+	VMOVUPS     Z4, (DI)(AX*1)
+	VMULPS      (R12)(AX*1), Z8, Z5
+	VMOVUPS     Z5, (R13)(AX*1)
+	VMULPS      Z4, Z8, Z7
+	VADDPS      (R8)(AX*1), Z7, Z7
+	VMOVUPS     Z7, (R8)(AX*1)
+	VADDPS      Z5, Z1, Z1
+	VFMADD231PS Z4, Z5, Z6
+	TESTQ       R9, R9
+	JZ          nobias
+	VADDPS      (R9)(AX*1), Z8, Z8
+	VMOVUPS     Z8, (R9)(AX*1)
+
+nobias:
+	ADDQ          $0x40, AX
+	CMPQ          AX, R10
+	JNE           grads
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VDIVSS        X15, X1, X1
+	VBROADCASTSS  X1, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VADDPS        Y7, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X7
+	VADDPS        X7, X6, X6
+	VMOVHLPS      X6, X6, X7
+	VADDPS        X7, X6, X6
+	VMOVSHDUP     X6, X7
+	VADDSS        X7, X6, X6
+	VDIVSS        X15, X6, X6
+	VBROADCASTSS  X6, Z10
+	XORQ          AX, AX
+
+dx:
+	VMOVUPS (R13)(AX*1), Z4
+	VSUBPS  Z9, Z4, Z4
+	VMULPS  (DI)(AX*1), Z10, Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z3, Z4, Z4
+	VMOVUPS Z4, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, R10
+	JNE     dx
+	ADDQ    R10, DX
+	ADDQ    R10, DI
+	ADDQ    R10, SI
+	DECQ    R11
+	JNZ     row
+	VZEROUPPER
+	RET
+
 // func chunkDotAVX2(c *float32, ldc int, a *float32, b *float32, bstep int, k int)
 // Requires: AVX, FMA3
 TEXT ·chunkDotAVX2(SB), NOSPLIT, $256-48

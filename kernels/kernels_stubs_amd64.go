@@ -884,6 +884,11 @@ func normAffineAVX2(d []float32, g []float32, b []float32, r float32)
 //go:noescape
 func layerNormRowsAVX512(dst *float32, x *float32, gain *float32, bias *float32, n int, rows int, eps float32)
 
+// layerNormBackwardRowsAVX512 computes LayerNormBackwardRows(dx, dg, db, dy, x, gain, rows, n, eps, scratch) for n a positive multiple of 16 with AVX-512F; db may be nil.
+//
+//go:noescape
+func layerNormBackwardRowsAVX512(dx *float32, dg *float32, db *float32, dy *float32, x *float32, gain *float32, scratch *float32, n int, rows int, eps float32)
+
 // chunkDotAVX2 computes c[j] = Dot(a[0:k], column j), j < 8, of values in chunks of 16 rows: element t of column j at b[(t/16)·bstep/4 + 16j + t%16], with AVX2+FMA.
 //
 //go:noescape

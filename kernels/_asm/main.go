@@ -171,6 +171,7 @@ func main() {
 	subAVX2()
 	normAffineAVX2()
 	layerNormRowsAVX512()
+	layerNormBackwardRowsAVX512()
 	chunkDotAVX2(false)
 	chunkDotAVX512(false)
 	keyDotsHalfAVX2()
@@ -3675,6 +3676,112 @@ func adamW(isa string) {
 		body(func(m Mem, x VecPhysical) { VMASKMOVPS(m, mask, x) }, func(x VecPhysical, m Mem) { VMASKMOVPS(x, mask, m) })
 	}
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// layerNormBackwardRowsAVX512 generates LayerNormBackwardRows for rows of
+// n floats, n a positive multiple of 16: per row, the forward's mean and r
+// as layerNormRowsAVX512 computes them, then one pass that writes x̂ to dx
+// and ĝ to scratch, accumulates dg (and db) and the lanes of Sum(ĝ) and
+// Dot(ĝ, x̂) (from +0, the dot fused), and a last pass for dx — every
+// operation the scalar loop's, in its order.
+func layerNormBackwardRowsAVX512() {
+	TEXT("layerNormBackwardRowsAVX512", NOSPLIT, "func(dx, dg, db, dy, x, gain, scratch *float32, n int, rows int, eps float32)")
+	Pragma("noescape")
+	Doc("layerNormBackwardRowsAVX512 computes LayerNormBackwardRows(dx, dg, db, dy, x, gain, rows, n, eps, scratch) for n a positive multiple of 16 with AVX-512F; db may be nil.")
+	dxp := Load(Param("dx"), RDI)
+	dgp := Load(Param("dg"), R8)
+	dbp := Load(Param("db"), R9)
+	dyp := Load(Param("dy"), RSI)
+	xp := Load(Param("x"), RDX)
+	gptr := Load(Param("gain"), R12)
+	ghp := Load(Param("scratch"), R13)
+	nb := Load(Param("n"), R10)
+	rows := Load(Param("rows"), R11)
+	off, t := RAX, RCX
+	eps, err := Param("eps").Resolve()
+	if err != nil {
+		log.Fatal(err)
+	}
+	at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
+	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
+	SHLQ(U8(2), nb)          // bytes
+	loop := func(name string, body func()) {
+		XORQ(off, off)
+		Label(name)
+		body()
+		ADDQ(U8(64), off)
+		CMPQ(off, nb)
+		JNE(LabelRef(name))
+	}
+	Label("row")
+	// mean = Sum(x)/n.
+	VPXORD(Z1, Z1, Z1)
+	loop("sum", func() { VADDPS(at(xp), Z1, Z1) })
+	reduce16(1, 2)
+	VDIVSS(X15, X1, X1)
+	VBROADCASTSS(X1, Z3)
+	// d = x − mean into dx, and Dot(d, d)'s lanes.
+	VPXORD(Z1, Z1, Z1)
+	loop("sub", func() {
+		VMOVUPS(at(xp), Z4)
+		VSUBPS(Z3, Z4, Z4)
+		VMOVUPS(Z4, at(dxp))
+		VFMADD231PS(Z4, Z4, Z1)
+	})
+	reduce16(1, 2)
+	VDIVSS(X15, X1, X1)      // v
+	VADDSS(eps.Addr, X1, X1) // v + eps
+	VCVTSS2SD(X1, X1, X1)    // exact
+	VSQRTSD(X1, X1, X1)      // correctly rounded float64 root
+	VCVTSD2SS(X1, X1, X1)    // rounded to float32
+	MOVL(U32(0x3f800000), t.As32())
+	VMOVD(t.As32(), X5)
+	VDIVSS(X1, X5, X5) // r = 1/root
+	VBROADCASTSS(X5, Z3)
+	// x̂ = float32(d·r) into dx, ĝ = float32(dy·g) into scratch,
+	// dg += float32(dy·x̂), db += dy; Sum(ĝ)'s lanes in Z1, Dot(ĝ, x̂)'s
+	// in Z6.
+	VPXORD(Z1, Z1, Z1)
+	VPXORD(Z6, Z6, Z6)
+	loop("grads", func() {
+		VMOVUPS(at(dyp), Z8)
+		VMULPS(at(dxp), Z3, Z4) // x̂
+		VMOVUPS(Z4, at(dxp))
+		VMULPS(at(gptr), Z8, Z5) // ĝ
+		VMOVUPS(Z5, at(ghp))
+		VMULPS(Z4, Z8, Z7)
+		VADDPS(at(dgp), Z7, Z7)
+		VMOVUPS(Z7, at(dgp))
+		VADDPS(Z5, Z1, Z1)
+		VFMADD231PS(Z4, Z5, Z6)
+		TESTQ(dbp, dbp)
+		JZ(LabelRef("nobias"))
+		VADDPS(at(dbp), Z8, Z8)
+		VMOVUPS(Z8, at(dbp))
+		Label("nobias")
+	})
+	reduce16(1, 2)
+	VDIVSS(X15, X1, X1) // m1
+	VBROADCASTSS(X1, Z9)
+	reduce16(6, 7)
+	VDIVSS(X15, X6, X6) // m2
+	VBROADCASTSS(X6, Z10)
+	// dx = float32(r·float32(float32(ĝ − m1) − float32(x̂·m2))).
+	loop("dx", func() {
+		VMOVUPS(at(ghp), Z4)
+		VSUBPS(Z9, Z4, Z4)
+		VMULPS(at(dxp), Z10, Z5)
+		VSUBPS(Z5, Z4, Z4)
+		VMULPS(Z3, Z4, Z4)
+		VMOVUPS(Z4, at(dxp))
+	})
+	ADDQ(nb, xp)
+	ADDQ(nb, dxp)
+	ADDQ(nb, dyp)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
