@@ -42,9 +42,9 @@ func TestGELUBackwardVec(t *testing.T) {
 				}
 			}
 		}
-		// Every length up to 40 (every tail of the 8-lane loop, five times over),
-		// with guards.
-		for n := 0; n <= 40; n++ {
+		// Every length up to 100 (every tail of the 8-lane loop, and of the
+		// AVX-512 loop's 48 and 16 lanes), with guards.
+		for n := 0; n <= 100; n++ {
 			buf, got := guarded(n, n%3)
 			GELUBackwardVec(got, dy[:n], x[len(x)-n:], make([]float32, n))
 			checkGuard(t, buf, n, n%3, fmt.Sprintf("%v GELUBackwardVec n=%d", l, n))
