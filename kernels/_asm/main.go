@@ -1758,56 +1758,63 @@ func layerNormRowsAVX512() {
 	}
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
 	SHLQ(U8(2), nb)          // bytes
-	acc := Z1
-	fold := func() { reduce16(1, 2) } // acc into lane 0 of X1
 	Label("row")
-	// Sum: lanes from +0.
-	VPXORD(acc, acc, acc)
-	XORQ(off, off)
-	Label("sum")
-	VADDPS(Mem{Base: xp, Index: off, Scale: 1}, acc, acc)
-	ADDQ(U8(64), off)
-	CMPQ(off, nb)
-	JNE(LabelRef("sum"))
-	fold()
-	VDIVSS(X15, X1, X1)
-	VBROADCASTSS(X1, Z3) // mean
-	// d = x − mean into dst, and Dot(d, d)'s lanes from +0.
-	VPXORD(acc, acc, acc)
-	XORQ(off, off)
-	Label("sub")
-	VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z4)
-	VSUBPS(Z3, Z4, Z4)
-	VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
-	VFMADD231PS(Z4, Z4, acc)
-	ADDQ(U8(64), off)
-	CMPQ(off, nb)
-	JNE(LabelRef("sub"))
-	fold()
-	VDIVSS(X15, X1, X1)      // v
-	VADDSS(eps.Addr, X1, X1) // v + eps
-	VCVTSS2SD(X1, X1, X1)    // exact
-	VSQRTSD(X1, X1, X1)      // correctly rounded float64 root
-	VCVTSD2SS(X1, X1, X1)    // rounded to float32
-	MOVL(U32(0x3f800000), t.As32())
-	VMOVD(t.As32(), X5)
-	VDIVSS(X1, X5, X5) // r = 1/root
-	VBROADCASTSS(X5, Z3)
-	XORQ(off, off)
-	Label("affine")
-	VMULPS(Mem{Base: dp, Index: off, Scale: 1}, Z3, Z4)
-	VMULPS(Mem{Base: gptr, Index: off, Scale: 1}, Z4, Z4)
-	VADDPS(Mem{Base: bptr, Index: off, Scale: 1}, Z4, Z4)
-	VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
-	ADDQ(U8(64), off)
-	CMPQ(off, nb)
-	JNE(LabelRef("affine"))
+	layerNormScale(xp, dp, nb, off, t, eps.Addr)
+	rowLoop("affine", off, nb, func() {
+		VMULPS(Mem{Base: dp, Index: off, Scale: 1}, Z3, Z4)
+		VMULPS(Mem{Base: gptr, Index: off, Scale: 1}, Z4, Z4)
+		VADDPS(Mem{Base: bptr, Index: off, Scale: 1}, Z4, Z4)
+		VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
+	})
 	ADDQ(nb, xp)
 	ADDQ(nb, dp)
 	DECQ(rows)
 	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
+}
+
+// rowLoop emits a loop over one row of the AVX-512 LayerNorm kernels, off
+// running from 0 to the row's nb bytes one vector at a time.
+func rowLoop(name string, off GPPhysical, nb Register, body func()) {
+	XORQ(off, off)
+	Label(name)
+	body()
+	ADDQ(U8(64), off)
+	CMPQ(off, nb)
+	JNE(LabelRef(name))
+}
+
+// layerNormScale emits the per-row statistics of the AVX-512 LayerNorm
+// kernels for the row at xp (nb bytes, X15 = float32(n)): Sum's lanes
+// (from +0) folded by Reduce16 and divided by n for the mean, d = x − mean
+// stored at dp with Dot(d, d)'s lanes (FMA32 from +0) alongside, Reduce16
+// and a division, the root of v + eps in float64 rounded to float32, and
+// its reciprocal r in every lane of Z3. t is scratch.
+func layerNormScale(xp, dp, nb Register, off, t GPPhysical, eps Mem) {
+	acc := Z1
+	VPXORD(acc, acc, acc)
+	rowLoop("sum", off, nb, func() { VADDPS(Mem{Base: xp, Index: off, Scale: 1}, acc, acc) })
+	reduce16(1, 2) // acc into lane 0 of X1
+	VDIVSS(X15, X1, X1)
+	VBROADCASTSS(X1, Z3) // mean
+	VPXORD(acc, acc, acc)
+	rowLoop("sub", off, nb, func() {
+		VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, Z4)
+		VSUBPS(Z3, Z4, Z4)
+		VMOVUPS(Z4, Mem{Base: dp, Index: off, Scale: 1})
+		VFMADD231PS(Z4, Z4, acc)
+	})
+	reduce16(1, 2)
+	VDIVSS(X15, X1, X1)   // v
+	VADDSS(eps, X1, X1)   // v + eps
+	VCVTSS2SD(X1, X1, X1) // exact
+	VSQRTSD(X1, X1, X1)   // correctly rounded float64 root
+	VCVTSD2SS(X1, X1, X1) // rounded to float32
+	MOVL(U32(0x3f800000), t.As32())
+	VMOVD(t.As32(), X5)
+	VDIVSS(X1, X5, X5) // r = 1/root
+	VBROADCASTSS(X5, Z3)
 }
 
 // addAVX2 generates y[i] += x[i] for i < len(y).
@@ -3707,39 +3714,9 @@ func layerNormBackwardRowsAVX512() {
 	at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
 	SHLQ(U8(2), nb)          // bytes
-	loop := func(name string, body func()) {
-		XORQ(off, off)
-		Label(name)
-		body()
-		ADDQ(U8(64), off)
-		CMPQ(off, nb)
-		JNE(LabelRef(name))
-	}
+	loop := func(name string, body func()) { rowLoop(name, off, nb, body) }
 	Label("row")
-	// mean = Sum(x)/n.
-	VPXORD(Z1, Z1, Z1)
-	loop("sum", func() { VADDPS(at(xp), Z1, Z1) })
-	reduce16(1, 2)
-	VDIVSS(X15, X1, X1)
-	VBROADCASTSS(X1, Z3)
-	// d = x − mean into dx, and Dot(d, d)'s lanes.
-	VPXORD(Z1, Z1, Z1)
-	loop("sub", func() {
-		VMOVUPS(at(xp), Z4)
-		VSUBPS(Z3, Z4, Z4)
-		VMOVUPS(Z4, at(dxp))
-		VFMADD231PS(Z4, Z4, Z1)
-	})
-	reduce16(1, 2)
-	VDIVSS(X15, X1, X1)      // v
-	VADDSS(eps.Addr, X1, X1) // v + eps
-	VCVTSS2SD(X1, X1, X1)    // exact
-	VSQRTSD(X1, X1, X1)      // correctly rounded float64 root
-	VCVTSD2SS(X1, X1, X1)    // rounded to float32
-	MOVL(U32(0x3f800000), t.As32())
-	VMOVD(t.As32(), X5)
-	VDIVSS(X1, X5, X5) // r = 1/root
-	VBROADCASTSS(X5, Z3)
+	layerNormScale(xp, dxp, nb, off, t, eps.Addr)
 	// x̂ = float32(d·r) into dx, ĝ = float32(dy·g) into scratch,
 	// dg += float32(dy·x̂), db += dy; Sum(ĝ)'s lanes in Z1, Dot(ĝ, x̂)'s
 	// in Z6.
