@@ -43,6 +43,8 @@
 // of AttentionStepHalf over binary16 caches (AVX2 with F16C, AVX-512), the
 // AVX-512 R×C micro-kernels with b in binary16 (PackLinearHalf's products
 // of a few rows),
+// the training step's elementwise leaves (AdamWUpdate on AVX2 and AVX-512,
+// and on AVX-512 LayerNormBackwardRows in one leaf),
 // the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b
 // products, which only moves floats), and the vertical a·b kernels
 // (matmul_vertical.go), which keep 8 (AVX2) or 16 (AVX-512) columns'
