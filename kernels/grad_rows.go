@@ -15,9 +15,8 @@ func LayerNormBackwardScratch(n int) int { return n }
 // Dot(ĝ, x̂) — the same lanes, fused products and Reduce16 as the scalar
 // loop of LayerNormBackward — and both run in the vector kernels; on
 // AVX-512, with n a multiple of 16, one leaf (layerNormBackwardRowsAVX512)
-// runs every row. scratch
-// must hold LayerNormBackwardScratch(n) floats; dx must not overlap dy, x or
-// g.
+// runs every row. scratch must hold LayerNormBackwardScratch(n) floats; dx
+// must not overlap dy, x or g.
 func LayerNormBackwardRows(dx, dg, db, dy, x, g []float32, rows, n int, eps float32, scratch []float32) {
 	_ = dx[:rows*n]
 	_ = dy[:rows*n]

@@ -6,12 +6,12 @@ func GELUBackwardScratch(n int) int { return n }
 
 // GELUBackwardVec computes exactly what GELUBackward computes, bit for bit,
 // in vector passes: with AVX-512 or AVX2 the whole formula 48 or 8
-// elements at a time (geluBackwardAVX512, geluBackwardAVX2), otherwise geluBackwardGeneric, which takes the
-// exponentials of all elements in one pass instead of one scalar Tanh per
-// element. The exponential is most of GELU′'s cost, and GELU′ runs over
-// every hidden activation of a training step, four per residual width. dx
-// may alias dy; scratch must hold GELUBackwardScratch(len(x)) floats and
-// overlap nothing else.
+// elements at a time (geluBackwardAVX512, geluBackwardAVX2), otherwise
+// geluBackwardGeneric, which takes the exponentials of all elements in one
+// pass instead of one scalar Tanh per element. The exponential is most of
+// GELU′'s cost, and GELU′ runs over every hidden activation of a training
+// step, four per residual width. dx may alias dy; scratch must hold
+// GELUBackwardScratch(len(x)) floats and overlap nothing else.
 func GELUBackwardVec(dx, dy, x, scratch []float32) {
 	n := len(x)
 	geluBackwardVec(dx[:n], dy[:n], x, scratch[:GELUBackwardScratch(n)])
