@@ -862,11 +862,11 @@ var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 // verticalPair generates the vertical r×(2w) block of an ISA whose vectors
 // hold w floats (mmvAVX2_2x16, w = 8; mmvAVX512_2x32 and mmvAVX512_4x32,
 // w = 16): r rows of a (2 or 4) against two w-column vectors of b, so that
-// each broadcast of a feeds two FMAs and each load of b r — one load per
-// FMA with two rows, three for four with four. Only two lanes are in flight
-// per output (a pair {j, j+8}: 4r accumulators); the partial sums of the
-// tree wait in S0, S1, S2, in registers where there are enough (two rows,
-// 32 ZMM) and otherwise S1 and S2 on the stack.
+// each broadcast of a feeds two FMAs and each load of b r FMAs: one load
+// per FMA with two rows, three per four FMAs with four. Only two lanes are
+// in flight per output (a pair {j, j+8}: 4r accumulators); the partial
+// sums of the tree wait in S0, S1, S2, in registers where there are enough
+// (two rows, 32 ZMM) and otherwise S1 and S2 on the stack.
 func verticalPair(isa string, r, w int, reg func(int) VecPhysical, nregs int) {
 	const v = 2
 	name := fmt.Sprintf("mmv%s_%dx%d", isa, r, 2*w)
