@@ -7,8 +7,8 @@ import (
 )
 
 // BenchmarkLinearWeightsDecode measures LinearWeights.Linear at a decoding
-// step's shapes (1 row: one lane; 8 rows, a thread's share with
-// the default lanes, and 16):
+// step's shapes (1 row: one lane; 8 rows, a thread's share with the
+// default lanes; and 16):
 // the global layers' (ref: 768×256, 1024×256, 256×1024) with their weights
 // cold, cycling through copies that overflow L3 (64 MiB of float32 weights)
 // as a step does, packed by PackLinear ("f32") and by PackLinearHalf on

@@ -1286,11 +1286,7 @@ func axpyAVX2() {
 	n := RCX
 	Load(Param("y").Len(), n)
 	xp := Load(Param("x").Base(), RSI)
-	a, err := Param("a").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(a.Addr, Y0)
+	broadcastParam("a", Y0)
 	off, cnt := RAX, RDX
 	XORQ(off, off)
 	MOVQ(n, cnt)
@@ -1752,14 +1748,10 @@ func layerNormRowsAVX512() {
 	nb := Load(Param("n"), R10)
 	rows := Load(Param("rows"), R11)
 	off, t := RAX, RCX
-	eps, err := Param("eps").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
 	SHLQ(U8(2), nb)          // bytes
 	Label("row")
-	layerNormScale(xp, dp, nb, off, t, eps.Addr)
+	layerNormScale(xp, dp, nb, off, t, paramAddr("eps"))
 	rowLoop("affine", off, nb, func() {
 		VMULPS(Mem{Base: dp, Index: off, Scale: 1}, Z3, Z4)
 		VMULPS(Mem{Base: gptr, Index: off, Scale: 1}, Z4, Z4)
@@ -2069,11 +2061,7 @@ func vecScalar(name, param, doc string, pre, body func()) {
 	Load(Param("dst").Base(), yp)
 	Load(Param("dst").Len(), n)
 	Load(Param("x").Base(), xp)
-	v, err := Param(param).Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(v.Addr, Y12)
+	broadcastParam(param, Y12)
 	elementwise(yp, xp, n, pre, body, nil, Y6)
 }
 
@@ -2089,11 +2077,7 @@ func normAffineAVX2() {
 	Load(Param("d").Len(), n)
 	Load(Param("g").Base(), gp_)
 	Load(Param("b").Base(), bp)
-	rv, err := Param("r").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	VBROADCASTSS(rv.Addr, Y12)
+	broadcastParam("r", Y12)
 	post := func(off GPPhysical, tail bool) {
 		g := Mem{Base: gp_, Index: off, Scale: 1}
 		b := Mem{Base: bp, Index: off, Scale: 1}
@@ -2780,11 +2764,16 @@ func tailMask(n, tmp GPPhysical, k Op) {
 
 // broadcastParam broadcasts the float32 parameter name to every lane of v.
 func broadcastParam(name string, v VecPhysical) {
+	VBROADCASTSS(paramAddr(name), v)
+}
+
+// paramAddr is the address of the scalar parameter name.
+func paramAddr(name string) Mem {
 	p, err := Param(name).Resolve()
 	if err != nil {
 		log.Fatal(err)
 	}
-	VBROADCASTSS(p.Addr, v)
+	return p.Addr
 }
 
 // expSub512 is the loop of expSubAVX512 and expSubSumAVX512 over dst and x
@@ -3707,16 +3696,12 @@ func layerNormBackwardRowsAVX512() {
 	nb := Load(Param("n"), R10)
 	rows := Load(Param("rows"), R11)
 	off, t := RAX, RCX
-	eps, err := Param("eps").Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
 	at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
 	VCVTSI2SSQ(nb, X15, X15) // float32(n), exact below 2^24
 	SHLQ(U8(2), nb)          // bytes
 	loop := func(name string, body func()) { rowLoop(name, off, nb, body) }
 	Label("row")
-	layerNormScale(xp, dxp, nb, off, t, eps.Addr)
+	layerNormScale(xp, dxp, nb, off, t, paramAddr("eps"))
 	// x̂ = float32(d·r) into dx, ĝ = float32(dy·g) into scratch,
 	// dg += float32(dy·x̂), db += dy; Sum(ĝ)'s lanes in Z1, Dot(ĝ, x̂)'s
 	// in Z6.
