@@ -6,9 +6,10 @@ const columnDotsMaxN = 1024
 
 // columnDotsGeneric is the specification of columnDots: c[j] = Dot(a[:k],
 // column j of b) for j < n, b k×n at row stride ldb — a one-row a·b. The
-// assembly reads b row after row, as it lies in memory, and keeps the 16
-// lanes of every column apart until the end; each lane sums the same terms
-// in the same order as here, so the results are the same bit for bit.
+// assembly reads b lane by lane (lane l's rows l, l+16, …, six at a time,
+// from start to end) and takes the Reduce16 tree as lanes 8 to 15 finish;
+// each lane sums the same terms in the same order as here and the tree adds
+// the same pairs, so the results are the same bit for bit.
 func columnDotsGeneric(c, a, b []float32, ldb, n, k int) {
 	for j := range n {
 		var acc [Lanes]float32

@@ -8,8 +8,9 @@ import (
 
 // TestColumnDots compares columnDots, on every ISA that takes the shape,
 // with its Go twin bit for bit: odd row strides and offsets, k from 16 to
-// past 1000 (odd blocks of 16 with and without a partner), widths up to
-// columnDotsMaxN, guard words around the output and around the lanes.
+// past 1000 (lanes of one to six rows, of whole segments of six and of a
+// shorter last one), widths up to columnDotsMaxN, guard words around the
+// output and around the lanes.
 func TestColumnDots(t *testing.T) {
 	r := rand.New(rand.NewPCG(91, 92))
 	forEachISA(t, func(t *testing.T) {
@@ -20,6 +21,8 @@ func TestColumnDots(t *testing.T) {
 				k = Lanes * (1 + r.IntN(8))
 			case 2:
 				k = 16 + r.IntN(1000)
+			case 3:
+				k = 96 * (1 + r.IntN(4)) // whole segments only
 			}
 			n := 16 * (1 + r.IntN(24))
 			if trial%5 == 0 {

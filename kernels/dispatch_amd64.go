@@ -489,9 +489,10 @@ func columnDotsFits(n, k int) bool {
 
 // columnDots computes c[j] = Dot(a[:k], column j of b), j < n, for b k×n at
 // row stride ldb, with columnDotsAVX2 or columnDotsAVX512, for the shapes
-// of columnDotsFits. Streaming b by rows reads it as it lies, where the
-// vertical kernels, 16 or 32 columns at a time, read a few cache lines of
-// every row; at one row, where nothing reuses b, that costs twice the time.
+// of columnDotsFits. At one row nothing reuses b, so what counts is how b
+// streams in from L2: whole rows, six sequential streams (the vertical
+// kernels, 16 or 32 columns at a time, read a few cache lines of every row,
+// and took twice the time).
 func columnDots(c, a, b []float32, ldb, n, k int) {
 	buf := transposeBufs.Get().(*[]float32)
 	columnDotsInto(c, growFloats(buf, Lanes*n), a, b, ldb, n, k)

@@ -152,13 +152,13 @@ func main() {
 	peak("fmaPeakAVX2", 12, ymm, func(v VecPhysical) { VXORPS(v, v, v) })
 	peak("fmaPeakAVX512", 24, zmm, func(v VecPhysical) { VPXORD(v, v, v) })
 	axpyAVX2()
-	columnDots("AVX2", 8, ymm)
+	columnDots("AVX2", 8, 8, ymm)
 	rowPairs("AVX2")
 	rowPairs("AVX512")
 	for kb := 1; kb <= rowPairsShortBlocks; kb++ {
 		rowPairsShortAVX2(kb)
 	}
-	columnDots("AVX512", 16, zmm)
+	columnDots("AVX512", 16, 8, zmm)
 	addAVX2()
 	sumBlocksAVX2()
 	maxBlocksAVX2()
@@ -1331,19 +1331,39 @@ func axpyAVX2() {
 	RET()
 }
 
+// columnRows is how many rows of one lane columnDots reads at once: at six
+// (k = 96 in one go) no chain waits in memory between segments; at three
+// the lanes' round trips through acc, written back to L2 when b pushes them
+// out of L1, cost a tenth of the speed.
+const columnRows = 6
+
+// columnCombines lists, for the last segment of lane l ≥ 8, the lanes
+// l − d whose partial sums columnDots adds in front of lane l's sum, in
+// order: the Reduce16 tree taken in lane order. Lane 8 + j meets lane j
+// (s_j = L_j + L_{j+8}); lane 12 + j meets s_j too (u_j = s_j + s_{j+4});
+// lane 14 meets u_0 too (u_0 + u_2); lane 15 meets a_0 too ((u_0 + u_2) +
+// (u_1 + u_3)). Lanes 8–11 take the first one, 12–13 the first two, 14
+// three, 15 all four (the segment's "kind"). Each sum is stored where the
+// last partial it read lay; lane 15's is the output.
+var columnCombines = []int{8, 12, 14, 15}
+
 // columnDots generates c[j] = Dot(a[0:k], column j of b) for j < n, b k×n
-// at row stride ldb, streaming b by rows: row t goes into lane t mod 16 of
-// every column at once, the 16 lanes of the n columns kept in acc (16 rows
-// of n floats, row l holding lane l), then folded by the Reduce16 tree
-// (a[l] + a[l+8], then + a[l+4], + a[l+2], + a[l+1]) w columns at a time.
-// Rows t and t+16 go into their lane together (one load and store of acc
-// for two FMAs): t runs over the even blocks of 16 rows, each taking the
-// odd block after it where there is one. A lane's first term is an FMA
+// at row stride ldb, reading b lane by lane: lane l's rows l, l+16, … go
+// through the n columns columnRows at a time, cols vectors of columns per
+// step, each column's chain held in a register from the segment's first
+// term to its last. Lane after lane, those rows continue where the lane
+// before ended, so b is read as columnRows sequential streams, which L2
+// feeds nearly as fast as one (read in lane order 0, 8, 4, 12, … the same
+// kernel ran at two thirds of the speed). A chain longer than one segment
+// waits in acc (lane l at acc + l·n) between them, and lanes 0 to 7 wait
+// there for the tree, which runs at the end of lanes 8 to 15
+// (columnCombines) while b still streams in. A lane's first term is an FMA
 // onto a zeroed register, not a product: FMA32(a, b, +0) is +0 where a·b
-// is −0 (−0 + +0 = +0), so a lane whose every product is −0 must end +0,
-// as Dot's does. k ≥ 16 gives every lane a first term, so acc need not be
-// cleared.
-func columnDots(isa string, w int, reg func(int) VecPhysical) {
+// is −0, as in Dot. k ≥ 16 gives every lane a first term.
+func columnDots(isa string, w, cols int, reg func(int) VecPhysical) {
+	if cols&(cols-1) != 0 || columnRows < 1 || columnRows > 6 {
+		log.Fatalf("columnDots: %d columns, %d rows", cols, columnRows)
+	}
 	name := "columnDots" + isa
 	TEXT(name, NOSPLIT, "func(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)")
 	Pragma("noescape")
@@ -1351,124 +1371,195 @@ func columnDots(isa string, w int, reg func(int) VecPhysical) {
 	if w == 16 {
 		feature = "AVX-512F"
 	}
-	Doc(name + " sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, streaming b by rows into the 16 lanes of every column, kept in acc (16·n floats), with " + feature + "; n is a positive multiple of " + fmt.Sprint(w) + " and k ≥ 16.")
+	Doc(name + " sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (" + fmt.Sprint(columnRows) + " rows of a lane at once) with each lane's chains in registers, with " + feature + "; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of " + fmt.Sprint(w) + " and k ≥ 16.")
 	accp := Load(Param("acc"), R8)
-	ap := Load(Param("a"), RSI)
-	bp := Load(Param("b"), R9)
-	ldb := Load(Param("ldb"), R10)
-	nb := Load(Param("n"), R11)
-	k := Load(Param("k"), R12)
-	SHLQ(U8(2), ldb) // bytes
-	SHLQ(U8(2), nb)
-	t, lane, row, row2, off, cnt := RDI, RBX, RCX, RDX, RAX, R13
-	vb := 4 * w // bytes per vector
-	av, av2 := reg(0), reg(1)
-	const unroll = 4
-	acc := func(u int) VecPhysical { return reg(2 + u) }
-	zero := func(v VecPhysical) { VXORPS(v.AsY(), v.AsY(), v.AsY()) } // zeroes the whole ZMM too
-	// pass runs lane[off] = FMA32(a_t, row[off], lane[off]) over the n
-	// columns (onto +0 for a lane's first term), then for a pair the
-	// same with a_{t+16} and row2, unroll vectors at a time, then one.
-	pass := func(first, pair bool, tag string) {
-		XORQ(off, off)
-		MOVQ(nb, cnt)
-		SHRQ(U8(bits(unroll*vb)), cnt)
-		JZ(LabelRef("one" + tag))
-		body := func(us int, disp func(u int) int) {
-			for u := range us {
-				m := func(base GPPhysical) Mem { return Mem{Base: base, Index: off, Scale: 1, Disp: disp(u)} }
-				if first {
-					zero(acc(u))
-					VFMADD231PS(m(row), av, acc(u))
-				} else {
-					VMOVUPS(m(lane), acc(u))
-					VFMADD231PS(m(row), av, acc(u))
+	stride := Load(Param("ldb"), R10)
+	SHLQ(U8(6), stride) // 16 rows, in bytes
+	lane, r0, kind := RDI, RBX, R11
+	p0, p3, cnt, src, out := RCX, R9, R13, R14, RSI
+	ptrs := []GPPhysical{RAX, RDX, R15, R12} // columnCombines' slots
+	vb := 4 * w
+	bc := func(s int) VecPhysical { return reg(s) }
+	acc := func(u int) VecPhysical { return reg(columnRows + u) }
+	temp := func(u int) VecPhysical { return reg(columnRows + cols + u%2) }
+	rowMem := func(s, disp int) Mem {
+		base := p0
+		if s >= 3 {
+			base, s = p3, s-3
+		}
+		if s == 0 {
+			return Mem{Base: base, Disp: disp}
+		}
+		return Mem{Base: base, Index: stride, Scale: uint8(s), Disp: disp}
+	}
+	XORQ(lane, lane)
+	Label("lane")
+	MOVQ(lane, r0)
+	Label("segment")
+	// The segment's pointers and kind; cnt holds the rows left in the
+	// lane, ceil((k − r0)/16).
+	Load(Param("k"), cnt)
+	SUBQ(r0, cnt)
+	ADDQ(U8(15), cnt)
+	SHRQ(U8(4), cnt)
+	// kind holds n in bytes until the slots are found.
+	Load(Param("n"), kind)
+	SHLQ(U8(2), kind)
+	slot := func(d int, to GPPhysical) {
+		MOVQ(lane, to)
+		if d > 0 {
+			SUBQ(U8(d), to)
+		}
+		IMULQ(kind, to)
+		ADDQ(accp, to)
+	}
+	for i, d := range columnCombines {
+		slot(d, ptrs[i])
+	}
+	slot(0, out)
+	MOVQ(out, src)
+	// p0 = b + r0·ldb = b + r0·stride/16, p3 = p0 + 3·stride
+	MOVQ(r0, p0)
+	IMULQ(stride, p0)
+	SHRQ(U8(4), p0)
+	Load(Param("b"), p3)
+	ADDQ(p3, p0)
+	LEAQ(Mem{Base: p0, Index: stride, Scale: 2}, p3)
+	ADDQ(stride, p3)
+	// kind: 0 but in the last segment of lanes 8 to 15, where it counts
+	// the lanes columnCombines names that lane is at or past (8, 12, 14,
+	// 15: 1 … 4), and out moves to the last slot those combines read.
+	XORQ(kind, kind)
+	CMPQ(cnt, U8(columnRows))
+	JA(LabelRef("kindSet"))
+	for i, from := range columnCombines {
+		CMPQ(lane, U8(from))
+		JB(LabelRef("kindSet"))
+		MOVQ(U32(i+1), kind)
+		if i < len(columnCombines)-1 {
+			MOVQ(ptrs[i], out)
+		}
+	}
+	Load(Param("c"), out)
+	Label("kindSet")
+	// The bodies. A segment of columnRows rows (the only kind at k = 96)
+	// has one for each kind; a shorter one, the last of a lane where k/16
+	// is no multiple of columnRows, reads kind as it goes.
+	type spec struct{ rows, kind int } // kind −1: read from the register
+	var specs []spec
+	for kd := range len(columnCombines) + 1 {
+		specs = append(specs, spec{columnRows, kd})
+	}
+	for rows := columnRows - 1; rows >= 1; rows-- {
+		specs = append(specs, spec{rows, -1})
+	}
+	CMPQ(cnt, U8(columnRows))
+	JB(LabelRef(fmt.Sprint("body", columnRows-1, "r")))
+	for _, sp := range specs {
+		rows, kd := sp.rows, sp.kind
+		tag := fmt.Sprint(rows, "r", kd)
+		if kd < 0 {
+			tag = fmt.Sprint(rows, "r")
+		}
+		Label("body" + tag)
+		switch {
+		case kd >= 0 && kd < len(columnCombines):
+			CMPQ(kind, U8(kd))
+			JNE(LabelRef(fmt.Sprint("body", rows, "r", kd+1)))
+		case kd < 0 && rows > 1:
+			CMPQ(cnt, U8(rows))
+			JB(LabelRef(fmt.Sprint("body", rows-1, "r")))
+		}
+		Load(Param("a"), cnt)
+		for s := range rows {
+			VBROADCASTSS(Mem{Base: cnt, Index: r0, Scale: 4, Disp: 64 * s}, bc(s))
+		}
+		CMPQ(r0, lane)
+		JNE(LabelRef("later" + tag))
+		for _, first := range []bool{true, false} {
+			tag := tag
+			if !first {
+				Label("later" + tag)
+				tag += "L"
+			}
+			// What moves along the columns: the rows, the chain's slot
+			// unless first, the slots the tree reads, and where the sums
+			// go.
+			combines := len(columnCombines)
+			if kd >= 0 {
+				combines = kd
+			}
+			moving := []GPPhysical{p0}
+			if rows > 3 {
+				moving = append(moving, p3)
+			}
+			if !first {
+				moving = append(moving, src)
+			}
+			moving = append(moving, ptrs[:combines]...)
+			moving = append(moving, out)
+			run := func(us int, tag string) {
+				for u := range us {
+					if first {
+						VXORPS(acc(u).AsY(), acc(u).AsY(), acc(u).AsY())
+					} else {
+						VMOVUPS(Mem{Base: src, Disp: u * vb}, acc(u))
+					}
 				}
-				if pair {
-					VFMADD231PS(m(row2), av2, acc(u))
+				for s := range rows {
+					for u := range us {
+						VFMADD231PS(rowMem(s, u*vb), bc(s), acc(u))
+					}
+				}
+				for i := range combines {
+					if kd < 0 {
+						CMPQ(kind, U8(i))
+						JE(LabelRef("store" + tag))
+					}
+					for u := range us {
+						// The earlier partial sum is the first operand,
+						// as in Reduce16.
+						VMOVUPS(Mem{Base: ptrs[i], Disp: u * vb}, temp(u))
+						VADDPS(acc(u), temp(u), acc(u))
+					}
+				}
+				if kd < 0 {
+					Label("store" + tag)
+				}
+				for u := range us {
+					VMOVUPS(acc(u), Mem{Base: out, Disp: u * vb})
+				}
+				for _, r := range moving {
+					ADDQ(U32(us*vb), r)
 				}
 			}
-			for u := range us {
-				VMOVUPS(acc(u), Mem{Base: lane, Index: off, Scale: 1, Disp: disp(u)})
-			}
-		}
-		Label("many" + tag)
-		body(unroll, func(u int) int { return vb * u })
-		ADDQ(U32(unroll*vb), off)
-		DECQ(cnt)
-		JNZ(LabelRef("many" + tag))
-		Label("one" + tag)
-		CMPQ(off, nb)
-		JE(LabelRef("rows"))
-		body(1, func(int) int { return 0 })
-		ADDQ(U32(vb), off)
-		JMP(LabelRef("one" + tag))
-	}
-	XORQ(t, t)
-	JMP(LabelRef("start"))
-	Label("rows")
-	INCQ(t)
-	Label("start")
-	CMPQ(t, k)
-	JAE(LabelRef("fold"))
-	TESTQ(U32(16), t)
-	JZ(LabelRef("even"))
-	ADDQ(U8(15), t) // an odd block went with the even one before it
-	JMP(LabelRef("rows"))
-	Label("even")
-	MOVQ(t, lane)
-	ANDQ(U8(15), lane)
-	IMULQ(nb, lane)
-	ADDQ(accp, lane)
-	MOVQ(t, row)
-	IMULQ(ldb, row)
-	ADDQ(bp, row)
-	VBROADCASTSS(Mem{Base: ap, Index: t, Scale: 4}, av)
-	MOVQ(t, cnt)
-	ADDQ(U8(16), cnt)
-	CMPQ(cnt, k)
-	JAE(LabelRef("single"))
-	MOVQ(ldb, row2)
-	SHLQ(U8(4), row2)
-	ADDQ(row, row2)
-	VBROADCASTSS(Mem{Base: ap, Index: t, Scale: 4, Disp: 64}, av2)
-	CMPQ(t, U8(16))
-	JAE(LabelRef("pairLater"))
-	pass(true, true, "PF")
-	Label("pairLater")
-	pass(false, true, "P")
-	Label("single")
-	CMPQ(t, U8(16))
-	JAE(LabelRef("singleLater"))
-	pass(true, false, "SF")
-	Label("singleLater")
-	pass(false, false, "S")
-	// The Reduce16 tree, w columns at a time: lane l of the columns at
-	// acc + l·n.
-	Label("fold")
-	cp := Load(Param("c"), RSI)
-	XORQ(off, off)
-	MOVQ(nb, cnt)
-	SHLQ(U8(3), cnt) // from lane l to lane l+8
-	Label("foldLoop")
-	MOVQ(accp, lane)
-	ADDQ(off, lane)
-	for l := range 8 {
-		if l > 0 {
-			ADDQ(nb, lane)
-		}
-		VMOVUPS(Mem{Base: lane}, reg(l))
-		VADDPS(Mem{Base: lane, Index: cnt, Scale: 1}, reg(l), reg(l))
-	}
-	for h := 4; h >= 1; h /= 2 {
-		for l := range h {
-			VADDPS(reg(l+h), reg(l), reg(l))
+			Load(Param("n"), cnt)
+			SHRQ(U8(bits(cols*w)), cnt)
+			JZ(LabelRef("tail" + tag))
+			Label("many" + tag)
+			run(cols, "M"+tag)
+			DECQ(cnt)
+			JNZ(LabelRef("many" + tag))
+			Label("tail" + tag)
+			Load(Param("n"), cnt)
+			ANDQ(U32(cols*w-1), cnt)
+			SHRQ(U8(bits(w)), cnt)
+			JZ(LabelRef("next"))
+			Label("one" + tag)
+			run(1, "O"+tag)
+			DECQ(cnt)
+			JNZ(LabelRef("one" + tag))
+			JMP(LabelRef("next"))
 		}
 	}
-	VMOVUPS(reg(0), Mem{Base: cp, Index: off, Scale: 1})
-	ADDQ(U32(vb), off)
-	CMPQ(off, nb)
-	JNE(LabelRef("foldLoop"))
+	Label("next")
+	ADDQ(U32(16*columnRows), r0)
+	Load(Param("k"), RAX)
+	CMPQ(r0, RAX)
+	JB(LabelRef("segment"))
+	INCQ(lane)
+	CMPQ(lane, U8(16))
+	JB(LabelRef("lane"))
 	VZEROUPPER()
 	RET()
 }
