@@ -1442,7 +1442,7 @@ func columnDots(isa string, w, cols int, reg func(int) VecPhysical) {
 	}
 	Load(Param("c"), out)
 	Label("kindSet")
-	// The bodies. A segment of columnRows rows (the only kind at k = 96)
+	// The bodies. A segment of columnRows rows (every segment at k = 96)
 	// has one for each kind; a shorter one, the last of a lane where k/16
 	// is no multiple of columnRows, reads kind as it goes.
 	type spec struct{ rows, kind int } // kind −1: read from the register
