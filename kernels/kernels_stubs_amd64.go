@@ -769,7 +769,7 @@ func fmaPeakAVX512(n int)
 //go:noescape
 func axpyAVX2(y []float32, a float32, x []float32)
 
-// columnDotsAVX2 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (6 rows of a lane at once) with each lane's chains in registers, with AVX2+FMA; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of 8 and k ≥ 16.
+// columnDotsAVX2 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (6 rows of a lane at once, each column's chain in a register), with AVX2+FMA; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of 8 and k ≥ 16.
 //
 //go:noescape
 func columnDotsAVX2(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)
@@ -814,7 +814,7 @@ func rowPairsShortAVX2_5(c *float32, a *float32, b *float32, ldb int, n int)
 //go:noescape
 func rowPairsShortAVX2_6(c *float32, a *float32, b *float32, ldb int, n int)
 
-// columnDotsAVX512 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (6 rows of a lane at once) with each lane's chains in registers, with AVX-512F; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of 16 and k ≥ 16.
+// columnDotsAVX512 sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (6 rows of a lane at once, each column's chain in a register), with AVX-512F; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of 16 and k ≥ 16.
 //
 //go:noescape
 func columnDotsAVX512(c *float32, acc *float32, a *float32, b *float32, ldb int, n int, k int)

@@ -1371,7 +1371,7 @@ func columnDots(isa string, w, cols int, reg func(int) VecPhysical) {
 	if w == 16 {
 		feature = "AVX-512F"
 	}
-	Doc(name + " sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (" + fmt.Sprint(columnRows) + " rows of a lane at once) with each lane's chains in registers, with " + feature + "; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of " + fmt.Sprint(w) + " and k ≥ 16.")
+	Doc(name + " sets c[j] = Dot(a[0:k], column j of b) for j < n, b k×n at row stride ldb, reading b lane by lane (" + fmt.Sprint(columnRows) + " rows of a lane at once, each column's chain in a register), with " + feature + "; acc holds 16·n floats of lanes and partial sums; n is a positive multiple of " + fmt.Sprint(w) + " and k ≥ 16.")
 	accp := Load(Param("acc"), R8)
 	stride := Load(Param("ldb"), R10)
 	SHLQ(U8(6), stride) // 16 rows, in bytes
