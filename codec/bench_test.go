@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mbzip/mbzip/model"
@@ -74,44 +75,64 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 // BenchmarkDecodeFile decodes the .mbz file named by $MBZIP_BENCH_FILE (made
-// with a built-in model) at $MBZIP_BENCH_THREADS threads (default 1), for
-// profiling decompression on real data: go test ./codec -run '^$' -bench
-// DecodeFile -cpuprofile cpu.out. It is skipped when the variable is unset.
+// with a built-in model, or with the .safetensors file $MBZIP_BENCH_MODEL)
+// at $MBZIP_BENCH_THREADS threads (default 1), for profiling decompression
+// on real data: go test ./codec -run '^$' -bench DecodeFile -cpuprofile
+// cpu.out. It is skipped when MBZIP_BENCH_FILE is unset.
 func BenchmarkDecodeFile(b *testing.B) {
 	enc, threads := benchFile(b, "MBZIP_BENCH_FILE")
 	info, err := Inspect(bytes.NewReader(enc))
 	if err != nil {
 		b.Fatal(err)
 	}
+	opts := append(benchModelOption(b), WithThreads(threads))
 	b.SetBytes(info.OriginalSize)
 	for b.Loop() {
-		if _, err := DecodeAll(enc, WithThreads(threads)); err != nil {
+		if _, err := DecodeAll(enc, opts...); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkEncodeFile compresses the file named by $MBZIP_BENCH_INPUT with
-// the built-in model $MBZIP_BENCH_MODEL (default: the default text model)
-// at $MBZIP_BENCH_THREADS threads (default 1), for profiling compression on
+// the model $MBZIP_BENCH_MODEL (default: the default text model) at
+// $MBZIP_BENCH_THREADS threads (default 1), for profiling compression on
 // real data: go test ./codec -run '^$' -bench EncodeFile -cpuprofile
 // cpu.out. It is skipped when MBZIP_BENCH_INPUT is unset.
 func BenchmarkEncodeFile(b *testing.B) {
 	src, threads := benchFile(b, "MBZIP_BENCH_INPUT")
-	opts := []Option{WithThreads(threads)}
-	if mn := os.Getenv("MBZIP_BENCH_MODEL"); mn != "" {
-		m, err := builtin.Lookup(mn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		opts = append(opts, WithModel(m))
-	}
+	opts := append(benchModelOption(b), WithThreads(threads))
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
 		if _, err := EncodeAll(src, opts...); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchModelOption returns WithModel of $MBZIP_BENCH_MODEL, a built-in
+// model's name or a .safetensors file (so that a test binary built with
+// -tags mbzip_nobuiltin, small enough to carry to another machine, can
+// profile a real model there), or nothing when it is unset.
+func benchModelOption(b *testing.B) []Option {
+	name := os.Getenv("MBZIP_BENCH_MODEL")
+	if name == "" {
+		return nil
+	}
+	var m *model.Model
+	var err error
+	if strings.HasSuffix(name, ".safetensors") {
+		var data []byte
+		if data, err = os.ReadFile(name); err == nil {
+			m, err = model.Load(data)
+		}
+	} else {
+		m, err = builtin.Lookup(name)
+	}
+	if err != nil {
+		b.Fatalf("MBZIP_BENCH_MODEL: %v", err)
+	}
+	return []Option{WithModel(m)}
 }
 
 // benchFile reads the file named by the environment variable fileVar,
