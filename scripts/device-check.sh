@@ -11,9 +11,9 @@
 #     must decompress there;
 #   - the FMA peak and the matmul layouts (BenchmarkMatMulLayouts) per ISA,
 #     and the panel-size sweep (BenchmarkMatMulPanels: at m = 2048, k = 96
-#     the AVX-512 kernels gave 47 GFLOP/s there, 27 % of their peak, and the
-#     AVX2 ones 53 on the same core — is a panel of a that stays in L1 the
-#     cure?), and the vertical kernels (AVX2 and the AVX-512 2×32) against
+#     the AVX-512 kernels gave 47 GFLOP/s there in session 6, 27 % of their
+#     peak; MatMulLayouts' a·bᵀ at 2048 × 288 × 96 ran at 168 in session
+#     23), and the vertical kernels (AVX2 and the AVX-512 2×32) against
 #     the R×C ones at the local layers' shapes (BenchmarkMatMulVertical,
 #     VerticalKernel: session 6 turned the AVX-512 one on from 1024 rows);
 #   - training throughput on 16 threads and its CPU profile (BenchmarkTrainStep
@@ -26,8 +26,8 @@
 # Binaries travel xz-compressed (the device unpacks them with Python's lzma)
 # and the slim mbzip is built with -tags mbzip_nobuiltin; the default model
 # travels as .carry/dev/model.safetensors. The shipped weights
-# (model/builtin/*.safetensors, 70 MB) would take the working tree past the
-# 64 MiB a call may carry, so the script parks them in .carry/parked/.
+# (model/builtin/*.safetensors, about 115 MB) would take the working tree
+# past the 64 MiB a call may carry, so the script parks them in .carry/parked/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 torch=
