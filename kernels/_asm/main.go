@@ -1124,7 +1124,8 @@ func verticalRow512() {
 }
 
 // microAVX512 generates the R×C AVX-512 micro-kernel: one ZMM accumulator
-// per output, merge-masked FMAs for the tail.
+// per output, merge-masked FMAs for the tail, and the reduction network
+// (storeResultsNet) where netFits, group512 otherwise.
 func microAVX512(r, c int, prefetch, half bool) {
 	isa, sig, what := "AVX512", microSig, ""
 	if half {
@@ -1247,8 +1248,18 @@ func microAVX512(r, c int, prefetch, half bool) {
 	}
 
 	Label("reduce")
-	VMOVUPS(laneIdx, Z4)
-	storeResults(r, c, acc, group512)
+	if netFits(r, c) {
+		var scratch []VecPhysical
+		for z := range 32 {
+			if z < first || z >= first+r*c {
+				scratch = append(scratch, zmm(z))
+			}
+		}
+		storeResultsNet(r, c, acc, scratch)
+	} else {
+		VMOVUPS(laneIdx, Z4)
+		storeResults(r, c, acc, group512)
+	}
 	VZEROUPPER()
 	RET()
 }
