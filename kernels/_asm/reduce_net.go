@@ -222,25 +222,12 @@ func reduceNet(regs []VecPhysical, pool *netPool) (VecPhysical, [16]int) {
 		}
 	}
 	// Fold 8: [x lanes 0-7 | y lanes 8-15] + [x 8-15 | y 0-7].
-	var next []netVec
-	for p := 0; p+1 < len(vs); p += 2 {
-		x, y := vs[p], vs[p+1]
-		s := pool.get()
-		VSHUFF32X4(U8(0x4e), y.reg, x.reg, s)
-		t2 := simShuff32x4(0x4e, y.lanes, x.lanes)
-		VBLENDMPS(y.reg, x.reg, K2, x.reg)
-		t1 := simBlend(0xff00, y.lanes, x.lanes)
-		VADDPS(s, x.reg, x.reg)
-		sum := netSum(t1, t2)
-		netCheckFold("fold 8", x.lanes, y.lanes, sum)
-		pool.put(s)
-		pool.put(y.reg)
-		next = append(next, netVec{x.reg, sum})
-	}
-	vs = next
+	vs = netFoldPairs("fold 8", vs, pool, K2, 0xff00,
+		func(y, x, d VecPhysical) { VSHUFF32X4(U8(0x4e), y, x, d) },
+		func(y, x [16]netNode) [16]netNode { return simShuff32x4(0x4e, y, x) })
 	// Fold 4: a blend of chunks 0, 2 of one and 1, 3 of the other, and a
 	// two-table permute for their partners.
-	next = nil
+	var next []netVec
 	var idxReg VecPhysical
 	var idx0 [16]int
 	for p := 0; p+1 < len(vs); p += 2 {
@@ -267,22 +254,9 @@ func reduceNet(regs []VecPhysical, pool *netPool) (VecPhysical, [16]int) {
 	pool.put(idxReg)
 	vs = next
 	// Fold 2, inside each 128-bit chunk: [x0 x1 y2 y3] + [x2 x3 y0 y1].
-	next = nil
-	for p := 0; p+1 < len(vs); p += 2 {
-		x, y := vs[p], vs[p+1]
-		s := pool.get()
-		VSHUFPS(U8(0x4e), y.reg, x.reg, s)
-		t2 := simShufps(0x4e, y.lanes, x.lanes)
-		VBLENDMPS(y.reg, x.reg, K4, x.reg)
-		t1 := simBlend(0xcccc, y.lanes, x.lanes)
-		VADDPS(s, x.reg, x.reg)
-		sum := netSum(t1, t2)
-		netCheckFold("fold 2", x.lanes, y.lanes, sum)
-		pool.put(s)
-		pool.put(y.reg)
-		next = append(next, netVec{x.reg, sum})
-	}
-	vs = next
+	vs = netFoldPairs("fold 2", vs, pool, K4, 0xcccc,
+		func(y, x, d VecPhysical) { VSHUFPS(U8(0x4e), y, x, d) },
+		func(y, x [16]netNode) [16]netNode { return simShufps(0x4e, y, x) })
 	// Fold 1: two vectors, even lanes + odd lanes of each (VSHUFPS); one,
 	// itself + its odd lanes moved down (VMOVSHDUP), half its lanes junk.
 	var out netVec
@@ -325,6 +299,29 @@ func reduceNet(regs []VecPhysical, pool *netPool) (VecPhysical, [16]int) {
 		}
 	}
 	return out.reg, where
+}
+
+// netFoldPairs folds the vectors vs in pairs (x, y) into x: x = blend(x, y
+// under k, whose bits are mask) + shuffle(y, x), the shuffle made in a
+// scratch register, as sim says its lanes come; y goes back to the pool.
+func netFoldPairs(what string, vs []netVec, pool *netPool, k Op, mask uint16,
+	shuffle func(y, x, dst VecPhysical), sim func(y, x [16]netNode) [16]netNode) []netVec {
+	var next []netVec
+	for p := 0; p+1 < len(vs); p += 2 {
+		x, y := vs[p], vs[p+1]
+		s := pool.get()
+		shuffle(y.reg, x.reg, s)
+		t2 := sim(y.lanes, x.lanes)
+		VBLENDMPS(y.reg, x.reg, k, x.reg)
+		t1 := simBlend(mask, y.lanes, x.lanes)
+		VADDPS(s, x.reg, x.reg)
+		sum := netSum(t1, t2)
+		netCheckFold(what, x.lanes, y.lanes, sum)
+		pool.put(s)
+		pool.put(y.reg)
+		next = append(next, netVec{x.reg, sum})
+	}
+	return next
 }
 
 // netFits reports whether the R×C AVX-512 kernels reduce through the
