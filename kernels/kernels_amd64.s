@@ -4465,7 +4465,6 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -4500,7 +4499,7 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	VZEROUPPER
 	RET
 
@@ -4622,7 +4621,6 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -4657,7 +4655,7 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	VZEROUPPER
 	RET
 
@@ -4747,7 +4745,6 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -4782,7 +4779,7 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	VZEROUPPER
 	RET
 
@@ -8088,8 +8085,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -8124,10 +8120,10 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	VZEROUPPER
 	RET
 
@@ -8208,8 +8204,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -8244,10 +8239,10 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	VZEROUPPER
 	RET
 
@@ -8326,8 +8321,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -8362,10 +8356,10 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	VZEROUPPER
 	RET
 
@@ -9916,8 +9910,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -9974,10 +9967,10 @@ reduce:
 	VPERMPS    Z9, Z0, Z9
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, (DI)
+	VMOVUPS    Z9, K5, (CX)
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, -32(R8)
+	VMOVUPS    Z9, K5, -32(DI)
 	VZEROUPPER
 	RET
 
@@ -10116,8 +10109,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -10174,10 +10166,10 @@ reduce:
 	VPERMPS    Z9, Z0, Z9
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, (DI)
+	VMOVUPS    Z9, K5, (CX)
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, -32(R8)
+	VMOVUPS    Z9, K5, -32(DI)
 	VZEROUPPER
 	RET
 
@@ -10294,8 +10286,7 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
-	LEAQ       (DI)(DX*1), R8
+	LEAQ       (CX)(DX*1), DI
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -10352,10 +10343,10 @@ reduce:
 	VPERMPS    Z9, Z0, Z9
 	MOVL       $0x000000ff, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, (DI)
+	VMOVUPS    Z9, K5, (CX)
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z9, K5, -32(R8)
+	VMOVUPS    Z9, K5, -32(DI)
 	VZEROUPPER
 	RET
 
@@ -16799,10 +16790,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -16837,16 +16827,16 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x0000000c, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -8(R8)
+	VMOVUPS    Z5, K5, -8(DI)
 	MOVL       $0x00000030, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R9)
+	VMOVUPS    Z5, K5, -16(R8)
 	MOVL       $0x000000c0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -24(R10)
+	VMOVUPS    Z5, K5, -24(R9)
 	VZEROUPPER
 	RET
 
@@ -16925,10 +16915,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -16963,16 +16952,16 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x0000000c, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -8(R8)
+	VMOVUPS    Z5, K5, -8(DI)
 	MOVL       $0x00000030, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R9)
+	VMOVUPS    Z5, K5, -16(R8)
 	MOVL       $0x000000c0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -24(R10)
+	VMOVUPS    Z5, K5, -24(R9)
 	VZEROUPPER
 	RET
 
@@ -17050,10 +17039,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -17088,16 +17076,16 @@ reduce:
 	VPERMPS    Z5, Z17, Z5
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x0000000c, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -8(R8)
+	VMOVUPS    Z5, K5, -8(DI)
 	MOVL       $0x00000030, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R9)
+	VMOVUPS    Z5, K5, -16(R8)
 	MOVL       $0x000000c0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -24(R10)
+	VMOVUPS    Z5, K5, -24(R9)
 	VZEROUPPER
 	RET
 
@@ -17692,10 +17680,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -17752,16 +17739,16 @@ reduce:
 	VPERMPS    Z5, Z0, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	MOVL       $0x00000f00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -32(R9)
+	VMOVUPS    Z5, K5, -32(R8)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -48(R10)
+	VMOVUPS    Z5, K5, -48(R9)
 	VZEROUPPER
 	RET
 
@@ -17872,10 +17859,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -17932,16 +17918,16 @@ reduce:
 	VPERMPS    Z5, Z0, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	MOVL       $0x00000f00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -32(R9)
+	VMOVUPS    Z5, K5, -32(R8)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -48(R10)
+	VMOVUPS    Z5, K5, -48(R9)
 	VZEROUPPER
 	RET
 
@@ -18050,10 +18036,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -18110,16 +18095,16 @@ reduce:
 	VPERMPS    Z5, Z0, Z5
 	MOVL       $0x0000000f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, (DI)
+	VMOVUPS    Z5, K5, (CX)
 	MOVL       $0x000000f0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -16(R8)
+	VMOVUPS    Z5, K5, -16(DI)
 	MOVL       $0x00000f00, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -32(R9)
+	VMOVUPS    Z5, K5, -32(R8)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z5, K5, -48(R10)
+	VMOVUPS    Z5, K5, -48(R9)
 	VZEROUPPER
 	RET
 
@@ -18993,10 +18978,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -19053,13 +19037,13 @@ reduce:
 	VPERMPS    Z7, Z4, Z7
 	MOVL       $0x0000003f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, (DI)
+	VMOVUPS    Z7, K5, (CX)
 	MOVL       $0x00000fc0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -24(R8)
+	VMOVUPS    Z7, K5, -24(DI)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -48(R9)
+	VMOVUPS    Z7, K5, -48(R8)
 	VSHUFF32X4 $0x4e, Z24, Z23, Z16
 	VBLENDMPS  Z24, Z23, K2, Z23
 	VADDPS     Z16, Z23, Z23
@@ -19088,10 +19072,10 @@ reduce:
 	VPERMPS    Z23, Z1, Z23
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, 16(R9)
+	VMOVUPS    Z23, K5, 16(R8)
 	MOVL       $0x000000fc, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, -8(R10)
+	VMOVUPS    Z23, K5, -8(R9)
 	VZEROUPPER
 	RET
 
@@ -19234,10 +19218,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -19294,13 +19277,13 @@ reduce:
 	VPERMPS    Z7, Z4, Z7
 	MOVL       $0x0000003f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, (DI)
+	VMOVUPS    Z7, K5, (CX)
 	MOVL       $0x00000fc0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -24(R8)
+	VMOVUPS    Z7, K5, -24(DI)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -48(R9)
+	VMOVUPS    Z7, K5, -48(R8)
 	VSHUFF32X4 $0x4e, Z24, Z23, Z16
 	VBLENDMPS  Z24, Z23, K2, Z23
 	VADDPS     Z16, Z23, Z23
@@ -19329,10 +19312,10 @@ reduce:
 	VPERMPS    Z23, Z1, Z23
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, 16(R9)
+	VMOVUPS    Z23, K5, 16(R8)
 	MOVL       $0x000000fc, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, -8(R10)
+	VMOVUPS    Z23, K5, -8(R9)
 	VZEROUPPER
 	RET
 
@@ -19472,10 +19455,9 @@ reduce:
 	MOVQ       c+0(FP), CX
 	MOVQ       ldc+8(FP), DX
 	SHLQ       $0x02, DX
-	MOVQ       CX, DI
+	LEAQ       (CX)(DX*1), DI
 	LEAQ       (DI)(DX*1), R8
 	LEAQ       (R8)(DX*1), R9
-	LEAQ       (R9)(DX*1), R10
 	MOVL       $0x0000ff00, SI
 	KMOVW      SI, K2
 	MOVL       $0x0000f0f0, SI
@@ -19532,13 +19514,13 @@ reduce:
 	VPERMPS    Z7, Z4, Z7
 	MOVL       $0x0000003f, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, (DI)
+	VMOVUPS    Z7, K5, (CX)
 	MOVL       $0x00000fc0, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -24(R8)
+	VMOVUPS    Z7, K5, -24(DI)
 	MOVL       $0x0000f000, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z7, K5, -48(R9)
+	VMOVUPS    Z7, K5, -48(R8)
 	VSHUFF32X4 $0x4e, Z24, Z23, Z16
 	VBLENDMPS  Z24, Z23, K2, Z23
 	VADDPS     Z16, Z23, Z23
@@ -19567,10 +19549,10 @@ reduce:
 	VPERMPS    Z23, Z1, Z23
 	MOVL       $0x00000003, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, 16(R9)
+	VMOVUPS    Z23, K5, 16(R8)
 	MOVL       $0x000000fc, SI
 	KMOVW      SI, K5
-	VMOVUPS    Z23, K5, -8(R10)
+	VMOVUPS    Z23, K5, -8(R9)
 	VZEROUPPER
 	RET
 

@@ -337,11 +337,10 @@ func netFits(r, c int) bool { return r*c%8 == 0 }
 // registers the kernel no longer needs.
 func storeResultsNet(r, c int, acc func(i, j int) VecPhysical, scratch []VecPhysical) {
 	cp, ldc, tmp := gp[2], gp[3], gp[4]
-	rows := gp[5 : 5+r]
+	rows := append([]GPPhysical{cp}, gp[5:5+r-1]...) // row 0 is c itself
 	Load(Param("c"), cp)
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
-	MOVQ(cp, rows[0])
 	for i := 1; i < r; i++ {
 		LEAQ(Mem{Base: rows[i-1], Index: ldc, Scale: 1}, rows[i])
 	}
