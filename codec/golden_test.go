@@ -17,12 +17,15 @@ import (
 // Regenerate with -update only for a deliberate change.
 func TestGolden(t *testing.T) {
 	tiny := WithModel(tinyModel(t))
+	// named looks its prior up only when a test that runs applies it.
 	named := func(name string) Option {
-		m, err := builtin.Lookup(name)
-		if err != nil {
-			t.Fatal(err)
+		return func(o *options) error {
+			m, err := builtin.Lookup(name)
+			if err != nil {
+				return err
+			}
+			return WithModel(m)(o)
 		}
-		return WithModel(m)
 	}
 	for _, g := range []struct {
 		file string
@@ -70,7 +73,15 @@ func TestGolden(t *testing.T) {
 		// The shipped text prior, through the default model selection.
 		{"text-wide-v1-f16.mbz", sampleText(600), []Option{WithSegmentSize(512)}},
 	} {
+		prior := strings.HasPrefix(g.file, "text-ref-") || strings.HasPrefix(g.file, "text-wide-")
 		t.Run(g.file, func(t *testing.T) {
+			// Each prior codes its 600 bytes at a few bytes a second under
+			// qemu, where CI runs this -short: there the shipped prior
+			// stands for them (the earlier ones run on amd64, on every
+			// kernel level).
+			if testing.Short() && prior && g.file != "text-wide-v1-f16.mbz" {
+				t.Skip("-short: the shipped prior's golden file only")
+			}
 			path := filepath.Join("..", "testdata", "mbz", g.file)
 			enc, err := EncodeAll(g.src, append(g.opts, WithThreads(2))...)
 			if err != nil {
@@ -103,7 +114,6 @@ func TestGolden(t *testing.T) {
 			// What version 1 wrote from the same input must still decode
 			// (-short, as under qemu in CI: the tiny model's files only).
 			v1 := filepath.Join("..", "testdata", "mbz", "v1", g.file)
-			prior := strings.HasPrefix(g.file, "text-ref-") || strings.HasPrefix(g.file, "text-wide-")
 			old, err := os.ReadFile(v1)
 			switch {
 			case testing.Short() && prior:
