@@ -126,7 +126,11 @@ func forwardBatchIdentical(t *testing.T, name string, cfg Config, threads int, p
 		probs []float32
 	}
 	queues := make([][]job, nrows)
-	for i := range 3 * nrows {
+	jobs := 3 * nrows
+	if testing.Short() {
+		jobs = 2 * nrows // under qemu in CI
+	}
+	for i := range jobs {
 		n := max(lengths[r.IntN(len(lengths))], 1)
 		seq := randBytes(r, n)
 		queues[i%nrows] = append(queues[i%nrows], job{seq, forward(m, seq)})
