@@ -930,8 +930,12 @@ var f16c = cpu.X86.HasF16C
 
 // keyDotsHalf is keyDotsHalfGeneric through keyDotsHalfAVX512 or
 // keyDotsHalfAVX2 when len(q) is a multiple of 16; they compute n rounded
-// up to 16 dots (whole chunks), which s and keys must hold.
-func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
+// up to 16 dots (whole chunks), which s and keys must hold. nextKeys and
+// values, laid out as keys (the next head's keys and this head's values in
+// StoreKVHalf's caches), are hints: the AVX2 kernel prefetches their bytes
+// as it reads the keys', for the next head and for the weighted sum that
+// follows, and never reads them. Either may be empty.
+func keyDotsHalf(s []float32, n int, q []float32, keys, nextKeys, values []uint16) {
 	hd := len(q)
 	switch {
 	case n == 0 || hd == 0 || hd%Lanes != 0 || isa < isaAVX2 || isa == isaAVX2 && !f16c:
@@ -946,13 +950,22 @@ func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) {
 		// AVX2: two chunks at a time, then a last one alone.
 		pairs := chunks / 2
 		if pairs > 0 {
-			keyDotsHalfPairsAVX2(&s[0], &q[0], &keys[0], pairs, hd)
+			keyDotsHalfPairsAVX2(&s[0], &q[0], &keys[0], hint(nextKeys, keys), hint(values, keys), pairs, hd)
 		}
 		if chunks%2 != 0 {
 			at := 2 * pairs * Lanes
 			keyDotsHalfAVX2(&s[at], &q[0], &keys[at*hd], 1, hd)
 		}
 	}
+}
+
+// hint returns the address of a prefetch hint, or where it is empty that
+// of fallback (non-empty), whose lines are being read anyway.
+func hint(x, fallback []uint16) *uint16 {
+	if len(x) > 0 {
+		return &x[0]
+	}
+	return &fallback[0]
 }
 
 // chunkDotHalf is chunkDotHalfGeneric through chunkDotHalfAVX2 (8 columns)

@@ -107,7 +107,9 @@ func (*verticalPack) matMulT(_ []float32, _ int, _ []float32, _ int, _, j0, _ in
 // packedAlways is there for the tests; nothing is packed in this build.
 var packedAlways = false
 
-func keyDotsHalf(s []float32, n int, q []float32, keys []uint16) { keyDotsHalfGeneric(s, n, q, keys) }
+func keyDotsHalf(s []float32, n int, q []float32, keys, _, _ []uint16) {
+	keyDotsHalfGeneric(s, n, q, keys)
+}
 
 func chunkDotHalf(out, p []float32, values []uint16, stride int) {
 	chunkDotHalfGeneric(out, p, values, stride)

@@ -157,9 +157,13 @@ func AttentionStepHalf(out, q []float32, kc, vc []uint16, n, ld, heads, dim int,
 		c0, c1 := h*hd, (h+1)*hd
 		// The keys of a head are ld/16 chunks; the positions n…len(s)−1 of
 		// the last lie within the capacity, so the dots may run over them.
-		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd])
-		softmaxScaled(s[:n], scale)
 		values := vc[h*ld*hd:]
+		var next []uint16 // the next head's keys, prefetched
+		if h+1 < heads {
+			next = kc[(h+1)*ld*hd : (h+2)*ld*hd]
+		}
+		keyDotsHalf(s, n, q[c0:c1], kc[h*ld*hd:(h+1)*ld*hd], next, values)
+		softmaxScaled(s[:n], scale)
 		chunkWeightedSum(out[c0:c1], block, func(o []float32, x int) { chunkDotHalf(o, s[:n], values[Lanes*x:], stride) })
 	}
 }

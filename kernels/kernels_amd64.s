@@ -32038,15 +32038,17 @@ dims0:
 	VZEROUPPER
 	RET
 
-// func keyDotsHalfPairsAVX2(s *float32, q *float32, keys *uint16, pairs int, k int)
-// Requires: AVX, F16C, FMA3
-TEXT ·keyDotsHalfPairsAVX2(SB), $1792-40
+// func keyDotsHalfPairsAVX2(s *float32, q *float32, keys *uint16, nextKeys *uint16, values *uint16, pairs int, k int)
+// Requires: AVX, F16C, FMA3, MMX+
+TEXT ·keyDotsHalfPairsAVX2(SB), $1792-56
 	MOVQ s+0(FP), AX
 	MOVQ q+8(FP), BX
 	MOVQ keys+16(FP), CX
-	MOVQ pairs+24(FP), DX
-	MOVQ k+32(FP), R10
+	MOVQ pairs+40(FP), DX
+	MOVQ k+48(FP), R10
 	SHLQ $0x05, R10
+	MOVQ nextKeys+24(FP), R11
+	MOVQ values+32(FP), R12
 
 pair:
 	VXORPS Y0, Y0, Y0
@@ -32060,10 +32062,16 @@ pair:
 	MOVQ   BX, DI
 	MOVQ   CX, R8
 	LEAQ   (CX)(R10*1), R9
-	MOVQ   k+32(FP), SI
+	MOVQ   k+48(FP), SI
 	SHRQ   $0x04, SI
 
 dims7:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 56(DI), Y8
 	VCVTPH2PS    448(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32106,10 +32114,16 @@ dims7:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims6:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 48(DI), Y8
 	VCVTPH2PS    384(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32152,10 +32166,16 @@ dims6:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims5:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 40(DI), Y8
 	VCVTPH2PS    320(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32198,10 +32218,16 @@ dims5:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims4:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 32(DI), Y8
 	VCVTPH2PS    256(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32244,10 +32270,16 @@ dims4:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims3:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 24(DI), Y8
 	VCVTPH2PS    192(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32298,10 +32330,16 @@ dims3:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims2:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 16(DI), Y8
 	VCVTPH2PS    128(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32352,10 +32390,16 @@ dims2:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims1:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS 8(DI), Y8
 	VCVTPH2PS    64(R8), Y9
 	VFMADD231PS  Y9, Y8, Y0
@@ -32414,10 +32458,16 @@ dims1:
 	MOVQ         BX, DI
 	MOVQ         CX, R8
 	LEAQ         (CX)(R10*1), R9
-	MOVQ         k+32(FP), SI
+	MOVQ         k+48(FP), SI
 	SHRQ         $0x04, SI
 
 dims0:
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         $0x80, R11
+	ADDQ         $0x80, R12
 	VBROADCASTSS (DI), Y8
 	VCVTPH2PS    (R8), Y9
 	VFMADD231PS  Y9, Y8, Y0

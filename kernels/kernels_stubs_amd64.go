@@ -904,10 +904,10 @@ func chunkDotAVX512(c *float32, ldc int, a *float32, b *float32, bstep int, k in
 //go:noescape
 func keyDotsHalfAVX2(s *float32, q *float32, keys *uint16, chunks int, k int)
 
-// keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.
+// keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C; as it reads each byte of keys it prefetches the same byte of nextKeys and of values (hints: neither is read).
 //
 //go:noescape
-func keyDotsHalfPairsAVX2(s *float32, q *float32, keys *uint16, pairs int, k int)
+func keyDotsHalfPairsAVX2(s *float32, q *float32, keys *uint16, nextKeys *uint16, values *uint16, pairs int, k int)
 
 // keyDotsHalfAVX512 computes keyDotsHalfGeneric's s[j] for the 16·chunks keys of the key chunks, k a positive multiple of 16, with AVX-512F.
 //

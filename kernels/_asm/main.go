@@ -3464,13 +3464,13 @@ func keyDotsHalfAVX2() {
 // then 6–7; lanes 0–1 get 8–9, then 4–5, then 2–3; lane 1 goes onto lane
 // 0 between registers.
 func keyDotsHalfPairsAVX2() {
-	TEXT("keyDotsHalfPairsAVX2", 0, "func(s *float32, q *float32, keys *uint16, pairs int, k int)")
+	TEXT("keyDotsHalfPairsAVX2", 0, "func(s *float32, q *float32, keys *uint16, nextKeys *uint16, values *uint16, pairs int, k int)")
 	Pragma("noescape")
-	Doc("keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C.")
+	Doc("keyDotsHalfPairsAVX2 computes keyDotsHalfGeneric's s[j] for the 32·pairs keys of the key chunks, k a positive multiple of 16, with AVX2+FMA+F16C; as it reads each byte of keys it prefetches the same byte of nextKeys and of values (hints: neither is read).")
 	kept := AllocLocal(7 * 8 * 32)
 	raw := func(g int) Mem { return kept.Offset(256 * (g - 4)) }    // lanes 2g, 2g+1, g ≥ 4
 	folded := func(g int) Mem { return kept.Offset(256 * (g + 3)) } // g = 1, 2, 3
-	sp, qp, kp, cnt, inner, qq, ka, kb, chunk := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8]
+	sp, qp, kp, cnt, inner, qq, ka, kb, chunk, pf, vpf := gp[0], gp[1], gp[2], gp[3], gp[4], gp[5], gp[6], gp[7], gp[8], gp[9], gp[10]
 	// acc(l, h): lane l of the pair, positions 8h … 8h+7 of the 32.
 	acc := func(l, h int) VecPhysical { return ymm(4*l + h) }
 	add := func(m Mem) {
@@ -3489,6 +3489,14 @@ func keyDotsHalfPairsAVX2() {
 	Load(Param("pairs"), cnt)
 	Load(Param("k"), chunk)
 	SHLQ(U8(5), chunk) // a chunk's bytes: 16 positions of k binary16 values
+	// Each pass reads one line in eight of a pair, so a pair coming from
+	// memory costs eight round trips (3–4 GB/s from memory on the 2-core
+	// EPYC); the weighted sum reads the values eight columns at a time,
+	// one line in eight of a chunk again. So pf walks the next head's keys
+	// and vpf this head's values, two cache lines an inner iteration: a
+	// pair is k lines, read over 8·k/16 iterations.
+	Load(Param("nextKeys"), pf)
+	Load(Param("values"), vpf)
 	Label("pair")
 	for g := 7; g >= 0; g-- { // lanes 2g, 2g+1
 		for i := range 8 {
@@ -3500,6 +3508,12 @@ func keyDotsHalfPairsAVX2() {
 		Load(Param("k"), inner)
 		SHRQ(U8(4), inner)
 		Label(fmt.Sprintf("dims%d", g))
+		PREFETCHT0(Mem{Base: pf})
+		PREFETCHT0(Mem{Base: pf, Disp: 64})
+		PREFETCHT0(Mem{Base: vpf})
+		PREFETCHT0(Mem{Base: vpf, Disp: 64})
+		ADDQ(U8(128), pf)
+		ADDQ(U8(128), vpf)
 		for l := range 2 {
 			d := 2*g + l
 			qd := ymm(8 + 4*l)
