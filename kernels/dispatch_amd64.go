@@ -879,12 +879,47 @@ func (p *verticalPack) matMulT(c []float32, ldc int, a []float32, lda int, m, j0
 	return lo, hi
 }
 
+// passHalfCols is the width of the pass-ordered binary16 panels of the
+// ISA in use (packPassHalf): 32 columns for mmvhAVX512_4x32, 16 for
+// mmvhAVX2_2x16; 0 where neither runs.
+func passHalfCols() int {
+	switch {
+	case isa == isaAVX512:
+		return 32
+	case isa == isaAVX2 && f16c:
+		return 16
+	}
+	return 0
+}
+
+// passHalfRows is the rows of a that the pass-ordered kernel of the ISA in
+// use computes at a time: 4 on AVX-512, 2 on AVX2.
+func passHalfRows() int {
+	if isa == isaAVX512 {
+		return 4
+	}
+	return 2
+}
+
 // passHalfFits reports whether PackLinearHalf makes the pass-ordered
-// binary16 panels of an n×k weight matrix: AVX-512, n a multiple of 32,
+// binary16 panels of an n×k weight matrix: n a multiple of passHalfCols,
 // k a multiple of 16 up to passHalfMaxK.
 func passHalfFits(n, k int) bool {
-	return halfKernels() && n > 0 && n%32 == 0 && k > 0 && k%Lanes == 0 && k <= passHalfMaxK
+	cols, maxK := passHalfCols(), passHalfMaxK
+	if cols == 16 {
+		maxK = avx2PassHalfMaxK
+	}
+	return cols > 0 && n > 0 && n%cols == 0 && k > 0 && k%Lanes == 0 && k <= maxK
 }
+
+// avx2PassHalfMaxK is passHalfMaxK for mmvhAVX2_2x16, whose one F16C
+// conversion to two FMAs pays only where the R×C kernels' reductions weigh
+// most. Sixteen rows, binary16 weights cycled through L2 or L3 (GFLOP/s,
+// mmvhAVX2_2x16 against what ran before: the R×C binary16 kernels at
+// 65 536 weights and more, float32 below): 16×96×96 38–54 against 36,
+// 16×384×96 44–50 against 35–37, 16×256×96 43 against 38–40; but
+// 16×768×256 45 against 49–54, 16×96×384 43–53 against 50–51.
+const avx2PassHalfMaxK = 128
 
 // passHalfMaxK is the longest reduction for which PackLinearHalf makes the
 // pass-ordered panels. Eight rows, binary16 weights cycled through L3
@@ -894,32 +929,37 @@ func passHalfFits(n, k int) bool {
 // but 8×256×1024 159 against 187, its 64 KiB panels read twice from L2.
 const passHalfMaxK = 384
 
-// matMulTPassHalf computes rows [0, m4) (m4 a multiple of 4) and columns
-// [j0, j1) (multiples of 32) of c = a·wᵀ from w's pass-ordered binary16
-// panels (packPassHalf, k×32 per 32 columns), four rows at a time with
-// mmvhAVX512_4x32, and adds bias[j] to column j unless bias is nil; every
-// element is the Dot the other kernels compute, and the bias the same
-// separate addition as LinearCols's.
-func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16, bias []float32, m4, j0, j1, k int) {
-	if m4 == 0 || j0 == j1 {
+// matMulTPassHalf computes rows [0, m) (m a multiple of passHalfRows) and
+// columns [j0, j1) (multiples of cols, passHalfCols) of c = a·wᵀ from w's
+// pass-ordered binary16 panels (packPassHalf, k×cols per cols columns),
+// with mmvhAVX512_4x32 or mmvhAVX2_2x16, and adds bias[j] to column j
+// unless bias is nil; every element is the Dot the other kernels compute,
+// and the bias the same separate addition as LinearCols's.
+func matMulTPassHalf(c []float32, ldc int, a []float32, lda int, panels []uint16, bias []float32, m, j0, j1, k, cols int) {
+	if m == 0 || j0 == j1 {
 		return
 	}
-	if m4%4 != 0 || j0%32 != 0 || j1%32 != 0 || k%Lanes != 0 || !halfKernels() {
+	rows := passHalfRows()
+	if cols == 0 || cols != passHalfCols() || m%rows != 0 || j0%cols != 0 || j1%cols != 0 || k%Lanes != 0 {
 		panic("kernels: matMulTPassHalf: bad shape")
 	}
-	_ = c[(m4-1)*ldc+j1-1]
-	_ = a[(m4-1)*lda+k-1]
+	_ = c[(m-1)*ldc+j1-1]
+	_ = a[(m-1)*lda+k-1]
 	_ = panels[j1*k-1]
 	if bias != nil {
 		_ = bias[j1-1]
 	}
-	for s := j0; s < j1; s += 32 {
+	kern := mmvhAVX2_2x16
+	if cols == 32 {
+		kern = mmvhAVX512_4x32
+	}
+	for s := j0; s < j1; s += cols {
 		var bs *float32
 		if bias != nil {
 			bs = &bias[s]
 		}
-		for i := 0; i < m4; i += 4 {
-			mmvhAVX512_4x32(&c[i*ldc+s], ldc, &a[i*lda], lda, &panels[s*k], k, bs)
+		for i := 0; i < m; i += rows {
+			kern(&c[i*ldc+s], ldc, &a[i*lda], lda, &panels[s*k], k, bs)
 		}
 	}
 }
@@ -1015,10 +1055,6 @@ func halfBitsVec(dst []uint16, x []float32) {
 // load.
 type microHalfKernel func(c *float32, ldc int, a *float32, lda int, b *uint16, ldb int, k int)
 
-// halfKernels reports whether the AVX-512 binary16 kernels run here, the
-// pass-ordered mmvhAVX512_4x32 among them.
-func halfKernels() bool { return isa == isaAVX512 }
-
 // halfProducts reports whether matMulTHalf runs here for reductions of
 // length k: on AVX-512, and on AVX2 with F16C when k is a multiple of 16
 // (the AVX2 kernels have no tail).
@@ -1036,7 +1072,7 @@ func halfProducts(k int) bool {
 // at 16, 33–48 against 14–18 at one; the local layers' (9 216 to 36 864,
 // hot) 93–118 against 97–120 at 8 rows, 61–80 against 62–89 at one.
 func halfLinear(in, out int) bool {
-	return halfProducts(in) && (isa == isaAVX512 || in*out >= avx2HalfMinWeights)
+	return halfProducts(in) && (isa == isaAVX512 || in*out >= avx2HalfMinWeights || passHalfFits(out, in))
 }
 
 // avx2HalfMinWeights is the fewest weights for which halfLinear takes the

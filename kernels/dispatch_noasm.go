@@ -96,7 +96,11 @@ func packVertical([]float32, int, int) verticalPack { return verticalPack{} }
 
 func passHalfFits(int, int) bool { return false }
 
-func matMulTPassHalf([]float32, int, []float32, int, []uint16, []float32, int, int, int, int) {
+func passHalfCols() int { return 0 }
+
+func passHalfRows() int { return 1 }
+
+func matMulTPassHalf([]float32, int, []float32, int, []uint16, []float32, int, int, int, int, int) {
 	panic("kernels: no binary16 kernels in this build")
 }
 
@@ -118,8 +122,6 @@ func chunkDotHalf(out, p []float32, values []uint16, stride int) {
 func roundHalfVec(x []float32) { roundHalfGeneric(x) }
 
 func halfBitsVec(dst []uint16, x []float32) { halfBitsGeneric(dst, x[:len(dst)]) }
-
-func halfKernels() bool { return false }
 
 func halfProducts(int) bool { return false }
 

@@ -41,8 +41,9 @@
 // elementwise Exp, GELU and GELU′ (Softmax, GELUInPlace, GELUBackwardVec),
 // the binary16 conversions (RoundHalf, HalfBitsTo), the key and chunk dots
 // of AttentionStepHalf over binary16 caches (AVX2 with F16C, AVX-512), the
-// AVX-512 R×C micro-kernels with b in binary16 (PackLinearHalf's products
-// of a few rows),
+// R×C micro-kernels with b in binary16 and the vertical ones over
+// pass-ordered binary16 panels (PackLinearHalf's products of a few rows;
+// AVX2 with F16C, AVX-512),
 // the training step's elementwise leaves (AdamWUpdate on AVX2 and AVX-512,
 // and on AVX-512 LayerNormBackwardRows in one leaf),
 // the 8×8 blocks of a transpose (the packing of the a·b and aᵀ·b

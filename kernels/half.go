@@ -203,24 +203,24 @@ func chunkDotHalfGeneric(out, p []float32, values []uint16, stride int) {
 var pairOrder = [8]int{0, 4, 2, 6, 1, 5, 3, 7}
 
 // packPassHalf writes the n×k binary16 matrix h (row-major, n a multiple
-// of 32, k of 16) into dst as the pass-ordered panels of mmvhAVX512_4x32:
-// for each block of 32 rows of h (32 output columns), at dst[s·k:], the
-// eight passes of pairOrder one after the other, pass {j, j+8} holding for
-// t < k/16 element 16t+j then element 16t+j+8 of the 32 rows (64 bytes
-// each). A pass thus reads one contiguous run, and the kernel the panel
-// in the order it lies.
-func packPassHalf(dst, h []uint16, n, k int) {
+// of cols, k of 16) into dst as the pass-ordered panels of mmvhAVX512_4x32
+// (cols = 32) or mmvhAVX2_2x16 (cols = 16): for each block of cols rows of
+// h (cols output columns), at dst[s·k:], the eight passes of pairOrder one
+// after the other, pass {j, j+8} holding for t < k/16 element 16t+j then
+// element 16t+j+8 of the cols rows. A pass thus reads one contiguous run,
+// and the kernel the panel in the order it lies.
+func packPassHalf(dst, h []uint16, n, k, cols int) {
 	_, _ = dst[:n*k], h[:n*k]
-	for s := 0; s < n; s += 32 {
-		blk := dst[s*k : (s+32)*k]
+	for s := 0; s < n; s += cols {
+		blk := dst[s*k : (s+cols)*k]
 		at := 0
 		for _, j := range pairOrder {
 			for t := 0; t < k; t += Lanes {
 				for _, r := range [2]int{t + j, t + j + 8} {
-					for c := range 32 {
+					for c := range cols {
 						blk[at+c] = h[(s+c)*k+r]
 					}
-					at += 32
+					at += cols
 				}
 			}
 		}

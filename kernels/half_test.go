@@ -245,9 +245,11 @@ func TestAttentionStepHalf(t *testing.T) {
 // AVX2 binary16 kernels where k allows.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
-	// The last six take the pass-ordered binary16 panels
-	// (mmvhAVX512_4x32) for four rows at a time: whole 32-column blocks, k
-	// a multiple of 16 up to passHalfMaxK.
+	// The last six take the pass-ordered binary16 panels on AVX-512
+	// (mmvhAVX512_4x32, four rows at a time: whole 32-column blocks, k a
+	// multiple of 16 up to passHalfMaxK), and four of them on AVX2
+	// (mmvhAVX2_2x16, two rows at a time, 16-column blocks, k up to
+	// avx2PassHalfMaxK).
 	shapes := [][2]int{{256, 30}, {64, 13}, {48, 9}, {20, 7}, {33, 12}, {16, 8}, {1024, 6}, {96, 96}, {96, 64}, {128, 32}, {48, 128}, {256, 64}, {384, 32}}
 	saved := avx2HalfMinWeights
 	defer func() { avx2HalfMinWeights = saved }()

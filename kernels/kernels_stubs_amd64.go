@@ -739,6 +739,11 @@ func mmvAVX512_4x32(c *float32, ldc int, a *float32, lda int, b *float32, ldb in
 //go:noescape
 func mmvhAVX512_4x32(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)
 
+// mmvhAVX2_2x16 computes the 2×16 block c[i·ldc+j] = Dot(a row i, column j of b), i < 2, j < 16, b k×16 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX2+FMA+F16C, prefetching the same bytes of the next 16 columns' panel; then, unless bias is nil, c[i·ldc+j] += bias[j], rounded once more as a separate addition.
+//
+//go:noescape
+func mmvhAVX2_2x16(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)
+
 // mmvAVX512_1x16 computes the 1×16 block c[j] = Dot(a row 0, column j of b), j < 16, b k×16 at row stride ldb, k a multiple of 16, with AVX-512F, the 16 outputs in one register.
 //
 //go:noescape

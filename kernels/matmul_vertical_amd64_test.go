@@ -73,27 +73,43 @@ func checkBlock(t *testing.T, name string, buf, got, want []float32, rows, cols,
 	checkGuard(t, buf, (rows-1)*ldc+cols, off, name)
 }
 
-// TestVerticalHalfAVX512 compares mmvhAVX512_4x32, b in binary16 as
-// pass-ordered panels (packPassHalf), with Dot on b's values as float32
-// (plus the bias, for half the lengths), bit for bit, at odd strides, with
-// guard words around and between the output rows, and on panels packed
-// from a wider matrix.
-func TestVerticalHalfAVX512(t *testing.T) {
-	if !hasISA(isaAVX512) {
-		t.Skip("no AVX-512")
+// TestVerticalHalf compares the pass-ordered binary16 kernels
+// (mmvhAVX512_4x32, mmvhAVX2_2x16), b in binary16 as pass-ordered panels
+// (packPassHalf), with Dot on b's values as float32 (plus the bias, for
+// half the lengths), bit for bit, at odd strides, with guard words around
+// and between the output rows, and on panels packed from a wider matrix.
+func TestVerticalHalf(t *testing.T) {
+	type kernel func(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)
+	for _, kc := range []struct {
+		name       string
+		level      isaLevel
+		rows, cols int
+		kern       kernel
+	}{
+		{"mmvhAVX2_2x16", isaAVX2, 2, 16, mmvhAVX2_2x16},
+		{"mmvhAVX512_4x32", isaAVX512, 4, 32, mmvhAVX512_4x32},
+	} {
+		t.Run(kc.name, func(t *testing.T) {
+			if !hasISA(kc.level) || kc.level == isaAVX2 && !f16c {
+				t.Skip("not on this CPU")
+			}
+			verticalHalf(t, kc.name, kc.rows, kc.cols, kc.kern)
+		})
 	}
+}
+
+func verticalHalf(t *testing.T, name string, rows, cols int, kern func(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)) {
 	r := rand.New(rand.NewPCG(67, 68))
-	const rows, cols = 4, 32
 	for k := 16; k <= 1024; k += 16 {
 		lda, ldc := k+r.IntN(7), cols+r.IntN(9)
-		n := cols * (1 + r.IntN(3)) // the block is one of n/32
+		n := cols * (1 + r.IntN(3)) // the block is one of n/cols
 		a := nastyVec(r, (rows-1)*lda+k)
 		w := nastyVec(r, n*k) // n×k: the b of a·bᵀ
 		roundHalfGeneric(w)
 		h := make([]uint16, len(w))
 		halfBitsVec(h, w)
 		panels := make([]uint16, n*k)
-		packPassHalf(panels, h, n, k)
+		packPassHalf(panels, h, n, k, cols)
 		s0 := cols * r.IntN(n/cols)
 		size := (rows-1)*ldc + cols
 		want := make([]float32, size)
@@ -114,8 +130,8 @@ func TestVerticalHalfAVX512(t *testing.T) {
 				}
 			}
 		}
-		mmvhAVX512_4x32(&got[0], ldc, &a[0], lda, &panels[s0*k], k, bp)
-		checkBlock(t, fmt.Sprintf("mmvhAVX512_4x32 k=%d ldc=%d lda=%d columns %d of %d bias %v", k, ldc, lda, s0, n, bp != nil), buf, got, want, rows, cols, ldc, off)
+		kern(&got[0], ldc, &a[0], lda, &panels[s0*k], k, bp)
+		checkBlock(t, fmt.Sprintf("%s k=%d ldc=%d lda=%d columns %d of %d bias %v", name, k, ldc, lda, s0, n, bp != nil), buf, got, want, rows, cols, ldc, off)
 	}
 }
 

@@ -24,9 +24,10 @@ type LinearWeights struct {
 	In, Out int
 	pack    verticalPack
 	half    []uint16 // W in binary16, from PackLinearHalf; nil if not
-	// passHalf is W in binary16 as pass-ordered panels (packPassHalf),
-	// where passHalfFits; nil if not.
+	// passHalf is W in binary16 as pass-ordered panels of passCols columns
+	// (packPassHalf), where passHalfFits; nil if not.
 	passHalf []uint16
+	passCols int
 }
 
 // PackLinear returns the weights w (out × in) of a Linear layer with their
@@ -52,9 +53,10 @@ func linearMatrix(fn string, w []float32, in, out int) []float32 {
 // F16C for In a multiple of 16 and large layers), products then read that
 // copy, half the bytes, halfRowsMax rows at a time (a decoder's step
 // streams every weight from memory once), with kernels that convert it
-// exactly on load: on AVX-512 four rows at a time from pass-ordered panels
-// (mmvhAVX512_4x32) where In ≤ passHalfMaxK and the columns are whole
-// blocks of 32, the R×C binary16 kernels otherwise; and it makes no
+// exactly on load: four rows at a time from pass-ordered panels on
+// AVX-512 (mmvhAVX512_4x32, blocks of 32 columns), two on AVX2
+// (mmvhAVX2_2x16, blocks of 16), where In ≤ passHalfMaxK and the columns
+// are whole blocks, the R×C binary16 kernels otherwise; and it makes no
 // float32 panels. Every output is the same Dot, so the results are the
 // same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
@@ -68,8 +70,9 @@ func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	// Every product reads the binary16 copy: no float32 panels.
 	lw := &LinearWeights{W: w, In: in, Out: out, half: half}
 	if passHalfFits(out, in) {
+		lw.passCols = passHalfCols()
 		lw.passHalf = make([]uint16, out*in)
-		packPassHalf(lw.passHalf, lw.half, out, in)
+		packPassHalf(lw.passHalf, lw.half, out, in, lw.passCols)
 	}
 	return lw
 }
@@ -157,15 +160,15 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 }
 
 // halfRows is LinearCols on the binary16 copy for m ≤ halfRowsMax rows:
-// four rows at a time from the pass-ordered panels where they take the
-// columns, the bias added before the store, and the rest with the R×C
-// binary16 kernels, the bias added after.
+// four rows (AVX-512) or two (AVX2) at a time from the pass-ordered panels
+// where they take the columns, the bias added before the store, and the
+// rest with the R×C binary16 kernels, the bias added after.
 func (lw *LinearWeights) halfRows(y, x, bias []float32, m, j0, j1 int) {
 	in, out := lw.In, lw.Out
 	m4 := 0
-	if lw.passHalf != nil && halfKernels() && j0%32 == 0 && j1%32 == 0 {
-		m4 = m &^ 3
-		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in)
+	if cols := lw.passCols; lw.passHalf != nil && cols == passHalfCols() && j0%cols == 0 && j1%cols == 0 {
+		m4 = m - m%passHalfRows()
+		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in, cols)
 	}
 	if m4 < m {
 		matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)

@@ -24,6 +24,7 @@
 package main
 
 import (
+	mathbits "math/bits"
 	"bytes"
 	"flag"
 	"fmt"
@@ -145,7 +146,8 @@ func main() {
 	verticalPair("AVX2", 2, 8, ymm, 16)
 	verticalPair("AVX512", 2, 16, zmm, 32)
 	verticalPair("AVX512", 4, 16, zmm, 32)
-	verticalHalf4x32()
+	verticalHalf("AVX512", 4, 16)
+	verticalHalf("AVX2", 2, 8)
 	verticalRow512()
 	transposeAVX2("transpose8AVX2", 1)
 	transposeAVX2("transpose16AVX2", 2)
@@ -994,38 +996,46 @@ func foldPair(pi, r, v int, acc func(x, i, u int) VecPhysical, s0 func(i, u int)
 	}
 }
 
-// verticalHalf4x32 generates mmvhAVX512_4x32: verticalPair's AVX-512
-// kernel for four rows of a, and b in binary16 stored in pass order (the
-// Go twin packPassHalf: for each lane pair {j, j+8} in pairOrder, the k/16
-// pairs of rows 16t+j and 16t+j+8, 64 bytes each, one after the other), so
-// that each pass reads one contiguous run and the eight passes the whole
-// panel once. Each broadcast of a feeds two FMAs and each load of b four;
-// the tree's S1 and S2 wait on the stack.
-func verticalHalf4x32() {
-	const r, v, w = 4, 2, 16
-	const name = "mmvhAVX512_4x32"
+// verticalHalf generates the vertical kernels with b in binary16 stored in
+// pass order (the Go twin packPassHalf: for each lane pair {j, j+8} in
+// pairOrder, the k/16 pairs of rows 16t+j and 16t+j+8 of the panel's 2w
+// columns, one after the other), so that each pass reads one contiguous
+// run and the eight passes the whole panel once: mmvhAVX512_4x32 (four
+// rows of a, w = 16) and mmvhAVX2_2x16 (two rows, w = 8, F16C). Each
+// broadcast of a feeds two FMAs and each load of b r; the tree's S1 and S2
+// wait on the stack. Each pass prefetches the same bytes of the next
+// panel, which the caller's next column block reads.
+func verticalHalf(isa string, r, w int) {
+	const v = 2
+	name := fmt.Sprintf("mmvh%s_%dx%d", isa, r, v*w)
+	reg, zero, cpuName := zmm, func(x VecPhysical) { VPXORD(x, x, x) }, "AVX-512F"
+	if isa == "AVX2" {
+		reg, zero, cpuName = ymm, func(x VecPhysical) { VXORPS(x, x, x) }, "AVX2+FMA+F16C"
+	}
 	TEXT(name, 0, "func(c *float32, ldc int, a *float32, lda int, b *uint16, k int, bias *float32)")
 	Pragma("noescape")
-	Doc(name + " computes the 4×32 block c[i·ldc+j] = Dot(a row i, column j of b), i < 4, j < 32, b k×32 in binary16 in pass order (packPassHalf), k a multiple of 16, with AVX-512F, prefetching the same bytes of the next 32 columns' panel; then, unless bias is nil, c[i·ldc+j] += bias[j], rounded once more as a separate addition.")
-	acc := func(x, i, u int) VecPhysical { return zmm(x*8 + i*2 + u) }
-	bv := func(u int) VecPhysical { return zmm(16 + u) }
-	bc := func(i int) VecPhysical { return zmm(18 + i) }
-	s0 := func(i, u int) VecPhysical { return zmm(22 + i*2 + u) }
+	Doc(fmt.Sprintf("%s computes the %d×%d block c[i·ldc+j] = Dot(a row i, column j of b), i < %d, j < %d, b k×%d in binary16 in pass order (packPassHalf), k a multiple of 16, with %s, prefetching the same bytes of the next %d columns' panel; then, unless bias is nil, c[i·ldc+j] += bias[j], rounded once more as a separate addition.",
+		name, r, v*w, r, v*w, v*w, cpuName, v*w))
+	rowBytes := 2 * v * w // one row of the panel in binary16
+	acc := func(x, i, u int) VecPhysical { return reg(x*2*r + i*2 + u) }
+	bv := func(u int) VecPhysical { return reg(4*r + u) }
+	bc := func(i int) VecPhysical { return reg(4*r + 2 + i) }
+	s0 := func(i, u int) VecPhysical { return reg(5*r + 2 + i*2 + u) }
 	stack := AllocLocal(2 * r * v * 4 * w)
 	hold := func(h, i, u int) Op { return stack.Offset(4 * w * (h*r*v + i*v + u)) }
 	ap := gp[:r]
-	pq, off, cnt, t, next := gp[4], gp[5], gp[6], gp[7], gp[8]
+	pq, off, cnt, t, next := gp[r], gp[r+1], gp[r+2], gp[r+3], gp[r+4]
 	loadRowPointers(ap, "a", "lda", cnt)
 	Load(Param("b"), pq)
 	Load(Param("k"), t)
 	MOVQ(t, next)
-	SHLQ(U8(6), next) // the panel's bytes: the next 32 columns' panel is that far on
+	SHLQ(U8(mathbits.TrailingZeros(uint(rowBytes))), next) // the panel's bytes: the next panel is that far on
 	SHRQ(U8(4), t)
 	for pi, j := range pairOrder {
 		for x := range 2 {
 			for i := range r {
 				for u := range v {
-					VPXORD(acc(x, i, u), acc(x, i, u), acc(x, i, u))
+					zero(acc(x, i, u))
 				}
 			}
 		}
@@ -1035,11 +1045,12 @@ func verticalHalf4x32() {
 		Label(loop)
 		// The same bytes of the next panel, which the caller's next
 		// column block reads: streamed from L3, the panels come in time.
-		PREFETCHT0(Mem{Base: pq, Index: next, Scale: 1})
-		PREFETCHT0(Mem{Base: pq, Index: next, Scale: 1, Disp: 64})
+		for l := 0; l < 2*rowBytes; l += 64 {
+			PREFETCHT0(Mem{Base: pq, Index: next, Scale: 1, Disp: l})
+		}
 		for x := range 2 { // lanes j, j+8: rows 16t+j, 16t+j+8
 			for u := range v {
-				VCVTPH2PS(Mem{Base: pq, Disp: 64*x + 2*w*u}, bv(u))
+				VCVTPH2PS(Mem{Base: pq, Disp: rowBytes*x + 2*w*u}, bv(u))
 			}
 			for i := range r {
 				VBROADCASTSS(Mem{Base: ap[i], Index: off, Scale: 1, Disp: 4 * (j + 8*x)}, bc(i))
@@ -1050,7 +1061,7 @@ func verticalHalf4x32() {
 				}
 			}
 		}
-		ADDQ(U8(128), pq)
+		ADDQ(U8(2*rowBytes), pq)
 		ADDQ(U8(64), off)
 		DECQ(cnt)
 		JNZ(LabelRef(loop))
@@ -1058,7 +1069,7 @@ func verticalHalf4x32() {
 	}
 	// The bias, where there is one: c + bias rounded as its own addition,
 	// as LinearCols adds it to a stored c.
-	bp := gp[4]
+	bp := gp[r]
 	Load(Param("bias"), bp)
 	TESTQ(bp, bp)
 	JZ(LabelRef("store"))
