@@ -24,13 +24,13 @@
 package main
 
 import (
-	mathbits "math/bits"
 	"bytes"
 	"flag"
 	"fmt"
 	"go/format"
 	"log"
 	"math"
+	mathbits "math/bits"
 	"os"
 	"path/filepath"
 
