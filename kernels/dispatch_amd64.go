@@ -1075,6 +1075,20 @@ func halfLinear(in, out int) bool {
 	return halfProducts(in) && (isa == isaAVX512 || in*out >= avx2HalfMinWeights || passHalfFits(out, in))
 }
 
+// floatRowsFirst reports whether PackLinearHalf keeps float32 panels for
+// products of more than halfRowsMax rows (an encoder's window) of a layer
+// that halfLinear gives the binary16 kernels: on AVX2, the layers below
+// avx2HalfMinWeights, which take them only for mmvhAVX2_2x16's few rows.
+// Over a window's 2048 rows the float32 vertical kernels were as fast
+// (BenchmarkLinearWeights-style runs, 2-core EPYC: 45–68 GFLOP/s either
+// way) and are what compressing was tuned on.
+func floatRowsFirst(in, out int) bool {
+	return isa == isaAVX2 && in*out < avx2HalfMinWeights && passHalfFits(out, in)
+}
+
+// takes reports whether p computes products of m rows (matMulT).
+func (p *verticalPack) takes(m int) bool { return p.panels != nil && packedFits(m, p.k) }
+
 // avx2HalfMinWeights is the fewest weights for which halfLinear takes the
 // AVX2 binary16 kernels; a variable so that tests can send every layer
 // through them.

@@ -96,6 +96,10 @@ func packVertical([]float32, int, int) verticalPack { return verticalPack{} }
 
 func passHalfFits(int, int) bool { return false }
 
+func floatRowsFirst(int, int) bool { return false }
+
+func (*verticalPack) takes(int) bool { return false }
+
 func passHalfCols() int { return 0 }
 
 func passHalfRows() int { return 1 }

@@ -50,15 +50,17 @@ func linearMatrix(fn string, w []float32, in, out int) []float32 {
 // PackLinearHalf is PackLinear that also keeps W in binary16 when every
 // weight is exactly a binary16 value (a model whose weights were rounded
 // with RoundHalf). Where halfLinear takes the layer (AVX-512; AVX2 with
-// F16C for In a multiple of 16 and large layers), products then read that
-// copy, half the bytes, halfRowsMax rows at a time (a decoder's step
-// streams every weight from memory once), with kernels that convert it
-// exactly on load: four rows at a time from pass-ordered panels on
-// AVX-512 (mmvhAVX512_4x32, blocks of 32 columns), two on AVX2
-// (mmvhAVX2_2x16, blocks of 16), where In ≤ passHalfMaxK and the columns
-// are whole blocks, the R×C binary16 kernels otherwise; and it makes no
-// float32 panels. Every output is the same Dot, so the results are the
-// same bit for bit.
+// F16C for In a multiple of 16, for large layers and those with
+// pass-ordered panels), products then read that copy, half the bytes,
+// halfRowsMax rows at a time (a decoder's step streams every weight from
+// memory once), with kernels that convert it exactly on load: four rows
+// at a time from pass-ordered panels on AVX-512 (mmvhAVX512_4x32, blocks
+// of 32 columns), two on AVX2 (mmvhAVX2_2x16, blocks of 16, In ≤
+// avx2PassHalfMaxK), where In ≤ passHalfMaxK and the columns are whole
+// blocks, the R×C binary16 kernels otherwise; and it makes no float32
+// panels, except on AVX2 for the small layers, whose products of many rows
+// keep the float32 vertical kernels (floatRowsFirst). Every output is the
+// same Dot, so the results are the same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	w = linearMatrix("PackLinearHalf", w, in, out)
 	half := exactHalves(w)
@@ -67,8 +69,12 @@ func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 		lw.half = half
 		return lw
 	}
-	// Every product reads the binary16 copy: no float32 panels.
+	// Products read the binary16 copy and need no float32 panels, except
+	// where floatRowsFirst keeps them for many rows.
 	lw := &LinearWeights{W: w, In: in, Out: out, half: half}
+	if floatRowsFirst(in, out) {
+		lw.pack = packVertical(w, out, in)
+	}
 	if passHalfFits(out, in) {
 		lw.passCols = passHalfCols()
 		lw.passHalf = make([]uint16, out*in)
@@ -137,7 +143,7 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	}
 	_ = y[:m*out]
 	_ = x[:m*in]
-	if lw.half != nil && in > 0 && halfLinear(in, out) {
+	if lw.half != nil && in > 0 && halfLinear(in, out) && !(m > halfRowsMax && lw.pack.takes(m)) {
 		// A decoder's step is one block of at most halfRowsMax rows; an
 		// encoder's many rows take several, which read half the bytes of
 		// the float32 kernels and keep pace with them or beat them
