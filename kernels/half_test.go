@@ -277,6 +277,9 @@ func linearWeightsHalf(t *testing.T, r *rand.Rand, shapes [][2]int) {
 			if lw.half == nil {
 				t.Fatalf("%dx%d: binary16 weights got no binary16 copy", out, in)
 			}
+			if fits := passHalfFits(out, in) && halfLinear(in, out); fits != (lw.passHalf != nil) {
+				t.Fatalf("%dx%d: pass-ordered panels %v, want %v", out, in, lw.passHalf != nil, fits)
+			}
 			bias := randF32(r, out, 1)
 			for _, m := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 37} {
 				name := fmt.Sprintf("%dx%dx%d", m, out, in)
@@ -295,12 +298,14 @@ func linearWeightsHalf(t *testing.T, r *rand.Rand, shapes [][2]int) {
 				checkGuard(t, buf, m*out, o, name+" cols")
 				Linear(want, x, w, nil, m, in, out)
 				checkCols(t, name+" cols", y, want, m, out, 0, out)
-				if out%32 == 0 && out > 32 {
-					buf, y = guarded(m*out, o)
-					lw.LinearCols(y, x, nil, m, 0, 32)
-					lw.LinearCols(y, x, nil, m, 32, out)
-					checkGuard(t, buf, m*out, o, name+" 32-column cols")
-					checkCols(t, name+" 32-column cols", y, want, m, out, 0, out)
+				for _, w := range []int{16, 32} { // cuts on the panels' blocks
+					if out%w == 0 && out > w {
+						buf, y = guarded(m*out, o)
+						lw.LinearCols(y, x, nil, m, 0, w)
+						lw.LinearCols(y, x, nil, m, w, out)
+						checkGuard(t, buf, m*out, o, fmt.Sprintf("%s %d-column cols", name, w))
+						checkCols(t, fmt.Sprintf("%s %d-column cols", name, w), y, want, m, out, 0, out)
+					}
 				}
 			}
 		}
