@@ -1064,10 +1064,12 @@ func halfProducts(k int) bool {
 
 // halfLinear reports whether a Linear layer of in × out binary16 weights
 // takes the binary16 kernels (LinearWeights with PackLinearHalf): always
-// where halfProducts(in) on AVX-512; on AVX2 only from avx2HalfMinWeights
-// weights on, since with the weights hot the float32 kernels are as fast
-// or faster. BenchmarkLinearWeightsDecode on the 2-core EPYC, AVX2,
-// GFLOP/s binary16 against float32: the global layers' (196 608 and 262 144
+// where halfProducts(in) on AVX-512; on AVX2 from avx2HalfMinWeights
+// weights on, and below that only where the pass-ordered mmvhAVX2_2x16
+// takes the layer (passHalfFits; see avx2PassHalfMaxK), since with the
+// weights hot the float32 kernels are as fast as the binary16 R×C ones or
+// faster. BenchmarkLinearWeightsDecode on the 2-core EPYC, AVX2, GFLOP/s
+// binary16 R×C against float32: the global layers' (196 608 and 262 144
 // weights, cold) 107–111 against 62–100 at 8 rows, 90–111 against 70–113
 // at 16, 33–48 against 14–18 at one; the local layers' (9 216 to 36 864,
 // hot) 93–118 against 97–120 at 8 rows, 61–80 against 62–89 at one.
@@ -1080,8 +1082,9 @@ func halfLinear(in, out int) bool {
 // that halfLinear gives the binary16 kernels: on AVX2, the layers below
 // avx2HalfMinWeights, which take them only for mmvhAVX2_2x16's few rows.
 // Over a window's 2048 rows the float32 vertical kernels were as fast
-// (BenchmarkLinearWeights-style runs, 2-core EPYC: 45–68 GFLOP/s either
-// way) and are what compressing was tuned on.
+// (2-core EPYC, 2048 × 96 × 96, 2048 × 384 × 96 and 2048 × 256 × 96:
+// 43–69 GFLOP/s either way, three runs) and are what compressing was
+// tuned on.
 func floatRowsFirst(in, out int) bool {
 	return isa == isaAVX2 && in*out < avx2HalfMinWeights && passHalfFits(out, in)
 }
