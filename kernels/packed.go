@@ -171,14 +171,14 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 // rest with the R×C binary16 kernels, the bias added after.
 func (lw *LinearWeights) halfRows(y, x, bias []float32, m, j0, j1 int) {
 	in, out := lw.In, lw.Out
-	m4 := 0
+	mp := 0
 	if cols := lw.passCols; lw.passHalf != nil && cols == passHalfCols() && j0%cols == 0 && j1%cols == 0 {
-		m4 = m - m%passHalfRows()
-		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, m4, j0, j1, in, cols)
+		mp = m - m%passHalfRows()
+		matMulTPassHalf(y, out, x, in, lw.passHalf, bias, mp, j0, j1, in, cols)
 	}
-	if m4 < m {
-		matMulTHalf(y[m4*out+j0:], out, x[m4*in:], in, lw.half[j0*in:j1*in], in, m-m4, j1-j0, in)
-		addBias(y, out, bias, m4, m, j0, j1)
+	if mp < m {
+		matMulTHalf(y[mp*out+j0:], out, x[mp*in:], in, lw.half[j0*in:j1*in], in, m-mp, j1-j0, in)
+		addBias(y, out, bias, mp, m, j0, j1)
 	}
 }
 
