@@ -235,12 +235,13 @@ func TestAttentionStepHalf(t *testing.T) {
 
 // TestLinearWeightsHalf checks PackLinearHalf: weights that are all
 // binary16 values get the binary16 copy, and its products — the binary16
-// micro-kernels halfRowsMax rows at a time where halfLinear takes the
+// micro-kernels halfBlockRows rows at a time where halfLinear takes the
 // layer, the float32 ones elsewhere — give Linear's bits on the matrix
 // itself, at every row count 0…20 (the four-row blocks and every
-// remainder) and at 37 (blocks of 16), reduction lengths with and without a
-// tail, column cuts at odd places, with guards; one weight off the
-// binary16 grid keeps the float32 products only. It runs once with AVX2's
+// remainder), at 37 and at 133 (two blocks of 64 and a remainder),
+// reduction lengths with and without a tail, column cuts at odd places,
+// with guards; one weight off the binary16 grid keeps the float32 products
+// only. It runs once with AVX2's
 // size threshold and once without, so that every shape goes through the
 // AVX2 binary16 kernels where k allows.
 func TestLinearWeightsHalf(t *testing.T) {
@@ -281,7 +282,7 @@ func linearWeightsHalf(t *testing.T, r *rand.Rand, shapes [][2]int) {
 				t.Fatalf("%dx%d: pass-ordered panels %v, want %v", out, in, lw.passHalf != nil, fits)
 			}
 			bias := randF32(r, out, 1)
-			for _, m := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 37} {
+			for _, m := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 37, 133} {
 				name := fmt.Sprintf("%dx%dx%d", m, out, in)
 				x := nastyVec(r, m*in)
 				want := make([]float32, m*out)

@@ -52,15 +52,16 @@ func linearMatrix(fn string, w []float32, in, out int) []float32 {
 // with RoundHalf). Where halfLinear takes the layer (AVX-512; AVX2 with
 // F16C for In a multiple of 16, for large layers and those with
 // pass-ordered panels), products then read that copy, half the bytes,
-// halfRowsMax rows at a time (a decoder's step streams every weight from
-// memory once), with kernels that convert it exactly on load: four rows
-// at a time from pass-ordered panels on AVX-512 (mmvhAVX512_4x32, blocks
-// of 32 columns), two on AVX2 (mmvhAVX2_2x16, blocks of 16, In ≤
-// avx2PassHalfMaxK), where In ≤ passHalfMaxK and the columns are whole
-// blocks, the R×C binary16 kernels otherwise; and it makes no float32
-// panels, except on AVX2 for the small layers, whose products of many rows
-// keep the float32 vertical kernels (floatRowsFirst). Every output is the
-// same Dot, so the results are the same bit for bit.
+// halfBlockRows rows at a time (a decoder's step streams every weight
+// from memory once for its rows), with kernels that convert it exactly on
+// load: four rows at a time from pass-ordered panels on AVX-512
+// (mmvhAVX512_4x32, blocks of 32 columns), two on AVX2 (mmvhAVX2_2x16,
+// blocks of 16, In ≤ avx2PassHalfMaxK), where In ≤ passHalfMaxK and the
+// columns are whole blocks, the R×C binary16 kernels otherwise; and it
+// makes no float32 panels, except on AVX2 for the small layers, whose
+// products of many rows keep the float32 vertical kernels
+// (floatRowsFirst). Every output is the same Dot, so the results are the
+// same bit for bit.
 func PackLinearHalf(w []float32, in, out int) *LinearWeights {
 	w = linearMatrix("PackLinearHalf", w, in, out)
 	half := exactHalves(w)
@@ -118,11 +119,22 @@ func exactHalvesGeneric(h []uint16, w []float32) bool {
 	return true
 }
 
-// halfRowsMax is the most rows LinearCols gives the binary16 kernels at
-// once: a decoder's step, 16 rows per thread. More rows go in blocks of
-// that many, which stream the weights from L2 (the local layers) or L3 (the
-// global ones) once a block.
+// halfRowsMax is the most rows of a decoder's step (16 rows per thread),
+// which LinearCols gives the binary16 kernels as one block.
 const halfRowsMax = 16
+
+// halfBlockRows is the block of rows in which LinearCols gives the binary16
+// kernels the products of more than halfRowsMax rows (an encoder's
+// window). Each block streams the weights from L2 (the local layers) or L3
+// (the global ones) once, and each 32-column panel, once in L1, serves 16
+// calls of the four-row kernel instead of 4, while the block's 64 rows of
+// x (24–96 KiB) stay in L2. Compressing 256 KiB with text-ref-v7-f16 on
+// one thread of the AVX-512 Zen 5 (session 27, three alternating runs):
+// 2.73–2.87 s against 2.80–3.02 s in blocks of 16, and 1.51–1.52 s against
+// 1.54–1.56 s on two threads; blocks of 128 to 2048 rows ran like 64; on
+// the AVX2 kernels the same within the noise (5.62–5.85 s against
+// 5.55–5.75 s).
+const halfBlockRows = 64
 
 // Linear computes y = x·Wᵀ + bias for the m rows of x, like Linear(y, x,
 // lw.W, bias, m, lw.In, lw.Out).
@@ -149,8 +161,8 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 		// the float32 kernels and keep pace with them or beat them
 		// (compressing 256 KiB with text-ref-v7-f16 on one thread: 4 %
 		// faster on AVX-512, the same on AVX2).
-		for i := 0; i < m; i += halfRowsMax {
-			lw.halfRows(y[i*out:], x[i*in:], bias, min(halfRowsMax, m-i), j0, j1)
+		for i := 0; i < m; i += halfBlockRows {
+			lw.halfRows(y[i*out:], x[i*in:], bias, min(halfBlockRows, m-i), j0, j1)
 		}
 		return
 	}
@@ -165,7 +177,7 @@ func (lw *LinearWeights) LinearCols(y, x, bias []float32, m, j0, j1 int) {
 	addBias(y, out, bias, 0, m, j0, j1)
 }
 
-// halfRows is LinearCols on the binary16 copy for m ≤ halfRowsMax rows:
+// halfRows is LinearCols on the binary16 copy for m ≤ halfBlockRows rows:
 // four rows (AVX-512) or two (AVX2) at a time from the pass-ordered panels
 // where they take the columns, the bias added before the store, and the
 // rest with the R×C binary16 kernels, the bias added after.
