@@ -129,11 +129,12 @@ const halfRowsMax = 16
 // (the global ones) once, and each 32-column panel, once in L1, serves 16
 // calls of the four-row kernel instead of 4, while the block's 64 rows of
 // x (24–96 KiB) stay in L2. Compressing 256 KiB with text-ref-v7-f16 on
-// one thread of the AVX-512 Zen 5 (session 27, three alternating runs):
-// 2.73–2.87 s against 2.80–3.02 s in blocks of 16, and 1.51–1.52 s against
-// 1.54–1.56 s on two threads; blocks of 128 to 2048 rows ran like 64; on
-// the AVX2 kernels the same within the noise (5.62–5.85 s against
-// 5.55–5.75 s).
+// one thread of the AVX-512 Zen 5 (session 27, 13 runs each, alternating
+// with blocks of 16): 2.73–2.87 s, median 2.78, against 2.76–3.02, median
+// 2.85; on two threads 1.51–1.52 s against 1.54–1.56. Blocks of 128 to
+// 2048 rows ran like 64, and 16-row blocks for the layers without
+// pass-ordered panels (the global fc2) gained nothing. On the AVX2
+// kernels the same within the noise (5.62–5.85 s against 5.55–5.75).
 const halfBlockRows = 64
 
 // Linear computes y = x·Wᵀ + bias for the m rows of x, like Linear(y, x,
