@@ -241,9 +241,8 @@ func TestAttentionStepHalf(t *testing.T) {
 // remainder), at 37 and at 133 (two blocks of 64 and a remainder),
 // reduction lengths with and without a tail, column cuts at odd places,
 // with guards; one weight off the binary16 grid keeps the float32 products
-// only. It runs once with AVX2's
-// size threshold and once without, so that every shape goes through the
-// AVX2 binary16 kernels where k allows.
+// only. It runs once with AVX2's size threshold and once without, so that
+// every shape goes through the AVX2 binary16 kernels where k allows.
 func TestLinearWeightsHalf(t *testing.T) {
 	r := rand.New(rand.NewPCG(97, 98))
 	// The last six take the pass-ordered binary16 panels on AVX-512

@@ -37,8 +37,8 @@ func BenchmarkAccumulate(b *testing.B) {
 
 // BenchmarkTrainStep runs whole optimizer steps (sampling, forward, backward,
 // gradient sum, clipping, AdamW) of two windows per thread, after one
-// untimed step; B/s is training
-// bytes per second, the figure Progress.BytesPerSec reports. The thread
+// untimed step; B/s is training bytes per second, the figure
+// Progress.BytesPerSec reports. The thread
 // counts are 1 and 2, or the comma-separated list in
 // $MBZIP_BENCH_TRAIN_THREADS (e.g. 16 on a bigger machine, to profile the
 // trainer as it runs there).
